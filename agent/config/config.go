@@ -1,0 +1,340 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// MaxFileSize bounds the configuration file.
+const MaxFileSize = 1 << 20
+
+// Config is the whole agent configuration.
+type Config struct {
+	// Site and Device name this gateway; they form the default MQTT
+	// topic prefix vigil/<site>/<device>/ and client id.
+	Site   string `yaml:"site"`
+	Device string `yaml:"device"`
+	// Channels are the sensor channels this device provides to the
+	// model. They must be exactly the model's channels.
+	Channels []string `yaml:"channels"`
+	Model    Model    `yaml:"model"`
+	Source   Source   `yaml:"source"`
+	MQTT     MQTT     `yaml:"mqtt"`
+	Decision Decision `yaml:"decision"`
+	Log      Log      `yaml:"log"`
+}
+
+// Model says which model file to load.
+type Model struct {
+	Path string `yaml:"path"`
+	// AllowUnsigned accepts model files without a signature.
+	AllowUnsigned bool `yaml:"allow_unsigned"`
+}
+
+// Source selects and configures where samples come from: exactly one of
+// Serial and Sim.
+type Source struct {
+	Serial *Serial `yaml:"serial"`
+	Sim    *Sim    `yaml:"sim"`
+}
+
+// Serial reads CSV text lines from a serial device.
+type Serial struct {
+	Device string `yaml:"device"`
+	Baud   int    `yaml:"baud"`
+	// Columns is the layout of lines that carry no header, e.g.
+	// [datetime, Pressure, Current]; it defaults to datetime followed by
+	// Channels. A header line on the wire re-maps columns by name.
+	Columns []string `yaml:"columns"`
+	// Separator is ";" or ","; empty accepts either.
+	Separator string `yaml:"separator"`
+	// MaxLine is the longest line accepted, in bytes.
+	MaxLine int `yaml:"max_line"`
+}
+
+// Sim runs the built-in pump simulator in-process.
+type Sim struct {
+	Seed uint64  `yaml:"seed"`
+	Rate float64 `yaml:"rate"`
+	// Faults to inject, each KIND@START+DURATION, e.g. valve-closed@20s+15s.
+	Faults []string `yaml:"faults"`
+}
+
+// MQTT configures the broker connection and topics.
+type MQTT struct {
+	// Broker is the broker's URL: tcp://host:port (or ssl://, ws://).
+	Broker string `yaml:"broker"`
+	// ClientID is fixed so the broker keeps the session; default
+	// vigil-<site>-<device>.
+	ClientID string `yaml:"client_id"`
+	// Prefix of every topic; default vigil/<site>/<device>/.
+	Prefix       string        `yaml:"prefix"`
+	Username     string        `yaml:"username"`
+	PasswordFile string        `yaml:"password_file"`
+	KeepAlive    time.Duration `yaml:"keepalive"`
+	// ScoreInterval is the least time between two score messages; 0
+	// turns score telemetry off.
+	ScoreInterval time.Duration `yaml:"score_interval"`
+}
+
+// Decision configures the debounce: the state becomes anomaly once K of
+// the last N scores are above the threshold, and normal again once K of
+// the last N are below it.
+type Decision struct {
+	K int `yaml:"k"`
+	N int `yaml:"n"`
+	// Top is how many contributing channels messages name (at most the
+	// number of channels).
+	Top int `yaml:"top"`
+}
+
+// Log configures the agent's own log.
+type Log struct {
+	Level string `yaml:"level"` // debug, info, warn, error
+}
+
+// Default returns the values used where a file says nothing.
+func Default() Config {
+	return Config{
+		MQTT: MQTT{
+			Broker:        "tcp://127.0.0.1:1883",
+			KeepAlive:     30 * time.Second,
+			ScoreInterval: time.Second,
+		},
+		Decision: Decision{K: 3, N: 5, Top: 3},
+		Log:      Log{Level: "info"},
+	}
+}
+
+// Load reads and checks the configuration file at path. Errors name the
+// file, and where they can, the key and line.
+func Load(path string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("config: %s: %w", path, err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("config: %s: larger than %d bytes", path, MaxFileSize)
+	}
+	c, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("config: %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse decodes and checks a configuration held in memory.
+func Parse(data []byte) (*Config, error) {
+	c := Default()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("empty configuration")
+		}
+		return nil, yamlError(err)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, err
+	}
+	if err := c.check(&root); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// fieldError is a check failure at a dotted key such as "mqtt.broker".
+func fieldError(root *yaml.Node, key, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	if line := lineOf(root, key); line > 0 {
+		return fmt.Errorf("line %d: %s: %s", line, key, msg)
+	}
+	return fmt.Errorf("%s: %s", key, msg)
+}
+
+// lineOf finds the line of a dotted key in a decoded document, or 0.
+func lineOf(root *yaml.Node, key string) int {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := 0
+	for _, part := range strings.Split(key, ".") {
+		if n.Kind != yaml.MappingNode {
+			return line
+		}
+		found := false
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == part {
+				line, n, found = n.Content[i].Line, n.Content[i+1], true
+				break
+			}
+		}
+		if !found {
+			return line
+		}
+	}
+	return line
+}
+
+func (c *Config) check(root *yaml.Node) error {
+	if !validName(c.Site) {
+		return fieldError(root, "site", "%q: want a non-empty name without '/', '+', '#' or spaces", c.Site)
+	}
+	if !validName(c.Device) {
+		return fieldError(root, "device", "%q: want a non-empty name without '/', '+', '#' or spaces", c.Device)
+	}
+	if len(c.Channels) == 0 {
+		return fieldError(root, "channels", "missing: list the channels this device provides")
+	}
+	for i, ch := range c.Channels {
+		if ch == "" || slices.Contains(c.Channels[:i], ch) {
+			return fieldError(root, "channels", "entry %d %q is empty or repeated", i, ch)
+		}
+	}
+	if c.Model.Path == "" {
+		return fieldError(root, "model.path", "missing: the model file to load")
+	}
+	switch {
+	case c.Source.Serial == nil && c.Source.Sim == nil:
+		return fieldError(root, "source", "missing: configure source.serial or source.sim")
+	case c.Source.Serial != nil && c.Source.Sim != nil:
+		return fieldError(root, "source", "both serial and sim are set: choose one")
+	case c.Source.Serial != nil:
+		if err := c.Source.Serial.check(root, c.Channels); err != nil {
+			return err
+		}
+	default:
+		if c.Source.Sim.Rate < 0 {
+			return fieldError(root, "source.sim.rate", "%v: want a positive rate in samples per second", c.Source.Sim.Rate)
+		}
+	}
+	if err := c.MQTT.check(root, c.Site, c.Device); err != nil {
+		return err
+	}
+	d := c.Decision
+	if d.N < 1 || d.N > 1000 {
+		return fieldError(root, "decision.n", "%d: want 1 to 1000", d.N)
+	}
+	if d.K < 1 || d.K > d.N {
+		return fieldError(root, "decision.k", "%d: want 1 to n (%d)", d.K, d.N)
+	}
+	if d.Top < 0 {
+		return fieldError(root, "decision.top", "%d: want 0 or more", d.Top)
+	}
+	c.Decision.Top = min(d.Top, len(c.Channels))
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return fieldError(root, "log.level", "%q: want debug, info, warn or error", c.Log.Level)
+	}
+	return nil
+}
+
+func (s *Serial) check(root *yaml.Node, channels []string) error {
+	if s.Device == "" {
+		return fieldError(root, "source.serial.device", "missing: the serial device path, e.g. /dev/ttyUSB0")
+	}
+	if s.Baud == 0 {
+		s.Baud = 115200
+	}
+	if s.Baud < 50 || s.Baud > 4000000 {
+		return fieldError(root, "source.serial.baud", "%d: want 50 to 4000000", s.Baud)
+	}
+	if len(s.Columns) == 0 {
+		s.Columns = append([]string{"datetime"}, channels...)
+	}
+	for _, ch := range channels {
+		if !slices.Contains(s.Columns, ch) {
+			return fieldError(root, "source.serial.columns", "channel %q is not among the columns %v", ch, s.Columns)
+		}
+	}
+	switch s.Separator {
+	case "", ";", ",":
+	default:
+		return fieldError(root, "source.serial.separator", "%q: want \";\" or \",\"", s.Separator)
+	}
+	if s.MaxLine == 0 {
+		s.MaxLine = 4096
+	}
+	if s.MaxLine < 64 || s.MaxLine > 1<<20 {
+		return fieldError(root, "source.serial.max_line", "%d: want 64 to 1048576 bytes", s.MaxLine)
+	}
+	return nil
+}
+
+func (m *MQTT) check(root *yaml.Node, site, device string) error {
+	u, err := url.Parse(m.Broker)
+	if err != nil || u.Host == "" {
+		return fieldError(root, "mqtt.broker", "%q: want a URL such as tcp://127.0.0.1:1883", m.Broker)
+	}
+	switch u.Scheme {
+	case "tcp", "ssl", "tls", "mqtt", "mqtts", "ws", "wss":
+	default:
+		return fieldError(root, "mqtt.broker", "scheme %q: want tcp, ssl, mqtt, mqtts, ws or wss", u.Scheme)
+	}
+	if m.ClientID == "" {
+		m.ClientID = "vigil-" + site + "-" + device
+	}
+	if m.Prefix == "" {
+		m.Prefix = "vigil/" + site + "/" + device + "/"
+	}
+	if strings.ContainsAny(m.Prefix, "+#") {
+		return fieldError(root, "mqtt.prefix", "%q: must not contain the wildcards + or #", m.Prefix)
+	}
+	if !strings.HasSuffix(m.Prefix, "/") {
+		m.Prefix += "/"
+	}
+	if m.KeepAlive < time.Second {
+		return fieldError(root, "mqtt.keepalive", "%v: want at least 1s", m.KeepAlive)
+	}
+	if m.ScoreInterval < 0 {
+		return fieldError(root, "mqtt.score_interval", "%v: want 0 (off) or a positive duration", m.ScoreInterval)
+	}
+	return nil
+}
+
+// Password reads the MQTT password from PasswordFile, if one is set.
+func (m *MQTT) Password() (string, error) {
+	if m.PasswordFile == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(m.PasswordFile)
+	if err != nil {
+		return "", fmt.Errorf("config: mqtt.password_file: %w", err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+// yamlError turns yaml.v3's multi-line messages into one line per
+// problem, each starting "line N:".
+func yamlError(err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
+	var parts []string
+	for _, l := range strings.Split(msg, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	return errors.New(strings.Join(parts, "; "))
+}
+
+func validName(s string) bool {
+	return s != "" && !strings.ContainsAny(s, "/+# \t\n")
+}

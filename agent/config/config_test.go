@@ -1,0 +1,95 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadExample(t *testing.T) {
+	c, err := Load("testdata/serial.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.Source.Serial
+	if s == nil || s.Device != "/dev/ttyUSB0" || s.MaxLine != 4096 || len(s.Columns) != 9 || s.Columns[0] != "datetime" {
+		t.Errorf("serial source %+v", s)
+	}
+	if c.MQTT.Prefix != "vigil/plant-1/pump-3/" || c.MQTT.ClientID != "vigil-plant-1-pump-3" {
+		t.Errorf("derived prefix %q client id %q", c.MQTT.Prefix, c.MQTT.ClientID)
+	}
+	if c.MQTT.ScoreInterval != 2*time.Second || c.MQTT.KeepAlive != 30*time.Second {
+		t.Errorf("durations: score %v keepalive %v", c.MQTT.ScoreInterval, c.MQTT.KeepAlive)
+	}
+}
+
+const base = `site: s
+device: d
+channels: [a, b]
+model: {path: m.vgm}
+source:
+  sim: {seed: 1}
+`
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		want       []string // substrings of the error
+	}{
+		{"typo top", base + "mqtt:\n  brokr: tcp://x:1\n", []string{"line 8", "brokr"}},
+		{"typo nested", "site: s\ndevice: d\nchannels: [a]\nmodel: {path: m}\nsource:\n  serial:\n    device: /dev/x\n    baudrate: 9600\n", []string{"line 8", "baudrate"}},
+		{"empty", "", []string{"empty"}},
+		{"not yaml", "site: [\n", []string{"line"}},
+		{"wrong type", base + "decision:\n  k: three\n", []string{"line 8", "three"}},
+		{"no site", "device: d\nchannels: [a]\nmodel: {path: m}\nsource: {sim: {}}\n", []string{"site"}},
+		{"bad device", strings.Replace(base, "device: d", "device: a/b", 1), []string{"line 2", "device"}},
+		{"no channels", strings.Replace(base, "channels: [a, b]", "channels: []", 1), []string{"line 3", "channels"}},
+		{"dup channel", strings.Replace(base, "[a, b]", "[a, a]", 1), []string{"repeated"}},
+		{"no model", strings.Replace(base, "model: {path: m.vgm}", "model: {}", 1), []string{"model.path"}},
+		{"no source", strings.Replace(base, "source:\n  sim: {seed: 1}\n", "", 1), []string{"source"}},
+		{"two sources", base + "  serial: {device: /dev/x}\n", []string{"choose one"}},
+		{"column missing", strings.Replace(base, "sim: {seed: 1}", "serial: {device: /dev/x, columns: [datetime, a]}", 1), []string{"line 6", "\"b\""}},
+		{"baud", strings.Replace(base, "sim: {seed: 1}", "serial: {device: /dev/x, baud: 7}", 1), []string{"baud"}},
+		{"separator", strings.Replace(base, "sim: {seed: 1}", "serial: {device: /dev/x, separator: \"|\"}", 1), []string{"separator"}},
+		{"broker", base + "mqtt: {broker: \"127.0.0.1:1883\"}\n", []string{"line 7", "mqtt.broker"}},
+		{"prefix", base + "mqtt: {prefix: \"a/#\"}\n", []string{"wildcards"}},
+		{"k > n", base + "decision: {k: 6, n: 5}\n", []string{"line 7", "decision.k"}},
+		{"top", base + "decision: {top: -1}\n", []string{"decision.top"}},
+		{"level", base + "log: {level: loud}\n", []string{"log.level"}},
+	}
+	for _, tc := range tests {
+		_, err := Parse([]byte(tc.yaml))
+		if err == nil {
+			t.Errorf("%s: Parse succeeded, want error", tc.name)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q does not mention %q", tc.name, err, w)
+			}
+		}
+	}
+}
+
+func TestLoadNamesFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "agent.yaml")
+	os.WriteFile(p, []byte(base+"mqtt:\n  brokr: x\n"), 0o600)
+	_, err := Load(p)
+	if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "line 8") {
+		t.Errorf("Load error %v, want the path and line 8", err)
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml")); err == nil {
+		t.Error("Load of a missing file succeeded")
+	}
+}
+
+func TestPassword(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(p, []byte("s3cret\n"), 0o600)
+	m := MQTT{PasswordFile: p}
+	if pw, err := m.Password(); err != nil || pw != "s3cret" {
+		t.Errorf("Password() = %q, %v", pw, err)
+	}
+}

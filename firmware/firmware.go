@@ -1,0 +1,198 @@
+package firmware
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+
+	"github.com/vigil-edge/vigil/infer"
+)
+
+// Magic marks a vigil model file.
+const Magic = "vigil-model"
+
+// FormatV1 is the only payload format this version reads and writes.
+const FormatV1 = 1
+
+// MaxFileSize bounds how many bytes Load reads: larger files are refused
+// before they are decoded.
+const MaxFileSize = 16 << 20
+
+// KindAutoencoder is Model.Kind for a dense autoencoder.
+const KindAutoencoder = "ae"
+
+// ErrUnsigned is returned by Load for an unsigned file when unsigned
+// files are not allowed.
+var ErrUnsigned = errors.New("firmware: model file is unsigned")
+
+// LoadOptions control which files Load accepts.
+type LoadOptions struct {
+	// AllowUnsigned accepts files without a signature. Until signing is
+	// built every file is unsigned, so callers must set it.
+	AllowUnsigned bool
+}
+
+// Loaded is a decoded, validated model ready to score.
+type Loaded struct {
+	// ID identifies the model: the first 12 hex digits of the SHA-256 of
+	// its payload, so equal models have equal ids.
+	ID string
+	// Model is the decoded payload, metadata and weights.
+	Model *Model
+	// Autoencoder scores samples given in Model.Channels order.
+	Autoencoder *infer.Autoencoder
+}
+
+// ChannelNames returns the model's input channel names in order.
+func (m *Model) ChannelNames() []string {
+	names := make([]string, len(m.Channels))
+	for i, c := range m.Channels {
+		names[i] = c.Name
+	}
+	return names
+}
+
+// ReadFile loads the model file at path; errors name the path.
+func ReadFile(path string, o LoadOptions) (*Loaded, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("firmware: %w", err)
+	}
+	defer f.Close()
+	l, err := Load(f, o)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return l, nil
+}
+
+// Load reads a model file of at most MaxFileSize bytes from r, decodes and
+// validates it, and builds its autoencoder. Truncated, corrupt, oversized
+// or inconsistent files return an error.
+func Load(r io.Reader, o LoadOptions) (*Loaded, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("firmware: reading model: %w", err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("firmware: model file is over the %d-byte limit", MaxFileSize)
+	}
+	return Decode(data, o)
+}
+
+// Decode is Load for a file already in memory.
+func Decode(data []byte, o LoadOptions) (*Loaded, error) {
+	var env Envelope
+	rest, err := env.UnmarshalMsg(data)
+	if err != nil {
+		return nil, fmt.Errorf("firmware: not a valid model file: envelope: %w", err)
+	}
+	switch {
+	case len(rest) != 0:
+		return nil, fmt.Errorf("firmware: %d stray bytes after the envelope", len(rest))
+	case env.Magic != Magic:
+		return nil, fmt.Errorf("firmware: not a vigil model file (magic %q, want %q)", truncate(env.Magic), Magic)
+	case env.Format != FormatV1:
+		return nil, fmt.Errorf("firmware: model format %d, this version reads format %d", env.Format, FormatV1)
+	case env.KeyID != "" || len(env.Signature) != 0:
+		return nil, fmt.Errorf("firmware: model is signed with key %q, but this version cannot verify signatures", truncate(env.KeyID))
+	case !o.AllowUnsigned:
+		return nil, ErrUnsigned
+	}
+	m := new(Model)
+	if rest, err = m.UnmarshalMsg(env.Payload); err != nil {
+		return nil, fmt.Errorf("firmware: model payload: %w", err)
+	}
+	if len(rest) != 0 {
+		return nil, fmt.Errorf("firmware: %d stray bytes after the model payload", len(rest))
+	}
+	ae, err := m.autoencoder()
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(env.Payload)
+	return &Loaded{ID: hex.EncodeToString(sum[:6]), Model: m, Autoencoder: ae}, nil
+}
+
+// Pack encodes m as an unsigned model file, after checking that it
+// decodes into a working model.
+func Pack(m *Model) ([]byte, error) {
+	if _, err := m.autoencoder(); err != nil {
+		return nil, err
+	}
+	payload, err := m.MarshalMsg(nil)
+	if err != nil {
+		return nil, fmt.Errorf("firmware: encoding model: %w", err)
+	}
+	env := Envelope{Magic: Magic, Format: FormatV1, Payload: payload}
+	return env.MarshalMsg(nil)
+}
+
+// autoencoder validates m and builds its infer model.
+func (m *Model) autoencoder() (*infer.Autoencoder, error) {
+	if m.Kind != KindAutoencoder {
+		return nil, fmt.Errorf("firmware: model kind %q, want %q", truncate(m.Kind), KindAutoencoder)
+	}
+	if len(m.Channels) == 0 {
+		return nil, errors.New("firmware: model has no channels")
+	}
+	seen := make(map[string]bool, len(m.Channels))
+	for i, c := range m.Channels {
+		if c.Name == "" || seen[c.Name] {
+			return nil, fmt.Errorf("firmware: channel %d: name %q is empty or repeated", i, truncate(c.Name))
+		}
+		seen[c.Name] = true
+	}
+	if m.Scaler.Kind != "standard" {
+		return nil, fmt.Errorf("firmware: scaler kind %q, want \"standard\"", truncate(m.Scaler.Kind))
+	}
+	if t := float64(m.Threshold.Value); math.IsNaN(t) || math.IsInf(t, 0) || t <= 0 {
+		return nil, fmt.Errorf("firmware: threshold %v, want a positive finite number", t)
+	}
+	layers := make([]infer.Dense, len(m.Layers))
+	for i, l := range m.Layers {
+		if l.Kind != "dense" {
+			return nil, fmt.Errorf("firmware: layer %d: kind %q, want \"dense\"", i, truncate(l.Kind))
+		}
+		act, err := infer.ParseActivation(l.Activation)
+		if err != nil {
+			return nil, fmt.Errorf("firmware: layer %d: %w", i, err)
+		}
+		for j, w := range l.Weights {
+			if math.IsNaN(float64(w)) || math.IsInf(float64(w), 0) {
+				return nil, fmt.Errorf("firmware: layer %d: weight %d is %v", i, j, w)
+			}
+		}
+		layers[i] = infer.Dense{In: int(l.In), Out: int(l.Out), W: l.Weights, B: l.Bias, Act: act}
+	}
+	ae, err := infer.NewAutoencoder(infer.Scaler{Center: m.Scaler.Center, Scale: m.Scaler.Scale}, layers)
+	if err != nil {
+		return nil, fmt.Errorf("firmware: %w", err)
+	}
+	if ae.Channels() != len(m.Channels) {
+		return nil, fmt.Errorf("firmware: network takes %d inputs but the model lists %d channels", ae.Channels(), len(m.Channels))
+	}
+	return ae, nil
+}
+
+// FromDense builds the Layers of a model from infer layers.
+func FromDense(ds []infer.Dense) []Layer {
+	out := make([]Layer, len(ds))
+	for i, d := range ds {
+		out[i] = Layer{Kind: "dense", In: uint32(d.In), Out: uint32(d.Out), Activation: d.Act.String(), Weights: d.W, Bias: d.B}
+	}
+	return out
+}
+
+// truncate shortens strings from a file before they go into messages.
+func truncate(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}
+

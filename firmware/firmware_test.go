@@ -1,0 +1,154 @@
+package firmware
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/vigil-edge/vigil/infer"
+)
+
+// testModel is a small valid 3-channel autoencoder.
+func testModel() *Model {
+	return &Model{
+		Name: "test", Version: 3, Created: 1700000000, Kind: KindAutoencoder,
+		Channels: []Channel{{"a", "bar"}, {"b", "A"}, {"c", "g"}},
+		Scaler:   Scaler{Kind: "standard", Center: []float32{1, 2, 3}, Scale: []float32{1, 2, 0.5}},
+		Layers: FromDense([]infer.Dense{
+			{In: 3, Out: 2, W: []float32{0.1, -0.2, 0.3, 0.4, 0.5, -0.6}, B: []float32{0.01, -0.02}, Act: infer.Tanh},
+			{In: 2, Out: 3, W: []float32{1, 0, 0, 1, 1, 1}, B: []float32{0, 0.1, 0}, Act: infer.Linear},
+		}),
+		Threshold: Threshold{Value: 0.75, Method: "mean+ksigma", K: 3, Mean: 0.3, Std: 0.15, N: 100},
+		Training:  Training{DatasetDigest: "abc", Sources: []string{"x.csv"}, Rows: 100, Epochs: 10, BestEpoch: 7, Tool: "vigil test"},
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	m := testModel()
+	data, err := Pack(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := Decode(data, LoadOptions{AllowUnsigned: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.ID) != 12 || l.Model.Name != "test" || l.Model.Threshold.Value != 0.75 || strings.Join(l.Model.ChannelNames(), ",") != "a,b,c" {
+		t.Errorf("decoded id %q model %+v", l.ID, l.Model)
+	}
+	// The decoded model scores exactly like one built from the same layers.
+	want, _ := infer.NewAutoencoder(infer.Scaler{Center: m.Scaler.Center, Scale: m.Scaler.Scale},
+		[]infer.Dense{{In: 3, Out: 2, W: m.Layers[0].Weights, B: m.Layers[0].Bias, Act: infer.Tanh},
+			{In: 2, Out: 3, W: m.Layers[1].Weights, B: m.Layers[1].Bias, Act: infer.Linear}})
+	x := []float32{1.5, 2.5, 3.5}
+	a, _ := l.Autoencoder.Score(x, nil)
+	b, _ := want.Score(x, nil)
+	if a != b {
+		t.Errorf("decoded model scores %v, want %v", a, b)
+	}
+	// Same payload, same id; any change, another id.
+	again, _ := Pack(testModel())
+	l2, _ := Decode(again, LoadOptions{AllowUnsigned: true})
+	m.Version++
+	other, _ := Pack(m)
+	l3, _ := Decode(other, LoadOptions{AllowUnsigned: true})
+	if l2.ID != l.ID || l3.ID == l.ID {
+		t.Errorf("ids %s %s %s: want first two equal, third different", l.ID, l2.ID, l3.ID)
+	}
+}
+
+func TestDecodeRejects(t *testing.T) {
+	good, _ := Pack(testModel())
+	envelope := func(mod func(*Envelope)) []byte {
+		var e Envelope
+		if _, err := e.UnmarshalMsg(good); err != nil {
+			t.Fatal(err)
+		}
+		mod(&e)
+		b, _ := e.MarshalMsg(nil)
+		return b
+	}
+	model := func(mod func(*Model)) []byte {
+		m := testModel()
+		mod(m)
+		payload, _ := m.MarshalMsg(nil)
+		return envelope(func(e *Envelope) { e.Payload = payload })
+	}
+	tests := []struct {
+		name, data string
+		want       string // in the error
+	}{
+		{"empty", "", "envelope"},
+		{"garbage", "\x00\x01\x02hello", "envelope"},
+		{"trailing", string(good) + "x", "stray bytes"},
+		{"magic", string(envelope(func(e *Envelope) { e.Magic = "zip" })), "not a vigil model"},
+		{"format", string(envelope(func(e *Envelope) { e.Format = 2 })), "format 2"},
+		{"signed", string(envelope(func(e *Envelope) { e.KeyID = "k1"; e.Signature = make([]byte, 64) })), "signed"},
+		{"payload garbage", string(envelope(func(e *Envelope) { e.Payload = []byte{0xc1} })), "payload"},
+		{"chain", string(model(func(m *Model) { m.Layers[1].In = 4 })), "layer 1"},
+		{"channels", string(model(func(m *Model) { m.Channels = m.Channels[:2] })), "channels"},
+		{"dup channel", string(model(func(m *Model) { m.Channels[1].Name = "a" })), "repeated"},
+		{"kind", string(model(func(m *Model) { m.Kind = "vae" })), "kind"},
+		{"activation", string(model(func(m *Model) { m.Layers[0].Activation = "swish" })), "layer 0"},
+		{"nan weight", string(model(func(m *Model) { m.Layers[0].Weights[2] = float32(math.NaN()) })), "weight 2"},
+		{"threshold", string(model(func(m *Model) { m.Threshold.Value = 0 })), "threshold"},
+		{"scaler", string(model(func(m *Model) { m.Scaler.Scale[1] = 0 })), "scale"},
+	}
+	for _, tc := range tests {
+		_, err := Decode([]byte(tc.data), LoadOptions{AllowUnsigned: true})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: Decode error %v, want one containing %q", tc.name, err, tc.want)
+		}
+	}
+	if _, err := Decode(good, LoadOptions{}); !errors.Is(err, ErrUnsigned) {
+		t.Errorf("unsigned file without AllowUnsigned: %v, want ErrUnsigned", err)
+	}
+}
+
+func TestDecodeTruncated(t *testing.T) {
+	good, _ := Pack(testModel())
+	for n := 0; n < len(good); n++ {
+		if _, err := Decode(good[:n], LoadOptions{AllowUnsigned: true}); err == nil {
+			t.Fatalf("Decode of the first %d of %d bytes succeeded", n, len(good))
+		}
+	}
+}
+
+func TestLoadLimits(t *testing.T) {
+	big := bytes.Repeat([]byte{0}, MaxFileSize+1)
+	if _, err := Load(bytes.NewReader(big), LoadOptions{AllowUnsigned: true}); err == nil || !strings.Contains(err.Error(), "limit") {
+		t.Errorf("oversized file: %v, want a size-limit error", err)
+	}
+	// An array header claiming 2^32-1 floats must fail on the limit, not
+	// try to allocate 16 GiB.
+	m := testModel()
+	payload, _ := m.MarshalMsg(nil)
+	i := bytes.Index(payload, []byte("center"))
+	hostile := append(append([]byte{}, payload[:i+6]...), 0xdd, 0xff, 0xff, 0xff, 0xff)
+	env, _ := (&Envelope{Magic: Magic, Format: FormatV1, Payload: hostile}).MarshalMsg(nil)
+	if _, err := Decode(env, LoadOptions{AllowUnsigned: true}); err == nil || !strings.Contains(err.Error(), "limit") {
+		t.Errorf("hostile array length: %v, want a limit error", err)
+	}
+	if _, err := ReadFile("testdata/does-not-exist.vgm", LoadOptions{AllowUnsigned: true}); err == nil {
+		t.Error("ReadFile of a missing file succeeded")
+	}
+}
+
+// FuzzDecode: no input makes Decode panic, and whatever it accepts scores
+// without panicking.
+func FuzzDecode(f *testing.F) {
+	good, _ := Pack(testModel())
+	f.Add(good)
+	f.Add(good[:len(good)/2])
+	f.Add([]byte{0x85})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		l, err := Decode(data, LoadOptions{AllowUnsigned: true})
+		if err != nil {
+			return
+		}
+		x := make([]float32, l.Autoencoder.Channels())
+		l.Autoencoder.Score(x, nil)
+	})
+}

@@ -1,0 +1,93 @@
+package firmware
+
+//msgp:limit arrays:1048576 maps:64
+
+// Envelope is the outermost structure of a model file.
+type Envelope struct {
+	// Magic is always "vigil-model": it tells a model file from other
+	// MessagePack data.
+	Magic string `msg:"magic"`
+	// Format is the payload's schema version (FormatV1).
+	Format uint16 `msg:"format"`
+	// Payload is the MessagePack encoding of a Model.
+	Payload []byte `msg:"payload"`
+	// KeyID names the key that signed Payload; empty when unsigned.
+	KeyID string `msg:"key_id"`
+	// Signature is the ed25519 signature of Payload; empty when unsigned.
+	Signature []byte `msg:"sig,limit=64"`
+}
+
+// Model is format version 1 of a model: everything the gateway needs to
+// turn samples into scores and decisions.
+type Model struct {
+	// Name is a human label; the model's identity is its payload digest.
+	Name string `msg:"name"`
+	// Version increases with every model published for a device.
+	Version uint64 `msg:"version"`
+	// Created is the packing time in Unix seconds.
+	Created int64 `msg:"created"`
+	// Kind is the model family: "ae" (dense autoencoder).
+	Kind string `msg:"kind"`
+	// Channels lists the inputs the model needs, in input order.
+	Channels []Channel `msg:"channels,limit=256"`
+	Scaler   Scaler    `msg:"scaler"`
+	// Layers run in order, the first taking the scaled channels.
+	Layers    []Layer   `msg:"layers,limit=64"`
+	Threshold Threshold `msg:"threshold"`
+	Training  Training  `msg:"training"`
+}
+
+// Channel is one model input.
+type Channel struct {
+	Name string `msg:"name"`
+	Unit string `msg:"unit"`
+}
+
+// Scaler maps raw values to model inputs: (x - Center) / Scale.
+type Scaler struct {
+	// Kind is "standard" (Center mean, Scale standard deviation).
+	Kind   string    `msg:"kind"`
+	Center []float32 `msg:"center,limit=256"`
+	Scale  []float32 `msg:"scale,limit=256"`
+}
+
+// Layer is one layer of the network.
+type Layer struct {
+	// Kind is "dense".
+	Kind string `msg:"kind"`
+	In   uint32 `msg:"in"`
+	Out  uint32 `msg:"out"`
+	// Activation is an infer activation name ("relu", "linear", ...).
+	Activation string `msg:"act"`
+	// Weights are Out rows of In float32 values.
+	Weights []float32 `msg:"w"`
+	Bias    []float32 `msg:"b,limit=65536"`
+}
+
+// Threshold is the score above which a sample counts as anomalous, and
+// how it was chosen.
+type Threshold struct {
+	Value float32 `msg:"value"`
+	// Method is how Value was chosen, e.g. "mean+ksigma", with its
+	// parameter K.
+	Method string  `msg:"method"`
+	K      float64 `msg:"k"`
+	// Mean, Std and N describe the normal scores it was calibrated on.
+	Mean float64 `msg:"mean"`
+	Std  float64 `msg:"std"`
+	N    uint64  `msg:"n"`
+}
+
+// Training records where the model came from.
+type Training struct {
+	// DatasetDigest is the SHA-256 of the training data, hex.
+	DatasetDigest string   `msg:"dataset_digest"`
+	Sources       []string `msg:"sources,limit=1024"`
+	Rows          uint64   `msg:"rows"`
+	Epochs        uint32   `msg:"epochs"`
+	BestEpoch     uint32   `msg:"best_epoch"`
+	TrainLoss     float64  `msg:"train_loss"`
+	ValLoss       float64  `msg:"val_loss"`
+	Seed          uint64   `msg:"seed"`
+	Tool          string   `msg:"tool"`
+}

@@ -1,0 +1,184 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/vigil-edge/vigil/infer"
+)
+
+// Options configure Autoencoder. DefaultOptions holds the defaults.
+type Options struct {
+	// Hidden lists the sizes of the hidden layers, e.g. {32, 4, 32}; the
+	// input and output size is the number of channels.
+	Hidden []int
+	// Activation is used after every hidden layer, Output after the last.
+	Activation, Output infer.Activation
+	// Epochs is the most passes over the training rows; Batch the rows
+	// per optimiser step.
+	Epochs, Batch int
+	// Adam's parameters.
+	LearningRate, Beta1, Beta2, Epsilon float64
+	// ValidationFraction of the rows, taken from the end in time order as
+	// Keras does, are held out for early stopping and calibration.
+	ValidationFraction float64
+	// Patience is how many epochs without a validation improvement of at
+	// least MinDelta end training; the best weights are restored.
+	// Patience 0 disables early stopping.
+	Patience int
+	MinDelta float64
+	// Seed makes training deterministic: the same rows, options and seed
+	// give bit-identical weights.
+	Seed uint64
+	// Progress, if set, is called after every epoch.
+	Progress func(Epoch)
+}
+
+// DefaultOptions are the seeds' recipe adapted to sensor channels: Adam
+// with Keras' defaults, batch 32, 20 % validation, early stopping.
+var DefaultOptions = Options{
+	Hidden:             []int{32, 4, 32},
+	Activation:         infer.ReLU,
+	Output:             infer.Linear,
+	Epochs:             50,
+	Batch:              32,
+	LearningRate:       1e-3,
+	Beta1:              0.9,
+	Beta2:              0.999,
+	Epsilon:            1e-7,
+	ValidationFraction: 0.2,
+	Patience:           5,
+	MinDelta:           1e-5,
+	Seed:               1,
+}
+
+// Epoch reports one pass over the training rows.
+type Epoch struct {
+	N, Of      int     // this epoch (from 1) and the most there will be
+	Train, Val float64 // mean loss over training and validation rows
+	Best       bool    // the validation loss is the best so far
+}
+
+// Result is a trained autoencoder.
+type Result struct {
+	Layers    []infer.Dense // the best weights found
+	History   []Epoch
+	BestEpoch int // 1-based epoch whose weights Layers holds
+	// ValScores are the per-row scores (mean squared error) of the
+	// validation rows under the best weights, in row order.
+	ValScores []float32
+	// TrainRows and ValRows count the rows used for each part.
+	TrainRows, ValRows int
+}
+
+func (o *Options) validate(rows [][]float32) error {
+	switch {
+	case len(rows) < 2:
+		return fmt.Errorf("train: %d rows, want at least 2", len(rows))
+	case len(rows[0]) == 0:
+		return errors.New("train: rows have no values")
+	case o.Epochs <= 0 || o.Batch <= 0:
+		return fmt.Errorf("train: epochs %d and batch %d must be positive", o.Epochs, o.Batch)
+	case o.ValidationFraction <= 0 || o.ValidationFraction >= 1:
+		return fmt.Errorf("train: validation fraction %v, want between 0 and 1", o.ValidationFraction)
+	case o.LearningRate <= 0 || o.Beta1 < 0 || o.Beta1 >= 1 || o.Beta2 < 0 || o.Beta2 >= 1 || o.Epsilon <= 0:
+		return errors.New("train: Adam parameters out of range (lr > 0, 0 <= beta < 1, epsilon > 0)")
+	case o.Patience < 0:
+		return fmt.Errorf("train: patience %d, want >= 0", o.Patience)
+	case !o.Activation.Valid() || !o.Output.Valid():
+		return errors.New("train: invalid activation")
+	}
+	for _, h := range o.Hidden {
+		if h <= 0 {
+			return fmt.Errorf("train: hidden layer size %d, want positive", h)
+		}
+	}
+	c := len(rows[0])
+	for i, r := range rows {
+		if len(r) != c {
+			return fmt.Errorf("train: row %d has %d values, want %d", i, len(r), c)
+		}
+		for j, v := range r {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return fmt.Errorf("train: row %d value %d is %v, want a finite number", i, j, v)
+			}
+		}
+	}
+	return nil
+}
+
+// Autoencoder trains a dense autoencoder to reconstruct rows (already
+// scaled; every row the same length) under mean squared error. It stops
+// early when ctx ends, returning ctx.Err().
+func Autoencoder(ctx context.Context, rows [][]float32, o Options) (*Result, error) {
+	if err := o.validate(rows); err != nil {
+		return nil, err
+	}
+	nVal := int(math.Round(float64(len(rows)) * o.ValidationFraction))
+	nVal = max(1, min(nVal, len(rows)-1))
+	trainRows, valRows := rows[:len(rows)-nVal], rows[len(rows)-nVal:]
+
+	r := rand.New(rand.NewPCG(o.Seed, 0x76696769)) // "vigi"
+	c := len(rows[0])
+	sizes := append(append([]int{c}, o.Hidden...), c)
+	net := newNetwork(r, sizes, o.Activation, o.Output)
+
+	order := make([]int, len(trainRows))
+	for i := range order {
+		order[i] = i
+	}
+	res := &Result{TrainRows: len(trainRows), ValRows: len(valRows)}
+	best, bestW, since, step := math.Inf(1), net.snapshot(), 0, 0
+	res.BestEpoch = 0
+	outGrad := net.grads[len(net.grads)-1]
+	for epoch := 1; epoch <= o.Epochs; epoch++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		r.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		var trainLoss float64
+		for start := 0; start < len(order); start += o.Batch {
+			end := min(start+o.Batch, len(order))
+			net.zeroGrad()
+			for _, idx := range order[start:end] {
+				x := trainRows[idx]
+				trainLoss += mse(net.forward(x), x, outGrad)
+				net.backward()
+			}
+			step++
+			net.adam(&o, step, end-start)
+		}
+		ep := Epoch{N: epoch, Of: o.Epochs, Train: trainLoss / float64(len(trainRows)), Val: meanLoss(net, valRows)}
+		if ep.Val < best-o.MinDelta || res.BestEpoch == 0 {
+			best, bestW, since, res.BestEpoch = ep.Val, net.snapshot(), 0, epoch
+			ep.Best = true
+		} else {
+			since++
+		}
+		res.History = append(res.History, ep)
+		if o.Progress != nil {
+			o.Progress(ep)
+		}
+		if o.Patience > 0 && since >= o.Patience {
+			break
+		}
+	}
+	net.restore(bestW)
+	res.Layers = bestW
+	res.ValScores = make([]float32, len(valRows))
+	for i, x := range valRows {
+		res.ValScores[i] = float32(mse(net.forward(x), x, nil))
+	}
+	return res, nil
+}
+
+func meanLoss(net *network, rows [][]float32) float64 {
+	var s float64
+	for _, x := range rows {
+		s += mse(net.forward(x), x, nil)
+	}
+	return s / float64(len(rows))
+}

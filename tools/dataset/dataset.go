@@ -1,0 +1,174 @@
+// Package dataset loads CSV recordings (SKAB layout: a header row, a
+// datetime column, one column per channel, optional anomaly labels) into
+// memory for training and evaluation.
+//
+// Lines are parsed by sensors/csvline, the same parser the gateway uses on
+// serial lines, so training and serving read values identically. Errors
+// name the file, line and column. The package does not scale, window or
+// split data.
+package dataset
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/vigil-edge/vigil/sensors"
+	"github.com/vigil-edge/vigil/sensors/csvline"
+)
+
+// LabelColumn is the name of the 0/1 anomaly label column.
+const LabelColumn = "anomaly"
+
+// MaxLine is the longest line accepted, in bytes.
+const MaxLine = 1 << 16
+
+// ignored are columns that are never channels.
+var ignored = []string{LabelColumn, "changepoint"}
+
+// Table is the rows of one or more recordings.
+type Table struct {
+	Channels []string
+	Rows     [][]float32 // one per line, len(Channels) values
+	Times    []time.Time
+	// Labels holds each row's anomaly label (0 or 1) when every file had
+	// the label column, else nil.
+	Labels []uint8
+	// Files lists the files read, with the index of each one's first row.
+	Files []File
+	// Digest is the SHA-256 (hex) of the bytes of every file read, in order.
+	Digest string
+}
+
+// File is one file of a Table.
+type File struct {
+	Path  string
+	Start int // index of its first row in Table.Rows
+	Rows  int
+}
+
+// ReadFiles reads the CSV files at paths. channels selects the channels by
+// name, in order; nil takes every column of the first file except the
+// time and label columns, and later files must then have the same
+// channels. A row with a missing or non-numeric value is an error naming
+// file, line and column.
+func ReadFiles(paths []string, channels []string) (*Table, error) {
+	if len(paths) == 0 {
+		return nil, errors.New("dataset: no files given")
+	}
+	t := &Table{Channels: channels}
+	h := sha256.New()
+	labelled := true
+	var labels []uint8
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, fmt.Errorf("dataset: %w", err)
+		}
+		start := len(t.Rows)
+		hasLabel, err := t.read(p, io.TeeReader(f, h), &labels)
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		labelled = labelled && hasLabel
+		t.Files = append(t.Files, File{Path: p, Start: start, Rows: len(t.Rows) - start})
+	}
+	if labelled {
+		t.Labels = labels
+	}
+	t.Digest = hex.EncodeToString(h.Sum(nil))
+	return t, nil
+}
+
+// read appends the rows of one file and reports whether it had labels.
+func (t *Table) read(path string, r io.Reader, labels *[]uint8) (bool, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), MaxLine)
+	if !sc.Scan() {
+		if err := sc.Err(); err != nil {
+			return false, fmt.Errorf("%s:1: %w", path, err)
+		}
+		return false, fmt.Errorf("%s: empty file, want a header line", path)
+	}
+	columns, err := csvline.ParseHeader(sc.Bytes(), csvline.Opts{})
+	if err != nil {
+		return false, fmt.Errorf("%s:1: %w", path, err)
+	}
+	if t.Channels == nil {
+		for _, c := range columns {
+			if c != csvline.DefaultTimeColumn && !slices.Contains(ignored, c) {
+				t.Channels = append(t.Channels, c)
+			}
+		}
+		if len(t.Channels) == 0 {
+			return false, fmt.Errorf("%s:1: no channel columns in the header", path)
+		}
+	}
+	want := t.Channels
+	hasLabel := slices.Contains(columns, LabelColumn)
+	if hasLabel {
+		want = append(slices.Clip(want), LabelColumn)
+	}
+	layout, err := csvline.NewLayout(columns, want, csvline.Opts{})
+	if err != nil {
+		return false, fmt.Errorf("%s:1: %w", path, err)
+	}
+	s := sensors.Sample{Values: make([]float32, len(want))}
+	line := 1
+	for sc.Scan() {
+		line++
+		b := sc.Bytes()
+		if len(b) == 0 {
+			continue
+		}
+		if err := layout.Parse(b, &s); err != nil {
+			return false, fmt.Errorf("%s:%d: %w", path, line, err)
+		}
+		row := make([]float32, len(t.Channels))
+		copy(row, s.Values)
+		for i, v := range row {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return false, fmt.Errorf("%s:%d: column %q: missing or non-finite value, want a number", path, line, t.Channels[i])
+			}
+		}
+		if hasLabel {
+			switch l := s.Values[len(want)-1]; l {
+			case 0, 1:
+				*labels = append(*labels, uint8(l))
+			default:
+				return false, fmt.Errorf("%s:%d: column %q: %v, want 0 or 1", path, line, LabelColumn, l)
+			}
+		}
+		t.Rows = append(t.Rows, row)
+		t.Times = append(t.Times, s.Time)
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return false, fmt.Errorf("%s:%d: line longer than %d bytes", path, line+1, MaxLine)
+		}
+		return false, fmt.Errorf("%s:%d: %w", path, line+1, err)
+	}
+	return hasLabel, nil
+}
+
+// Normal returns the rows labelled normal (all rows if unlabelled).
+func (t *Table) Normal() [][]float32 {
+	if t.Labels == nil {
+		return t.Rows
+	}
+	var out [][]float32
+	for i, r := range t.Rows {
+		if t.Labels[i] == 0 {
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -1,0 +1,79 @@
+package dataset
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestReadFiles(t *testing.T) {
+	tab, err := ReadFiles([]string{"testdata/labelled.csv"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(tab.Channels, []string{"a", "b"}) || len(tab.Rows) != 3 || !slices.Equal(tab.Labels, []uint8{0, 0, 1}) {
+		t.Fatalf("channels %v rows %v labels %v", tab.Channels, tab.Rows, tab.Labels)
+	}
+	if !slices.Equal(tab.Rows[1], []float32{1.5, 2.5}) || !tab.Times[2].Equal(time.Date(2020, 1, 1, 0, 0, 2, 0, time.UTC)) {
+		t.Errorf("row 1 %v time 2 %v", tab.Rows[1], tab.Times[2])
+	}
+	if n := tab.Normal(); len(n) != 2 {
+		t.Errorf("Normal() has %d rows, want 2", len(n))
+	}
+	// Two files, one comma-separated with columns in another order:
+	// channels are matched by name, and labels dropped (one file has none).
+	tab, err = ReadFiles([]string{"testdata/labelled.csv", "testdata/comma.csv"}, []string{"b", "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tab.Rows) != 4 || !slices.Equal(tab.Rows[3], []float32{3, 4}) || tab.Labels != nil || len(tab.Files) != 2 || tab.Files[1].Start != 3 {
+		t.Errorf("rows %v labels %v files %+v", tab.Rows, tab.Labels, tab.Files)
+	}
+	if len(tab.Digest) != 64 {
+		t.Errorf("digest %q", tab.Digest)
+	}
+}
+
+func TestReadFilesErrors(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct {
+		name, body string
+		channels   []string
+		want       []string
+	}{
+		{"bad value", "datetime;a;b\n2020-01-01 00:00:00;1;2\n2020-01-01 00:00:01;1;x\n", nil, []string{":3:", "(b)", "x"}},
+		{"missing value", "datetime;a;b\n2020-01-01 00:00:00;;2\n", nil, []string{":2:", `"a"`, "missing"}},
+		{"bad label", "datetime;a;anomaly\n2020-01-01 00:00:00;1;2\n", nil, []string{":2:", "anomaly"}},
+		{"bad time", "datetime;a\n2020-13-01 00:00:00;1\n", nil, []string{":2:"}},
+		{"short row", "datetime;a;b\n2020-01-01 00:00:00;1\n", nil, []string{":2:"}},
+		{"no channel", "datetime;a\n2020-01-01 00:00:00;1\n", []string{"Pressure"}, []string{":1:", "Pressure"}},
+		{"empty", "", nil, []string{"empty"}},
+		{"long line", "datetime;a\n" + strings.Repeat("1", MaxLine+1) + "\n", nil, []string{":2:", "longer"}},
+	}
+	for _, tc := range tests {
+		p := write(strings.ReplaceAll(tc.name, " ", "-")+".csv", tc.body)
+		_, err := ReadFiles([]string{p}, tc.channels)
+		if err == nil {
+			t.Errorf("%s: ReadFiles succeeded", tc.name)
+			continue
+		}
+		for _, w := range append(tc.want, p) {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q does not mention %q", tc.name, err, w)
+			}
+		}
+	}
+	if _, err := ReadFiles(nil, nil); err == nil {
+		t.Error("ReadFiles(nil) succeeded")
+	}
+}
