@@ -195,4 +195,3 @@ func truncate(s string) string {
 	}
 	return s
 }
-

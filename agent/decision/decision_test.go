@@ -30,8 +30,8 @@ func TestDebouncer(t *testing.T) {
 	}{
 		{3, 5, "-----", "uuuun"},
 		{3, 5, "+++++", "uuuua"},
-		{3, 5, "-----+-+-+", "uuuunnnnna"},      // third above in the window
-		{3, 5, "-----+-+--", "uuuunnnnnn"},      // two of five: no
+		{3, 5, "-----+-+-+", "uuuunnnnna"},       // third above in the window
+		{3, 5, "-----+-+--", "uuuunnnnnn"},       // two of five: no
 		{3, 5, "-----+++--+--", "uuuunnnaaaann"}, // leaves when the window +--+- holds 3 below
 		{1, 1, "-+-+", "nana"},
 		{3, 5, "-----x", "uuuunf"},
