@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/vigil-edge/vigil/sensors"
+	"github.com/vigil-edge/vigil/sensors/sim"
 )
 
 // MaxFileSize bounds the configuration file.
@@ -110,7 +113,7 @@ func Default() Config {
 			KeepAlive:     30 * time.Second,
 			ScoreInterval: time.Second,
 		},
-		Decision: Decision{K: 3, N: 5, Top: 3},
+		Decision: Decision{K: 6, N: 8, Top: 3},
 		Log:      Log{Level: "info"},
 	}
 }
@@ -222,6 +225,16 @@ func (c *Config) check(root *yaml.Node) error {
 	default:
 		if c.Source.Sim.Rate < 0 {
 			return fieldError(root, "source.sim.rate", "%v: want a positive rate in samples per second", c.Source.Sim.Rate)
+		}
+		for _, f := range c.Source.Sim.Faults {
+			if _, err := sim.ParseFault(f); err != nil {
+				return fieldError(root, "source.sim.faults", "%v", err)
+			}
+		}
+		for _, ch := range c.Channels {
+			if !slices.Contains(sensors.SKABChannels, ch) {
+				return fieldError(root, "channels", "%q is not a simulator channel (it has %q)", ch, sensors.SKABChannels)
+			}
 		}
 	}
 	if err := c.MQTT.check(root, c.Site, c.Device); err != nil {

@@ -27,7 +27,7 @@ func TestLoadExample(t *testing.T) {
 
 const base = `site: s
 device: d
-channels: [a, b]
+channels: [Current, Pressure]
 model: {path: m.vgm}
 source:
   sim: {seed: 1}
@@ -45,12 +45,14 @@ func TestParseErrors(t *testing.T) {
 		{"wrong type", base + "decision:\n  k: three\n", []string{"line 8", "three"}},
 		{"no site", "device: d\nchannels: [a]\nmodel: {path: m}\nsource: {sim: {}}\n", []string{"site"}},
 		{"bad device", strings.Replace(base, "device: d", "device: a/b", 1), []string{"line 2", "device"}},
-		{"no channels", strings.Replace(base, "channels: [a, b]", "channels: []", 1), []string{"line 3", "channels"}},
-		{"dup channel", strings.Replace(base, "[a, b]", "[a, a]", 1), []string{"repeated"}},
+		{"no channels", strings.Replace(base, "channels: [Current, Pressure]", "channels: []", 1), []string{"line 3", "channels"}},
+		{"dup channel", strings.Replace(base, "[Current, Pressure]", "[Current, Current]", 1), []string{"repeated"}},
+		{"sim channel", strings.Replace(base, "[Current, Pressure]", "[Current, Torque]", 1), []string{"line 3", "Torque"}},
+		{"sim fault", strings.Replace(base, "sim: {seed: 1}", "sim: {faults: [valve-open@1s]}", 1), []string{"line 6", "valve-open"}},
 		{"no model", strings.Replace(base, "model: {path: m.vgm}", "model: {}", 1), []string{"model.path"}},
 		{"no source", strings.Replace(base, "source:\n  sim: {seed: 1}\n", "", 1), []string{"source"}},
 		{"two sources", base + "  serial: {device: /dev/x}\n", []string{"choose one"}},
-		{"column missing", strings.Replace(base, "sim: {seed: 1}", "serial: {device: /dev/x, columns: [datetime, a]}", 1), []string{"line 6", "\"b\""}},
+		{"column missing", strings.Replace(base, "sim: {seed: 1}", "serial: {device: /dev/x, columns: [datetime, Current]}", 1), []string{"line 6", "\"Pressure\""}},
 		{"baud", strings.Replace(base, "sim: {seed: 1}", "serial: {device: /dev/x, baud: 7}", 1), []string{"baud"}},
 		{"separator", strings.Replace(base, "sim: {seed: 1}", "serial: {device: /dev/x, separator: \"|\"}", 1), []string{"separator"}},
 		{"broker", base + "mqtt: {broker: \"127.0.0.1:1883\"}\n", []string{"line 7", "mqtt.broker"}},

@@ -1,0 +1,188 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-edge/vigil/agent/config"
+	"github.com/vigil-edge/vigil/tools/cli"
+)
+
+// mosquittoPath finds the Debian mosquitto binary. A missing broker fails
+// the test: it is a dependency of the suite (make deps installs it).
+func mosquittoPath(t *testing.T) string {
+	for _, p := range []string{"/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("mosquitto"); err == nil {
+		return p
+	}
+	t.Fatal("mosquitto not found: install it with `apt-get install -y mosquitto` (make deps does, as root)")
+	return ""
+}
+
+// startMosquitto runs a real mosquitto on a free loopback port with a
+// configuration of its own and returns its URL.
+func startMosquitto(t *testing.T) string {
+	bin := mosquittoPath(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().(*net.TCPAddr)
+	l.Close()
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "mosquitto.conf")
+	// mosquitto 2 refuses anonymous clients on an explicit listener
+	// unless told otherwise.
+	body := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\n", addr.Port)
+	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-c", conf)
+	logf, _ := os.Create(filepath.Join(dir, "mosquitto.log"))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", bin, err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		logf.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(logf.Name())
+			t.Logf("mosquitto log:\n%s", b)
+		}
+	})
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		c, err := net.DialTimeout("tcp", addr.String(), time.Second)
+		if err == nil {
+			c.Close()
+			return "tcp://" + addr.String()
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mosquitto did not listen on %s within 10 s: %v", addr, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// vigil runs the desktop CLI in-process, as a user would from the shell.
+func vigil(t *testing.T, ctx context.Context, stdout io.Writer, args ...string) {
+	t.Helper()
+	var stderr strings.Builder
+	if code := cli.Main(ctx, cli.Env{Stdout: stdout, Stderr: &stderr}, args); code != 0 {
+		t.Fatalf("vigil %s: exit %d: %s", strings.Join(args, " "), code, stderr.String())
+	}
+}
+
+// TestEndToEnd trains a model on simulated data, runs the simulator on a
+// real pseudo-terminal and the agent reading it through the serial driver,
+// publishing to a real mosquitto, injects a valve fault and waits for the
+// alerts from the broker.
+func TestEndToEnd(t *testing.T) {
+	url := startMosquitto(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	normal, err := os.Create(filepath.Join(dir, "normal.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vigil(t, ctx, normal, "sim", "--fast", "--for", "6h", "--rate", "1", "--seed", "7")
+	normal.Close()
+	model := filepath.Join(dir, "pump.vgm")
+	vigil(t, ctx, io.Discard, "train", "-q", "--epochs", "10", "--data", normal.Name(), "--out", model)
+
+	tty := filepath.Join(dir, "tty")
+	simDone := make(chan struct{})
+	go func() {
+		defer close(simDone)
+		// 50 samples/s: the fault starts 4 s in and lasts 6 s.
+		cli.Main(ctx, cli.Env{Stdout: io.Discard, Stderr: io.Discard},
+			[]string{"sim", "--pty", "--link", tty, "--rate", "50", "--seed", "42", "--fault", "valve-closed@4s+6s"})
+	}()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(tty); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the simulator made no terminal within 10 s")
+		}
+	}
+
+	confPath := filepath.Join(dir, "agent.yaml")
+	conf := fmt.Sprintf(`site: it
+device: pump
+channels: [Accelerometer1RMS, Accelerometer2RMS, Current, Pressure, Temperature, Thermocouple, Voltage, Volume Flow RateRMS]
+model: {path: %s, allow_unsigned: true}
+source:
+  serial: {device: %s}
+mqtt: {broker: "%s", score_interval: 0s}
+`, model, tty, url)
+	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(confPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := collect(t, url, "vigil/it/pump/#")
+	agentDone := make(chan error, 1)
+	go func() {
+		agentDone <- Run(ctx, cfg, Options{Version: "test", Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
+	}()
+
+	// Bounded wait (collector.wait fails after 15 s per message) for the
+	// fault to be raised, then cleared.
+	var trans []string
+	for len(trans) < 2 {
+		alerts := col.wait(t, "alert", len(trans)+1)
+		var m AlertMessage
+		if err := json.Unmarshal([]byte(alerts[len(trans)]), &m); err != nil {
+			t.Fatal(err)
+		}
+		trans = append(trans, m.From+">"+m.State)
+		if m.State == "anomaly" && (len(m.Top) == 0 || (m.Top[0].Channel != "Volume Flow RateRMS" && m.Top[0].Channel != "Pressure")) {
+			t.Errorf("valve fault alert names %+v first, want flow or pressure", m.Top)
+		}
+	}
+	if want := "normal>anomaly anomaly>normal"; strings.Join(trans, " ") != want {
+		t.Errorf("alerts %q, want %q", trans, want)
+	}
+	cancel()
+	select {
+	case err := <-agentDone:
+		if err != nil {
+			t.Errorf("agent: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("agent did not stop within 10 s of cancellation")
+	}
+	<-simDone
+	status := col.wait(t, "status", 2)
+	if !strings.Contains(status[0], `"online"`) || !strings.Contains(status[len(status)-1], `"offline"`) {
+		t.Errorf("status %q: want online, then offline", status)
+	}
+}
+
+// testWriter sends the agent's log to the test log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}

@@ -1,0 +1,32 @@
+// Package sensors defines what every source of machine readings in vigil
+// produces: a [Sample] (a timestamp and one float32 per channel) read from a
+// [Source] into memory the caller owns.
+//
+// The subpackages provide the sources and the one text format:
+//
+//   - [github.com/vigil-edge/vigil/sensors/csvline] parses and formats one
+//     CSV line in SKAB's layout (the format of recordings, replay and serial
+//     text lines);
+//   - [github.com/vigil-edge/vigil/sensors/serial] reads CSV text lines from
+//     a serial device, or from any io.ReadCloser (files, replay);
+//   - [github.com/vigil-edge/vigil/sensors/sim] simulates SKAB's water pump
+//     with injectable faults.
+//
+// Conventions shared by every Source:
+//
+//   - The caller allocates Sample.Values once, with len(Channels()), and
+//     reuses it; Read never allocates in steady state and never retains the
+//     Sample.
+//   - A NaN value marks a missing reading of that channel (an empty CSV
+//     field, a sensor that dropped out); it is not an error.
+//   - Read returns ctx.Err() when ctx ends, io.EOF when the source is
+//     exhausted, and, after Close, an error matching fs.ErrClosed
+//     (errors.Is(err, fs.ErrClosed)).
+//   - A Source is not safe for concurrent use, except that Close may be
+//     called from another goroutine to make a blocked Read return.
+//
+// This package is not for feature extraction, scaling or scoring (see infer),
+// nor for deciding what a bad reading means for the machine (see agent). It
+// holds no registry of sources and reads no configuration: the agent builds
+// the Source its config names and hands it on.
+package sensors

@@ -1,0 +1,32 @@
+package serial
+
+import (
+	"fmt"
+
+	bugserial "go.bug.st/serial"
+)
+
+// Open opens the serial device opts.Device at opts.Baud (8N1, raw mode,
+// modem lines DTR/RTS left as they are) and returns a Source reading CSV
+// lines from it. Every field of opts is checked first; errors name the
+// field. Each read from the device waits at most opts.ReadTimeout, so Read
+// notices the end of its context within that time.
+func Open(opts Opts) (*Source, error) {
+	if err := opts.validate(true); err != nil {
+		return nil, err
+	}
+	port, err := bugserial.Open(opts.Device, &bugserial.Mode{BaudRate: opts.Baud})
+	if err != nil {
+		return nil, fmt.Errorf("serial: open %s at %d baud: %w", opts.Device, opts.Baud, err)
+	}
+	if err := port.SetReadTimeout(opts.ReadTimeout); err != nil {
+		port.Close()
+		return nil, fmt.Errorf("serial: %s: Opts.ReadTimeout %v: %w", opts.Device, opts.ReadTimeout, err)
+	}
+	s, err := NewReader(port, opts)
+	if err != nil {
+		port.Close()
+		return nil, err
+	}
+	return s, nil
+}

@@ -1,0 +1,59 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/vigil-edge/vigil/firmware"
+)
+
+func runInspect(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "inspect", "MODEL.vgm")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("want exactly one model file, got %d arguments", fs.NArg())
+	}
+	path := fs.Arg(0)
+	l, err := firmware.ReadFile(path, firmware.LoadOptions{AllowUnsigned: true})
+	if err != nil {
+		return err
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	m := l.Model
+	w := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "model\t%s (id %s, version %d)\n", m.Name, l.ID, m.Version)
+	fmt.Fprintf(w, "file\t%s, %d bytes, format %d, unsigned\n", path, st.Size(), firmware.FormatV1)
+	fmt.Fprintf(w, "created\t%s\n", time.Unix(m.Created, 0).UTC().Format(time.RFC3339))
+	fmt.Fprintf(w, "kind\t%s, %d parameters\n", m.Kind, l.Autoencoder.Params())
+	fmt.Fprintf(w, "threshold\t%.6g (%s, k=%g; normal scores mean %.4g, std %.4g, n=%d)\n",
+		m.Threshold.Value, m.Threshold.Method, m.Threshold.K, m.Threshold.Mean, m.Threshold.Std, m.Threshold.N)
+	t := m.Training
+	fmt.Fprintf(w, "training\t%d rows from %v, %d epochs (best %d), train loss %.5f, val loss %.5f, seed %d\n",
+		t.Rows, t.Sources, t.Epochs, t.BestEpoch, t.TrainLoss, t.ValLoss, t.Seed)
+	fmt.Fprintf(w, "dataset\tsha256 %s\n", t.DatasetDigest)
+	w.Flush()
+
+	fmt.Fprintf(env.Stdout, "\nchannels (%s scaler):\n", m.Scaler.Kind)
+	w = tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "  #\tname\tunit\tcenter\tscale\t")
+	for i, c := range m.Channels {
+		fmt.Fprintf(w, "  %d\t%s\t%s\t%.6g\t%.6g\t\n", i, c.Name, c.Unit, m.Scaler.Center[i], m.Scaler.Scale[i])
+	}
+	w.Flush()
+
+	fmt.Fprintln(env.Stdout, "\nlayers:")
+	w = tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "  #\tkind\tin\tout\tactivation\tparams\t")
+	for i, ly := range m.Layers {
+		fmt.Fprintf(w, "  %d\t%s\t%d\t%d\t%s\t%d\t\n", i, ly.Kind, ly.In, ly.Out, ly.Activation, len(ly.Weights)+len(ly.Bias))
+	}
+	return w.Flush()
+}

@@ -1,0 +1,191 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-edge/vigil/firmware"
+	"github.com/vigil-edge/vigil/infer"
+	"github.com/vigil-edge/vigil/infer/train"
+	"github.com/vigil-edge/vigil/tools/dataset"
+)
+
+// units of the channels vigil knows by name (SKAB's pump).
+var units = map[string]string{
+	"Accelerometer1RMS": "g", "Accelerometer2RMS": "g", "Current": "A", "Pressure": "bar",
+	"Temperature": "°C", "Thermocouple": "°C", "Voltage": "V", "Volume Flow RateRMS": "L/min",
+}
+
+func runTrain(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "train", "--data FILE.csv [--data ...] --out MODEL.vgm")
+	var data listFlag
+	fs.Var(&data, "data", "CSV recording of normal operation (repeatable; further files may follow the flags)")
+	out := fs.String("out", "", "model file to write (required)")
+	channels := fs.String("channels", "", "comma-separated channels to use (default: every column but datetime and labels)")
+	hidden := fs.String("hidden", intsString(train.DefaultOptions.Hidden), "hidden layer sizes, comma-separated")
+	epochs := fs.Int("epochs", train.DefaultOptions.Epochs, "most passes over the training rows")
+	batch := fs.Int("batch", train.DefaultOptions.Batch, "rows per optimiser step")
+	lr := fs.Float64("lr", train.DefaultOptions.LearningRate, "Adam learning rate")
+	val := fs.Float64("val", train.DefaultOptions.ValidationFraction, "fraction of rows, from the end, held out for validation and threshold calibration")
+	patience := fs.Int("patience", train.DefaultOptions.Patience, "epochs without validation improvement before stopping (0: never stop early)")
+	seed := fs.Uint64("seed", train.DefaultOptions.Seed, "random seed; the same data, flags and seed give the same weights")
+	sigma := fs.Float64("sigma", 3, "threshold = mean + sigma × standard deviation of validation scores")
+	name := fs.String("name", "", "model name (default: the output file's base name)")
+	version := fs.Uint64("version", 1, "model version (increase it for every model pushed to a device)")
+	quiet := fs.Bool("q", false, "print only the summary")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	data = append(data, fs.Args()...)
+	if len(data) == 0 {
+		return usagef("no training data: give --data FILE.csv")
+	}
+	if *out == "" {
+		return usagef("--out is required")
+	}
+	o := train.DefaultOptions
+	var err error
+	if o.Hidden, err = parseInts(*hidden); err != nil {
+		return usagef("--hidden: %v", err)
+	}
+	o.Epochs, o.Batch, o.LearningRate, o.ValidationFraction, o.Patience, o.Seed = *epochs, *batch, *lr, *val, *patience, *seed
+	if *sigma <= 0 {
+		return usagef("--sigma %v: want a positive number", *sigma)
+	}
+	var want []string
+	if *channels != "" {
+		want = strings.Split(*channels, ",")
+	}
+
+	start := time.Now()
+	tab, err := dataset.ReadFiles(data, want)
+	if err != nil {
+		return err
+	}
+	rows := tab.Normal()
+	fmt.Fprintf(env.Stdout, "read %d rows (%d normal) of %d channels from %d files\n", len(tab.Rows), len(rows), len(tab.Channels), len(tab.Files))
+	nTrain := len(rows) - int(float64(len(rows))*o.ValidationFraction+0.5)
+	if nTrain < 1 || nTrain >= len(rows) {
+		return fmt.Errorf("%d normal rows are too few to split %v for validation", len(rows), o.ValidationFraction)
+	}
+	scaler, err := infer.FitStandard(rows[:nTrain])
+	if err != nil {
+		return err
+	}
+	scaled := make([][]float32, len(rows))
+	for i, r := range rows {
+		scaled[i] = make([]float32, len(r))
+		scaler.Transform(scaled[i], r)
+	}
+	if !*quiet {
+		o.Progress = func(e train.Epoch) {
+			mark := ""
+			if e.Best {
+				mark = " *"
+			}
+			fmt.Fprintf(env.Stdout, "epoch %3d/%d  train %.5f  val %.5f%s\n", e.N, e.Of, e.Train, e.Val, mark)
+		}
+	}
+	res, err := train.Autoencoder(ctx, scaled, o)
+	if err != nil {
+		return err
+	}
+	cal, err := train.MeanKSigma(res.ValScores, *sigma)
+	if err != nil {
+		return err
+	}
+	if *name == "" {
+		*name = strings.TrimSuffix(filepath.Base(*out), filepath.Ext(*out))
+	}
+	best := res.History[res.BestEpoch-1]
+	m := &firmware.Model{
+		Name: *name, Version: *version, Created: time.Now().Unix(), Kind: firmware.KindAutoencoder,
+		Scaler: firmware.Scaler{Kind: "standard", Center: scaler.Center, Scale: scaler.Scale},
+		Layers: firmware.FromDense(res.Layers),
+		Threshold: firmware.Threshold{
+			Value: float32(cal.Threshold), Method: cal.Method, K: cal.K, Mean: cal.Mean, Std: cal.Std, N: uint64(cal.N),
+		},
+		Training: firmware.Training{
+			DatasetDigest: tab.Digest, Rows: uint64(len(rows)), Epochs: uint32(len(res.History)),
+			BestEpoch: uint32(res.BestEpoch), TrainLoss: best.Train, ValLoss: best.Val, Seed: o.Seed,
+			Tool: "vigil train",
+		},
+	}
+	for _, f := range tab.Files {
+		m.Training.Sources = append(m.Training.Sources, filepath.Base(f.Path))
+	}
+	for _, c := range tab.Channels {
+		m.Channels = append(m.Channels, firmware.Channel{Name: c, Unit: units[c]})
+	}
+	b, err := firmware.Pack(m)
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(*out, b); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "trained %s on %d rows (%d validation) in %v: best epoch %d of %d, val loss %.5f\n",
+		layerShape(res.Layers), res.TrainRows, res.ValRows, time.Since(start).Round(time.Millisecond), res.BestEpoch, len(res.History), best.Val)
+	fmt.Fprintf(env.Stdout, "threshold %.5f (%s, k=%g: mean %.5f, std %.5f over %d validation rows)\n", cal.Threshold, cal.Method, cal.K, cal.Mean, cal.Std, cal.N)
+	fmt.Fprintf(env.Stdout, "wrote %s (%d bytes)\n", *out, len(b))
+	return nil
+}
+
+// writeFileAtomic writes b to path via a synced temporary file and a
+// rename, so a crash never leaves a half-written model.
+func writeFileAtomic(path string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%q: want positive integers separated by commas", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func intsString(v []int) string {
+	s := make([]string, len(v))
+	for i, n := range v {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ",")
+}
+
+// layerShape renders layers as in→h1→…→out.
+func layerShape(ls []infer.Dense) string {
+	var b strings.Builder
+	for i, l := range ls {
+		if i == 0 {
+			b.WriteString(strconv.Itoa(l.In))
+		}
+		fmt.Fprintf(&b, "→%d", l.Out)
+	}
+	return b.String()
+}
