@@ -2,16 +2,26 @@
 GO      ?= go
 BIN     ?= bin
 PKGS    := ./...
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# Smaller binaries for the gateways: no symbol table or DWARF.
+LDFLAGS := -s -w -X main.version=$(VERSION)
 # Every shipped binary is static: no cgo. Only the -race test run uses cgo.
 export CGO_ENABLED := 0
 
-.PHONY: all build demo test vet generate-check deps bench fuzz clean
+.PHONY: all build cross demo test vet generate-check deps bench fuzz clean
 
 all: build
 
 build:
-	$(GO) build -trimpath -o $(BIN)/vigil ./tools/cmd/vigil
-	$(GO) build -trimpath -o $(BIN)/vigil-agent ./agent/cmd/vigil-agent
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/vigil ./tools/cmd/vigil
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/vigil-agent ./agent/cmd/vigil-agent
+
+# Static binaries for the gateways: Pi Zero/1 (armv6), Pi 2/3 (armv7),
+# 64-bit Pi OS (arm64).
+cross:
+	GOOS=linux GOARCH=arm GOARM=6 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/linux-armv6/ ./agent/cmd/vigil-agent ./tools/cmd/vigil
+	GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/linux-armv7/ ./agent/cmd/vigil-agent ./tools/cmd/vigil
+	GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/linux-arm64/ ./agent/cmd/vigil-agent ./tools/cmd/vigil
 
 # Trains a model on simulated pump data, starts an embedded broker, the
 # simulator on a pseudo-terminal, the agent on that terminal and a watcher;
@@ -21,7 +31,7 @@ demo: build
 
 # Installs (as root) or names the Debian packages the tests need, then vets,
 # checks generated code and runs every test under the race detector.
-test: deps vet generate-check
+test: deps vet generate-check cross
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 15m $(PKGS)
 
 deps:

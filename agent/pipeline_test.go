@@ -233,3 +233,43 @@ func TestCheckChannels(t *testing.T) {
 		}
 	}
 }
+
+func TestScoreTelemetryRateLimit(t *testing.T) {
+	b, err := broker.Start("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	col := collect(t, b.URL(), "rate/#")
+	pub, err := publish.Connect(publish.Options{Broker: b.URL(), ClientID: "rate", Prefix: "rate/", Online: []byte("on"), Offline: []byte("off")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !pub.WaitConnected(10 * time.Second) {
+		t.Fatal("publisher did not connect")
+	}
+	src, _ := serial.NewReader(io.NopCloser(strings.NewReader(lines())), serial.Opts{Device: "x", Channels: []string{"a", "b"}})
+	now := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	p, err := NewPipeline(PipelineOptions{Source: src, Model: zscoreModel(t, 2), Channels: []string{"a", "b"},
+		Threshold: 4, K: 1, N: 1, Top: 1, ScoreInterval: time.Second, Publisher: pub,
+		Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &sensors.Sample{Values: []float32{0.1, 0.1}}
+	for i := 0; i < 30; i++ { // 3 s at 10 Hz
+		p.Step(s)
+		now = now.Add(100 * time.Millisecond)
+	}
+	p.Step(&sensors.Sample{Values: []float32{0, 9}}) // at 3 s: an anomaly
+	col.wait(t, "alert", 1)
+	scores := col.wait(t, "score", 4)
+	if len(scores) != 4 || !strings.Contains(scores[3], `"state":"anomaly"`) {
+		t.Errorf("%d score messages in 3 s at one a second, want 4 (at 0, 1, 2, 3 s), the last an anomaly: %q", len(scores), scores)
+	}
+	var m ScoreMessage
+	if err := json.Unmarshal([]byte(scores[1]), &m); err != nil || m.State != "normal" || m.Threshold != 4 || !m.Time.Equal(now.Add(-2*time.Second)) {
+		t.Errorf("score message %s: %+v, %v", scores[1], m, err)
+	}
+	pub.Close(5 * time.Second)
+}

@@ -95,3 +95,14 @@ func TestPassword(t *testing.T) {
 		t.Errorf("Password() = %q, %v", pw, err)
 	}
 }
+
+// FuzzParse: no configuration file makes Parse panic.
+func FuzzParse(f *testing.F) {
+	b, _ := os.ReadFile("testdata/serial.yaml")
+	f.Add(b)
+	f.Add([]byte(base))
+	f.Add([]byte("site: [\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		Parse(data)
+	})
+}

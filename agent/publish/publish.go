@@ -36,9 +36,10 @@ type Options struct {
 	Password string
 	// KeepAlive is the MQTT keep-alive interval (default 30 s).
 	KeepAlive time.Duration
-	// Online is published retained (QoS 1) on Prefix+status at every
-	// connect; Offline is the last will the broker publishes there when
-	// the agent vanishes, and what Close publishes.
+	// Online is published retained (QoS 0) on Prefix+status at every
+	// connect; Offline is the last will (QoS 1, retained) the broker
+	// publishes there when the agent vanishes, and what Close publishes.
+	// Either may be empty: then it is not published.
 	Online, Offline []byte
 	// AckTimeout bounds how long a QoS 1 publish waits for its ack
 	// before a warning is logged (default 30 s).
@@ -85,15 +86,22 @@ func Connect(o Options) (*Client, error) {
 		SetConnectRetryInterval(2*time.Second).
 		SetMaxReconnectInterval(30*time.Second).
 		SetWriteTimeout(10*time.Second).
-		SetBinaryWill(status, o.Offline, 1, true).
 		SetOnConnectHandler(func(c mqtt.Client) {
 			o.Logger.Info("mqtt connected", "broker", o.Broker, "client_id", o.ClientID)
-			// Fresh copy: paho holds the payload until acked.
-			p.publish(c, status, 1, true, append([]byte(nil), o.Online...))
+			if len(o.Online) == 0 {
+				return
+			}
+			// QoS 0, because paho v1.5.1 races (issue #703) when a QoS 1
+			// message stored during OnConnect is resent by its resume of
+			// the session. The status is re-sent at every connect anyway.
+			c.Publish(status, 0, true, o.Online)
 		}).
 		SetConnectionLostHandler(func(_ mqtt.Client, err error) {
 			o.Logger.Warn("mqtt connection lost; reconnecting", "broker", o.Broker, "err", err)
 		})
+	if len(o.Offline) > 0 {
+		opts.SetBinaryWill(status, o.Offline, 1, true)
+	}
 	p.c = mqtt.NewClient(opts)
 	p.c.Connect() // with ConnectRetry the token completes only once connected
 	return p, nil
@@ -151,7 +159,7 @@ func (p *Client) Close(timeout time.Duration) error {
 	p.closing = true
 	p.mu.Unlock()
 	var err error
-	if p.c.IsConnectionOpen() {
+	if p.c.IsConnectionOpen() && len(p.o.Offline) > 0 {
 		tok := p.c.Publish(p.o.Prefix+TopicStatus, 1, true, p.o.Offline)
 		if !tok.WaitTimeout(timeout) {
 			err = fmt.Errorf("publish: offline status not acknowledged within %v", timeout)

@@ -50,7 +50,10 @@ mqtt:
   broker: tcp://127.0.0.1:$PORT
 YAML
 
-"$BIN/vigil" broker --addr "127.0.0.1:$PORT" & pids+=($!)
+# The broker runs in a session of its own so that Ctrl-C, which the
+# terminal sends to every process of the demo, reaches it only through
+# cleanup, after the agent has published its offline status.
+setsid "$BIN/vigil" broker --addr "127.0.0.1:$PORT" & pids+=($!)
 "$BIN/vigil" watch --broker "tcp://127.0.0.1:$PORT" & pids+=($!)
 
 fault_flags=()

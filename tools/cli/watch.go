@@ -76,7 +76,10 @@ func printMessage(out, errw io.Writer, topic string, payload []byte, raw bool) {
 		fmt.Fprintf(errw, "topic %s: payload is not a vigil state message: %v\n", topic, err)
 		return
 	}
-	device := topic[:strings.LastIndexByte(topic, '/')]
+	device := topic
+	if i := strings.LastIndexByte(topic, '/'); i >= 0 {
+		device = topic[:i]
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s  %s  ", m.Time.Local().Format("15:04:05"), device)
 	if m.From != "" {

@@ -1,0 +1,170 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vigil-edge/vigil/firmware"
+	"github.com/vigil-edge/vigil/tools/dataset"
+)
+
+// run calls Main like the shell would and returns exit code and output.
+func run(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), Env{Stdout: &out, Stderr: &errb}, args)
+	return code, out.String(), errb.String()
+}
+
+func TestUsage(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		want string // in stderr
+	}{
+		{nil, 2, "usage: vigil"},
+		{[]string{"help"}, 0, "commands:"},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"train"}, 2, "no training data"},
+		{[]string{"train", "--data", "x.csv"}, 2, "--out is required"},
+		{[]string{"train", "--hidden", "4,-1", "--data", "x.csv", "--out", "m"}, 2, "--hidden"},
+		{[]string{"train", "--bogus"}, 2, "flag provided but not defined"},
+		{[]string{"train", "-h"}, 0, "usage: vigil train"},
+		{[]string{"sim", "--fast"}, 2, "--fast needs --for"},
+		{[]string{"sim", "--fault", "valve-open@1s"}, 2, "valve-open"},
+		{[]string{"sim", "--link", "x"}, 2, "--link needs --pty"},
+		{[]string{"sim", "--sep", "|"}, 2, "--sep"},
+		{[]string{"inspect"}, 2, "exactly one model file"},
+		{[]string{"inspect", "does-not-exist.vgm"}, 1, "does-not-exist.vgm"},
+	}
+	for _, tc := range tests {
+		code, _, stderr := run(tc.args...)
+		if code != tc.code || !strings.Contains(stderr, tc.want) {
+			t.Errorf("vigil %q: exit %d, stderr %q; want exit %d and %q", tc.args, code, stderr, tc.code, tc.want)
+		}
+	}
+}
+
+// TestSimTrainInspect runs the model-building path a user follows:
+// simulate, train, inspect, and checks what each step produced.
+func TestSimTrainInspect(t *testing.T) {
+	dir := t.TempDir()
+	code, csv, stderr := run("sim", "--fast", "--for", "40m", "--rate", "1", "--seed", "3", "--labels", "--fault", "valve-closed@30m+2m")
+	if code != 0 {
+		t.Fatalf("sim: exit %d: %s", code, stderr)
+	}
+	data := filepath.Join(dir, "rec.csv")
+	os.WriteFile(data, []byte(csv), 0o600)
+	tab, err := dataset.ReadFiles([]string{data}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tab.Rows) != 2400 || len(tab.Channels) != 8 || tab.Labels == nil {
+		t.Fatalf("sim wrote %d rows of %d channels, labels %v; want 2400 of 8, labelled", len(tab.Rows), len(tab.Channels), tab.Labels != nil)
+	}
+	faulty := 0
+	for _, l := range tab.Labels {
+		faulty += int(l)
+	}
+	if faulty != 120 {
+		t.Errorf("%d rows labelled anomalous, want 120 (2 minutes at 1 Hz)", faulty)
+	}
+
+	model := filepath.Join(dir, "m.vgm")
+	code, out, stderr := run("train", "--epochs", "5", "--hidden", "16,3,16", "--data", data, "--out", model, "--name", "pump-a", "--version", "4")
+	if code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"read 2400 rows (2280 normal)", "epoch   5/5", "threshold", "wrote " + model} {
+		if !strings.Contains(out, want) {
+			t.Errorf("train output lacks %q:\n%s", want, out)
+		}
+	}
+	l, err := firmware.ReadFile(model, firmware.LoadOptions{AllowUnsigned: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := l.Model
+	if m.Name != "pump-a" || m.Version != 4 || len(m.Layers) != 4 || m.Layers[1].Out != 3 || m.Channels[3].Name != "Pressure" || m.Channels[3].Unit != "bar" {
+		t.Errorf("model %+v", m)
+	}
+	if m.Threshold.Method != "mean+ksigma" || m.Threshold.K != 3 || m.Training.Rows != 2280 || m.Training.DatasetDigest != tab.Digest {
+		t.Errorf("threshold %+v training %+v", m.Threshold, m.Training)
+	}
+	// The threshold is mean + 3σ of the calibration scores it records.
+	if got, want := float64(m.Threshold.Value), m.Threshold.Mean+3*m.Threshold.Std; got-want > 1e-5 || want-got > 1e-5 {
+		t.Errorf("threshold %v, want mean + 3σ = %v", got, want)
+	}
+
+	code, out, stderr = run("inspect", model)
+	if code != 0 {
+		t.Fatalf("inspect: exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"pump-a (id " + l.ID + ", version 4)", "Volume Flow RateRMS", "L/min", "relu", "mean+ksigma"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("inspect output lacks %q:\n%s", want, out)
+		}
+	}
+
+	// Same data, flags and seed: the same weights, so the same payload
+	// apart from the creation time.
+	model2 := filepath.Join(dir, "m2.vgm")
+	run("train", "--epochs", "5", "--hidden", "16,3,16", "--data", data, "--out", model2, "--name", "pump-a", "--version", "4")
+	l2, err := firmware.ReadFile(model2, firmware.LoadOptions{AllowUnsigned: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l2.Model.Layers[0].Weights[5] != m.Layers[0].Weights[5] || l2.Model.Threshold.Value != m.Threshold.Value {
+		t.Error("two trainings with the same seed differ")
+	}
+}
+
+func TestTrainBadRow(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "bad.csv")
+	os.WriteFile(data, []byte("datetime;Pressure;Current\n2020-01-01 00:00:00;0.1;2.3\n2020-01-01 00:00:01;0.1;two\n"), 0o600)
+	code, _, stderr := run("train", "--data", data, "--out", filepath.Join(t.TempDir(), "m.vgm"))
+	if code != 1 || !strings.Contains(stderr, data+":3:") || !strings.Contains(stderr, "Current") {
+		t.Errorf("exit %d, stderr %q; want exit 1 naming %s:3 and column Current", code, stderr, data)
+	}
+}
+
+func TestPrintMessage(t *testing.T) {
+	tests := []struct {
+		payload string
+		want    []string
+	}{
+		{`{"state":"anomaly","score":2.5,"threshold":0.5,"top":[{"channel":"Pressure","share":0.61},{"channel":"Current","share":0.22}],"time":"2024-05-01T12:00:00Z"}`,
+			[]string{"vigil/s/d", "ANOMALY", "score 2.5 (threshold 0.5)", "Pressure 61%, Current 22%"}},
+		{`{"state":"sensor-fault","fault":["Pressure"],"threshold":0.5,"time":"2024-05-01T12:00:00Z"}`,
+			[]string{"SENSOR-FAULT", "missing/invalid: Pressure"}},
+		{`{"id":"a-1","from":"normal","state":"anomaly","score":1,"threshold":0.5,"time":"2024-05-01T12:00:00Z"}`,
+			[]string{"normal → ANOMALY", "[a-1]"}},
+	}
+	for _, tc := range tests {
+		var out, errb bytes.Buffer
+		printMessage(&out, &errb, "vigil/s/d/state", []byte(tc.payload), false)
+		for _, w := range tc.want {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("printMessage(%s) = %q, want %q in it", tc.payload, out.String(), w)
+			}
+		}
+	}
+	var out, errb bytes.Buffer
+	printMessage(&out, &errb, "vigil/s/d/state", []byte("not json"), false)
+	if out.Len() != 0 || !strings.Contains(errb.String(), "vigil/s/d/state") {
+		t.Errorf("bad payload: out %q err %q; want nothing printed and the topic named", out.String(), errb.String())
+	}
+}
+
+// FuzzPrintMessage: no payload from the broker crashes watch.
+func FuzzPrintMessage(f *testing.F) {
+	f.Add([]byte(`{"state":"anomaly","score":2.5,"top":[{"channel":"P","share":0.6}]}`))
+	f.Add([]byte(`{"score":null,"fault":[1]}`))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		var out, errb bytes.Buffer
+		printMessage(&out, &errb, "x", payload, false)
+	})
+}
