@@ -83,9 +83,9 @@ func Connect(o Options) (*Client, error) {
 		SetKeepAlive(o.KeepAlive).
 		SetAutoReconnect(true).
 		SetConnectRetry(true).
-		SetConnectRetryInterval(2*time.Second).
-		SetMaxReconnectInterval(30*time.Second).
-		SetWriteTimeout(10*time.Second).
+		SetConnectRetryInterval(2 * time.Second).
+		SetMaxReconnectInterval(30 * time.Second).
+		SetWriteTimeout(10 * time.Second).
 		SetOnConnectHandler(func(c mqtt.Client) {
 			o.Logger.Info("mqtt connected", "broker", o.Broker, "client_id", o.ClientID)
 			if len(o.Online) == 0 {
