@@ -97,15 +97,15 @@ func (c *collector) wait(t *testing.T, topic string, n int) []string {
 	}
 }
 
-func TestPipelinePublishesStateChanges(t *testing.T) {
+// startBroker runs an embedded broker for the test and returns it with a
+// publisher connected to it under prefix, online/offline status included.
+func startBroker(t *testing.T, prefix string) (*broker.Broker, *publish.Client) {
 	b, err := broker.Start("127.0.0.1:0", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Close()
-	col := collect(t, b.URL(), "vigil/test/pump/#")
-
-	pub, err := publish.Connect(publish.Options{Broker: b.URL(), ClientID: "agent-test", Prefix: "vigil/test/pump/",
+	t.Cleanup(func() { b.Close() })
+	pub, err := publish.Connect(publish.Options{Broker: b.URL(), ClientID: "agent-" + t.Name(), Prefix: prefix,
 		Online: []byte(`{"status":"online"}`), Offline: []byte(`{"status":"offline"}`)})
 	if err != nil {
 		t.Fatal(err)
@@ -113,6 +113,12 @@ func TestPipelinePublishesStateChanges(t *testing.T) {
 	if !pub.WaitConnected(10 * time.Second) {
 		t.Fatal("publisher did not connect")
 	}
+	return b, pub
+}
+
+func TestPipelinePublishesStateChanges(t *testing.T) {
+	b, pub := startBroker(t, "vigil/test/pump/")
+	col := collect(t, b.URL(), "vigil/test/pump/#")
 	// 5 normal rows, 5 far out on channel b, 5 normal, then a missing value
 	// on channel a and 5 normal rows.
 	rows := append(repeat("0.1;-0.2", 5), repeat("0.5;9", 5)...)
@@ -188,12 +194,7 @@ func TestPipelinePublishesStateChanges(t *testing.T) {
 }
 
 func TestStepAllocs(t *testing.T) {
-	b, err := broker.Start("127.0.0.1:0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	pub, _ := publish.Connect(publish.Options{Broker: b.URL(), ClientID: "alloc", Prefix: "p/"})
+	_, pub := startBroker(t, "p/")
 	defer pub.Close(time.Second)
 	src, _ := serial.NewReader(io.NopCloser(strings.NewReader(lines())), serial.Opts{Device: "x", Channels: []string{"a", "b"}})
 	p, err := NewPipeline(PipelineOptions{Source: src, Model: zscoreModel(t, 2), Channels: []string{"a", "b"},
@@ -235,19 +236,8 @@ func TestCheckChannels(t *testing.T) {
 }
 
 func TestScoreTelemetryRateLimit(t *testing.T) {
-	b, err := broker.Start("127.0.0.1:0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b, pub := startBroker(t, "rate/")
 	col := collect(t, b.URL(), "rate/#")
-	pub, err := publish.Connect(publish.Options{Broker: b.URL(), ClientID: "rate", Prefix: "rate/", Online: []byte("on"), Offline: []byte("off")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !pub.WaitConnected(10 * time.Second) {
-		t.Fatal("publisher did not connect")
-	}
 	src, _ := serial.NewReader(io.NopCloser(strings.NewReader(lines())), serial.Opts{Device: "x", Channels: []string{"a", "b"}})
 	now := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	p, err := NewPipeline(PipelineOptions{Source: src, Model: zscoreModel(t, 2), Channels: []string{"a", "b"},
