@@ -92,6 +92,9 @@ func printMessage(out, errw io.Writer, topic string, payload []byte, raw bool) {
 	if m.State == "anomaly" && len(m.Top) > 0 {
 		b.WriteString("  ")
 		for i, t := range m.Top {
+			if t.Share < 0.005 { // would print as 0%
+				break
+			}
 			if i > 0 {
 				b.WriteString(", ")
 			}
