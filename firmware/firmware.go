@@ -25,6 +25,13 @@ const MaxFileSize = 16 << 20
 // KindAutoencoder is Model.Kind for a dense autoencoder.
 const KindAutoencoder = "ae"
 
+// Scaler kinds: how Scaler.Center and Scaler.Scale were fitted.
+const (
+	ScalerStandard = "standard"
+	ScalerMinMax   = "minmax"
+	ScalerRobust   = "robust"
+)
+
 // ErrUnsigned is returned by Load for an unsigned file when unsigned
 // files are not allowed.
 var ErrUnsigned = errors.New("firmware: model file is unsigned")
@@ -147,27 +154,21 @@ func (m *Model) autoencoder() (*infer.Autoencoder, error) {
 		}
 		seen[c.Name] = true
 	}
-	if m.Scaler.Kind != "standard" {
-		return nil, fmt.Errorf("firmware: scaler kind %q, want \"standard\"", truncate(m.Scaler.Kind))
+	switch m.Scaler.Kind {
+	case ScalerStandard, ScalerMinMax, ScalerRobust:
+	default:
+		return nil, fmt.Errorf("firmware: scaler kind %q, want standard, minmax or robust", truncate(m.Scaler.Kind))
 	}
 	if t := float64(m.Threshold.Value); math.IsNaN(t) || math.IsInf(t, 0) || t <= 0 {
 		return nil, fmt.Errorf("firmware: threshold %v, want a positive finite number", t)
 	}
-	layers := make([]infer.Dense, len(m.Layers))
-	for i, l := range m.Layers {
-		if l.Kind != "dense" {
-			return nil, fmt.Errorf("firmware: layer %d: kind %q, want \"dense\"", i, truncate(l.Kind))
-		}
-		act, err := infer.ParseActivation(l.Activation)
+	layers := make([]infer.Layer, len(m.Layers))
+	for i := range m.Layers {
+		l, err := m.Layers[i].layer()
 		if err != nil {
 			return nil, fmt.Errorf("firmware: layer %d: %w", i, err)
 		}
-		for j, w := range l.Weights {
-			if math.IsNaN(float64(w)) || math.IsInf(float64(w), 0) {
-				return nil, fmt.Errorf("firmware: layer %d: weight %d is %v", i, j, w)
-			}
-		}
-		layers[i] = infer.Dense{In: int(l.In), Out: int(l.Out), W: l.Weights, B: l.Bias, Act: act}
+		layers[i] = l
 	}
 	ae, err := infer.NewAutoencoder(infer.Scaler{Center: m.Scaler.Center, Scale: m.Scaler.Scale}, layers)
 	if err != nil {
@@ -179,13 +180,101 @@ func (m *Model) autoencoder() (*infer.Autoencoder, error) {
 	return ae, nil
 }
 
-// FromDense builds the Layers of a model from infer layers.
-func FromDense(ds []infer.Dense) []Layer {
-	out := make([]Layer, len(ds))
-	for i, d := range ds {
-		out[i] = Layer{Kind: "dense", In: uint32(d.In), Out: uint32(d.Out), Activation: d.Act.String(), Weights: d.W, Bias: d.B}
+// layer turns a schema layer into an infer layer.
+func (l *Layer) layer() (infer.Layer, error) {
+	if l.Kind != "dense" {
+		return nil, fmt.Errorf("kind %q, want \"dense\"", truncate(l.Kind))
 	}
-	return out
+	act, err := infer.ParseActivation(l.Activation)
+	if err != nil {
+		return nil, err
+	}
+	if err := finite("bias", l.Bias); err != nil {
+		return nil, err
+	}
+	in, out := int(l.In), int(l.Out)
+	if len(l.WeightsQ8) == 0 {
+		if err := finite("weight", l.Weights); err != nil {
+			return nil, err
+		}
+		return &infer.Dense{In: in, Out: out, W: l.Weights, B: l.Bias, Act: act}, nil
+	}
+	if len(l.Weights) != 0 {
+		return nil, errors.New("has both float32 and int8 weights")
+	}
+	if err := finite("scale", l.Scales); err != nil {
+		return nil, err
+	}
+	q := make([]int8, len(l.WeightsQ8))
+	for j, b := range l.WeightsQ8 {
+		q[j] = int8(b)
+	}
+	return &infer.DenseQ8{In: in, Out: out, Q: q, Scale: l.Scales, B: l.Bias, Act: act}, nil
+}
+
+func finite(what string, v []float32) error {
+	for j, w := range v {
+		if math.IsNaN(float64(w)) || math.IsInf(float64(w), 0) {
+			return fmt.Errorf("%s %d is %v", what, j, w)
+		}
+	}
+	return nil
+}
+
+// FromLayers builds the Layers of a model from infer layers (Dense or
+// DenseQ8). Float32 slices are shared, not copied.
+func FromLayers(ls []infer.Layer) ([]Layer, error) {
+	out := make([]Layer, len(ls))
+	for i, l := range ls {
+		switch d := l.(type) {
+		case *infer.Dense:
+			out[i] = Layer{Kind: "dense", In: uint32(d.In), Out: uint32(d.Out), Activation: d.Act.String(), Weights: d.W, Bias: d.B}
+		case *infer.DenseQ8:
+			out[i] = Layer{Kind: "dense", In: uint32(d.In), Out: uint32(d.Out), Activation: d.Act.String(), WeightsQ8: int8Bytes(d.Q), Scales: d.Scale, Bias: d.B}
+		default:
+			return nil, fmt.Errorf("firmware: layer %d: type %T has no model-file form", i, l)
+		}
+	}
+	return out, nil
+}
+
+// FromDense builds the Layers of a model from float32 dense layers, such
+// as infer/train produces.
+func FromDense(ds []infer.Dense) []Layer {
+	ls, _ := FromLayers(infer.DenseLayers(ds)) // cannot fail for Dense
+	return ls
+}
+
+// QuantizeInt8 replaces the float32 weights of every dense layer of m with
+// int8 weights and per-row scales (infer.Quantize). Layers already in int8
+// are left as they are.
+func (m *Model) QuantizeInt8() {
+	for i := range m.Layers {
+		l := &m.Layers[i]
+		if len(l.Weights) == 0 {
+			continue
+		}
+		q := infer.Quantize(&infer.Dense{In: int(l.In), Out: int(l.Out), W: l.Weights, B: l.Bias})
+		l.Weights, l.WeightsQ8, l.Scales = nil, int8Bytes(q.Q), q.Scale
+	}
+}
+
+func int8Bytes(q []int8) []byte {
+	b := make([]byte, len(q))
+	for i, v := range q {
+		b[i] = byte(v)
+	}
+	return b
+}
+
+// Int8 reports whether any layer of m holds int8 weights.
+func (m *Model) Int8() bool {
+	for i := range m.Layers {
+		if len(m.Layers[i].WeightsQ8) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // truncate shortens strings from a file before they go into messages.

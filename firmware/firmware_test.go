@@ -40,8 +40,8 @@ func TestRoundTrip(t *testing.T) {
 	}
 	// The decoded model scores exactly like one built from the same layers.
 	want, _ := infer.NewAutoencoder(infer.Scaler{Center: m.Scaler.Center, Scale: m.Scaler.Scale},
-		[]infer.Dense{{In: 3, Out: 2, W: m.Layers[0].Weights, B: m.Layers[0].Bias, Act: infer.Tanh},
-			{In: 2, Out: 3, W: m.Layers[1].Weights, B: m.Layers[1].Bias, Act: infer.Linear}})
+		infer.DenseLayers([]infer.Dense{{In: 3, Out: 2, W: m.Layers[0].Weights, B: m.Layers[0].Bias, Act: infer.Tanh},
+			{In: 2, Out: 3, W: m.Layers[1].Weights, B: m.Layers[1].Bias, Act: infer.Linear}}))
 	x := []float32{1.5, 2.5, 3.5}
 	a, _ := l.Autoencoder.Score(x, nil)
 	b, _ := want.Score(x, nil)
@@ -151,4 +151,70 @@ func FuzzDecode(f *testing.F) {
 		x := make([]float32, l.Autoencoder.Channels())
 		l.Autoencoder.Score(x, nil)
 	})
+}
+
+func TestInt8RoundTrip(t *testing.T) {
+	m := testModel()
+	f32, _ := Pack(m)
+	lf, err := Decode(f32, LoadOptions{AllowUnsigned: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.QuantizeInt8()
+	if !m.Int8() || len(m.Layers[0].Weights) != 0 || len(m.Layers[0].WeightsQ8) != 6 || len(m.Layers[0].Scales) != 2 {
+		t.Fatalf("quantised layer 0: %+v", m.Layers[0])
+	}
+	q8, err := Pack(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lq, err := Decode(q8, LoadOptions{AllowUnsigned: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := lq.Autoencoder.Layers()[1].(*infer.DenseQ8); !ok {
+		t.Errorf("decoded layer 1 is %T, want *infer.DenseQ8", lq.Autoencoder.Layers()[1])
+	}
+	x := []float32{1.5, 2.5, 3.5}
+	a, _ := lf.Autoencoder.Score(x, nil)
+	b, _ := lq.Autoencoder.Score(x, nil)
+	if math.Abs(float64(a-b)) > 0.01*math.Abs(float64(a)) {
+		t.Errorf("int8 model scores %v, float32 %v: more than 1%% apart", b, a)
+	}
+	// Quantising again changes nothing.
+	m.QuantizeInt8()
+	if again, _ := Pack(m); !bytes.Equal(again, q8) {
+		t.Error("a second QuantizeInt8 changed the model")
+	}
+}
+
+func TestDecodeRejectsLayerData(t *testing.T) {
+	tests := []struct {
+		name string
+		mod  func(*Model)
+		want string
+	}{
+		{"both weights", func(m *Model) { m.Layers[0].WeightsQ8 = make([]byte, 6); m.Layers[0].Scales = []float32{1, 1} }, "both"},
+		{"nan scale", func(m *Model) { m.QuantizeInt8(); m.Layers[1].Scales[2] = float32(math.Inf(1)) }, "scale 2"},
+		{"q8 size", func(m *Model) { m.QuantizeInt8(); m.Layers[0].WeightsQ8 = m.Layers[0].WeightsQ8[:5] }, "layer 0"},
+		{"nan bias", func(m *Model) { m.Layers[1].Bias[0] = float32(math.NaN()) }, "bias 0"},
+		{"scaler kind", func(m *Model) { m.Scaler.Kind = "log" }, "scaler kind"},
+	}
+	for _, tc := range tests {
+		m := testModel()
+		tc.mod(m)
+		payload, _ := m.MarshalMsg(nil)
+		env, _ := (&Envelope{Magic: Magic, Format: FormatV1, Payload: payload}).MarshalMsg(nil)
+		_, err := Decode(env, LoadOptions{AllowUnsigned: true})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: Decode error %v, want one containing %q", tc.name, err, tc.want)
+		}
+	}
+	for _, kind := range []string{ScalerStandard, ScalerMinMax, ScalerRobust} {
+		m := testModel()
+		m.Scaler.Kind = kind
+		if _, err := Pack(m); err != nil {
+			t.Errorf("scaler kind %q: %v", kind, err)
+		}
+	}
 }

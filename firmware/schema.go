@@ -45,7 +45,9 @@ type Channel struct {
 
 // Scaler maps raw values to model inputs: (x - Center) / Scale.
 type Scaler struct {
-	// Kind is "standard" (Center mean, Scale standard deviation).
+	// Kind is how Center and Scale were fitted: "standard" (mean and
+	// standard deviation), "minmax" (minimum and range) or "robust"
+	// (median and interquartile range).
 	Kind   string    `msg:"kind"`
 	Center []float32 `msg:"center,limit=256"`
 	Scale  []float32 `msg:"scale,limit=256"`
@@ -59,9 +61,14 @@ type Layer struct {
 	Out  uint32 `msg:"out"`
 	// Activation is an infer activation name ("relu", "linear", ...).
 	Activation string `msg:"act"`
-	// Weights are Out rows of In float32 values.
+	// Weights are Out rows of In float32 values; empty in an int8 layer.
 	Weights []float32 `msg:"w"`
-	Bias    []float32 `msg:"b,limit=65536"`
+	// WeightsQ8 are Out rows of In int8 values (two's complement bytes,
+	// one byte each) and Scales one float32 per row (weight = scale ·
+	// int8), in place of Weights.
+	WeightsQ8 []byte    `msg:"wq"`
+	Scales    []float32 `msg:"ws,limit=65536"`
+	Bias      []float32 `msg:"b,limit=65536"`
 }
 
 // Threshold is the score above which a sample counts as anomalous, and

@@ -204,9 +204,9 @@ func (z *Envelope) Msgsize() (s int) {
 // MarshalMsg implements msgp.Marshaler
 func (z *Layer) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 6
+	// map header, size 8
 	// string "kind"
-	o = append(o, 0x86, 0xa4, 0x6b, 0x69, 0x6e, 0x64)
+	o = append(o, 0x88, 0xa4, 0x6b, 0x69, 0x6e, 0x64)
 	o = msgp.AppendString(o, z.Kind)
 	// string "in"
 	o = append(o, 0xa2, 0x69, 0x6e)
@@ -223,11 +223,20 @@ func (z *Layer) MarshalMsg(b []byte) (o []byte, err error) {
 	for za0001 := range z.Weights {
 		o = msgp.AppendFloat32(o, z.Weights[za0001])
 	}
+	// string "wq"
+	o = append(o, 0xa2, 0x77, 0x71)
+	o = msgp.AppendBytes(o, z.WeightsQ8)
+	// string "ws"
+	o = append(o, 0xa2, 0x77, 0x73)
+	o = msgp.AppendArrayHeader(o, uint32(len(z.Scales)))
+	for za0002 := range z.Scales {
+		o = msgp.AppendFloat32(o, z.Scales[za0002])
+	}
 	// string "b"
 	o = append(o, 0xa1, 0x62)
 	o = msgp.AppendArrayHeader(o, uint32(len(z.Bias)))
-	for za0002 := range z.Bias {
-		o = msgp.AppendFloat32(o, z.Bias[za0002])
+	for za0003 := range z.Bias {
+		o = msgp.AppendFloat32(o, z.Bias[za0003])
 	}
 	return
 }
@@ -301,26 +310,71 @@ func (z *Layer) UnmarshalMsg(bts []byte) (o []byte, err error) {
 					return
 				}
 			}
-		case "b":
+		case "wq":
 			var zb0003 uint32
-			zb0003, bts, err = msgp.ReadArrayHeaderBytes(bts)
+			zb0003, bts, err = msgp.ReadBytesHeader(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "WeightsQ8")
+				return
+			}
+			if zb0003 > zb417a25dlimitArrays {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if z.WeightsQ8 == nil || uint32(cap(z.WeightsQ8)) < zb0003 {
+				z.WeightsQ8 = make([]byte, zb0003)
+			} else {
+				z.WeightsQ8 = z.WeightsQ8[:zb0003]
+			}
+			if uint32(len(bts)) < zb0003 {
+				err = msgp.ErrShortBytes
+				return
+			}
+			copy(z.WeightsQ8, bts[:zb0003])
+			bts = bts[zb0003:]
+		case "ws":
+			var zb0004 uint32
+			zb0004, bts, err = msgp.ReadArrayHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Scales")
+				return
+			}
+			if zb0004 > 65536 {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Scales) >= int(zb0004) {
+				z.Scales = (z.Scales)[:zb0004]
+			} else {
+				z.Scales = make([]float32, zb0004)
+			}
+			for za0002 := range z.Scales {
+				z.Scales[za0002], bts, err = msgp.ReadFloat32Bytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Scales", za0002)
+					return
+				}
+			}
+		case "b":
+			var zb0005 uint32
+			zb0005, bts, err = msgp.ReadArrayHeaderBytes(bts)
 			if err != nil {
 				err = msgp.WrapError(err, "Bias")
 				return
 			}
-			if zb0003 > 65536 {
+			if zb0005 > 65536 {
 				err = msgp.ErrLimitExceeded
 				return
 			}
-			if cap(z.Bias) >= int(zb0003) {
-				z.Bias = (z.Bias)[:zb0003]
+			if cap(z.Bias) >= int(zb0005) {
+				z.Bias = (z.Bias)[:zb0005]
 			} else {
-				z.Bias = make([]float32, zb0003)
+				z.Bias = make([]float32, zb0005)
 			}
-			for za0002 := range z.Bias {
-				z.Bias[za0002], bts, err = msgp.ReadFloat32Bytes(bts)
+			for za0003 := range z.Bias {
+				z.Bias[za0003], bts, err = msgp.ReadFloat32Bytes(bts)
 				if err != nil {
-					err = msgp.WrapError(err, "Bias", za0002)
+					err = msgp.WrapError(err, "Bias", za0003)
 					return
 				}
 			}
@@ -338,7 +392,7 @@ func (z *Layer) UnmarshalMsg(bts []byte) (o []byte, err error) {
 
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z *Layer) Msgsize() (s int) {
-	s = 1 + 5 + msgp.StringPrefixSize + len(z.Kind) + 3 + msgp.Uint32Size + 4 + msgp.Uint32Size + 4 + msgp.StringPrefixSize + len(z.Activation) + 2 + msgp.ArrayHeaderSize + (len(z.Weights) * (msgp.Float32Size)) + 2 + msgp.ArrayHeaderSize + (len(z.Bias) * (msgp.Float32Size))
+	s = 1 + 5 + msgp.StringPrefixSize + len(z.Kind) + 3 + msgp.Uint32Size + 4 + msgp.Uint32Size + 4 + msgp.StringPrefixSize + len(z.Activation) + 2 + msgp.ArrayHeaderSize + (len(z.Weights) * (msgp.Float32Size)) + 3 + msgp.BytesPrefixSize + len(z.WeightsQ8) + 3 + msgp.ArrayHeaderSize + (len(z.Scales) * (msgp.Float32Size)) + 2 + msgp.ArrayHeaderSize + (len(z.Bias) * (msgp.Float32Size))
 	return
 }
 

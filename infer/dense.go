@@ -42,6 +42,9 @@ func (d *Dense) Forward(dst, x []float32) {
 // Params returns the number of trainable parameters.
 func (d *Dense) Params() int { return len(d.W) + len(d.B) }
 
+// Shape returns (In, Out).
+func (d *Dense) Shape() (int, int) { return d.In, d.Out }
+
 // dot returns Σ a[i]·b[i] over len(a) elements, accumulating in four
 // independent sums so the loop is not bound by one add's latency.
 func dot(a, b []float32) float32 {

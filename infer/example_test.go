@@ -11,7 +11,7 @@ import (
 func ExampleAutoencoder_Score() {
 	scaler := infer.Scaler{Center: []float32{10, 5}, Scale: []float32{2, 1}}
 	layer := infer.Dense{In: 2, Out: 2, W: []float32{1, 0, 0, 0}, B: []float32{0, 0}, Act: infer.Linear}
-	ae, err := infer.NewAutoencoder(scaler, []infer.Dense{layer})
+	ae, err := infer.NewAutoencoder(scaler, []infer.Layer{&layer})
 	if err != nil {
 		panic(err)
 	}

@@ -18,37 +18,44 @@ var ErrInvalidInput = errors.New("infer: input value is NaN or infinite")
 // An Autoencoder owns its work buffers: it is not safe for concurrent use.
 type Autoencoder struct {
 	scaler Scaler
-	layers []Dense
+	layers []Layer
 	// acts[0] holds the scaled input, acts[i+1] layer i's output.
 	acts [][]float32
 }
 
 // NewAutoencoder validates the scaler and layers and allocates every
-// buffer scoring needs. The layers must chain (each In equals the previous
-// Out) and map the channel count back onto itself. The Autoencoder keeps
-// references to the weights, which must not change afterwards.
-func NewAutoencoder(scaler Scaler, layers []Dense) (*Autoencoder, error) {
+// buffer scoring needs. The layers must chain (each input length equals the
+// previous output length) and map the channel count back onto itself. The
+// Autoencoder keeps references to the layers, which must not change
+// afterwards.
+func NewAutoencoder(scaler Scaler, layers []Layer) (*Autoencoder, error) {
 	if len(layers) == 0 {
 		return nil, errors.New("infer: autoencoder has no layers")
 	}
-	channels := layers[0].In
-	if err := scaler.Validate(channels); err != nil {
-		return nil, fmt.Errorf("infer: %w", err)
-	}
 	acts := make([][]float32, len(layers)+1)
-	acts[0] = make([]float32, channels)
-	for i := range layers {
-		l := &layers[i]
+	prev := 0
+	for i, l := range layers {
+		if l == nil {
+			return nil, fmt.Errorf("infer: layer %d is nil", i)
+		}
 		if err := l.Validate(); err != nil {
 			return nil, fmt.Errorf("infer: layer %d: %w", i, err)
 		}
-		if i > 0 && l.In != layers[i-1].Out {
-			return nil, fmt.Errorf("infer: layer %d takes %d inputs but layer %d gives %d", i, l.In, i-1, layers[i-1].Out)
+		in, out := l.Shape()
+		if i == 0 {
+			acts[0] = make([]float32, in)
+		} else if in != prev {
+			return nil, fmt.Errorf("infer: layer %d takes %d inputs but layer %d gives %d", i, in, i-1, prev)
 		}
-		acts[i+1] = make([]float32, l.Out)
+		acts[i+1] = make([]float32, out)
+		prev = out
 	}
-	if out := layers[len(layers)-1].Out; out != channels {
-		return nil, fmt.Errorf("infer: autoencoder maps %d channels to %d outputs, want equal", channels, out)
+	channels := len(acts[0])
+	if err := scaler.Validate(channels); err != nil {
+		return nil, fmt.Errorf("infer: %w", err)
+	}
+	if prev != channels {
+		return nil, fmt.Errorf("infer: autoencoder maps %d channels to %d outputs, want equal", channels, prev)
 	}
 	return &Autoencoder{scaler: scaler, layers: layers, acts: acts}, nil
 }
@@ -57,7 +64,7 @@ func NewAutoencoder(scaler Scaler, layers []Dense) (*Autoencoder, error) {
 func (a *Autoencoder) Channels() int { return len(a.acts[0]) }
 
 // Layers returns the model's layers. The caller must not modify them.
-func (a *Autoencoder) Layers() []Dense { return a.layers }
+func (a *Autoencoder) Layers() []Layer { return a.layers }
 
 // Scaler returns the model's input scaler. The caller must not modify it.
 func (a *Autoencoder) Scaler() Scaler { return a.scaler }
@@ -65,8 +72,8 @@ func (a *Autoencoder) Scaler() Scaler { return a.scaler }
 // Params returns the number of trainable parameters.
 func (a *Autoencoder) Params() int {
 	n := 0
-	for i := range a.layers {
-		n += a.layers[i].Params()
+	for _, l := range a.layers {
+		n += l.Params()
 	}
 	return n
 }
@@ -96,8 +103,8 @@ func (a *Autoencoder) Score(x, perChannel []float32) (float32, error) {
 		}
 	}
 	a.scaler.Transform(in, x)
-	for i := range a.layers {
-		a.layers[i].Forward(a.acts[i+1], a.acts[i])
+	for i, l := range a.layers {
+		l.Forward(a.acts[i+1], a.acts[i])
 	}
 	out := a.acts[len(a.acts)-1][:len(in)]
 	if perChannel != nil {

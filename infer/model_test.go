@@ -7,12 +7,26 @@ import (
 	"testing"
 )
 
+var allActivations = []Activation{Linear, ReLU, Sigmoid, Tanh, LeakyReLU, ELU}
+
 func TestActivations(t *testing.T) {
 	ref := map[Activation]func(float64) float64{
 		Linear:  func(x float64) float64 { return x },
 		ReLU:    func(x float64) float64 { return math.Max(0, x) },
 		Sigmoid: func(x float64) float64 { return 1 / (1 + math.Exp(-x)) },
 		Tanh:    math.Tanh,
+		LeakyReLU: func(x float64) float64 {
+			if x > 0 {
+				return x
+			}
+			return 0.01 * x
+		},
+		ELU: func(x float64) float64 {
+			if x > 0 {
+				return x
+			}
+			return math.Exp(x) - 1
+		},
 	}
 	in := []float32{-100, -3, -0.5, 0, 0.25, 2, 50}
 	for a, f := range ref {
@@ -34,7 +48,7 @@ func TestActivations(t *testing.T) {
 }
 
 func TestActivationDerivative(t *testing.T) {
-	for _, a := range []Activation{Linear, ReLU, Sigmoid, Tanh} {
+	for _, a := range allActivations {
 		for _, x := range []float32{-1.3, -0.2, 0.4, 1.7} {
 			const h = 1e-3
 			lo, hi, mid := []float32{x - h}, []float32{x + h}, []float32{x}
@@ -77,7 +91,7 @@ func randDense(r *rand.Rand, in, out int, act Activation) Dense {
 func TestDenseMatchesNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, tc := range []struct{ in, out int }{{1, 1}, {3, 5}, {8, 32}, {33, 7}, {480, 128}} {
-		for _, act := range []Activation{Linear, ReLU, Sigmoid, Tanh} {
+		for _, act := range allActivations {
 			d := randDense(r, tc.in, tc.out, act)
 			x := make([]float32, tc.in)
 			for i := range x {
@@ -119,7 +133,7 @@ func TestNewAutoencoderRejects(t *testing.T) {
 		{"bad activation", identityScaler(2), []Dense{{In: 2, Out: 2, W: make([]float32, 4), B: make([]float32, 2), Act: 99}}},
 	}
 	for _, tc := range tests {
-		if _, err := NewAutoencoder(tc.scaler, tc.layers); err == nil {
+		if _, err := NewAutoencoder(tc.scaler, DenseLayers(tc.layers)); err == nil {
 			t.Errorf("%s: NewAutoencoder succeeded, want error", tc.name)
 		}
 	}
@@ -129,7 +143,7 @@ func TestScore(t *testing.T) {
 	// A linear identity autoencoder reconstructs perfectly: score 0.
 	id := Dense{In: 2, Out: 2, W: []float32{1, 0, 0, 1}, B: []float32{0, 0}}
 	sc := Scaler{Center: []float32{10, 20}, Scale: []float32{2, 4}}
-	ae, err := NewAutoencoder(sc, []Dense{id})
+	ae, err := NewAutoencoder(sc, DenseLayers([]Dense{id}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +153,7 @@ func TestScore(t *testing.T) {
 	}
 	// A model that always outputs zero: the error is the squared z-score.
 	zero := Dense{In: 2, Out: 2, W: make([]float32, 4), B: make([]float32, 2)}
-	ae, _ = NewAutoencoder(sc, []Dense{zero})
+	ae, _ = NewAutoencoder(sc, DenseLayers([]Dense{zero}))
 	s, err := ae.Score([]float32{12, 16}, per) // z = (1, -1)
 	if err != nil || s != 1 || per[0] != 1 || per[1] != 1 {
 		t.Errorf("zero-model Score = %v, %v, per %v; want 1, [1 1]", s, err, per)
@@ -181,14 +195,49 @@ func TestTopShares(t *testing.T) {
 	}
 }
 
+// benchModel builds a random autoencoder in→hidden…→in with ReLU hidden
+// layers and a linear output, and an input sample.
+func benchModel(tb testing.TB, in int, hidden []int) ([]Dense, []float32) {
+	r := rand.New(rand.NewPCG(5, uint64(in)))
+	sizes := append(append([]int{in}, hidden...), in)
+	var ds []Dense
+	for i := 1; i < len(sizes); i++ {
+		act := ReLU
+		if i == len(sizes)-1 {
+			act = Linear
+		}
+		d := randDense(r, sizes[i-1], sizes[i], act)
+		for j := range d.W { // keep activations in a sane range
+			d.W[j] /= float32(math.Sqrt(float64(sizes[i-1])))
+		}
+		ds = append(ds, d)
+	}
+	x := make([]float32, in)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	return ds, x
+}
+
 func newBenchModel(tb testing.TB) (*Autoencoder, []float32) {
-	r := rand.New(rand.NewPCG(5, 6))
-	layers := []Dense{randDense(r, 8, 32, ReLU), randDense(r, 32, 16, ReLU), randDense(r, 16, 32, ReLU), randDense(r, 32, 8, Linear)}
-	ae, err := NewAutoencoder(identityScaler(8), layers)
+	ds, x := benchModel(tb, 8, []int{32, 16, 32})
+	ae, err := NewAutoencoder(identityScaler(8), DenseLayers(ds))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	x := []float32{0.21, 0.27, 2.4, 0.11, 89.5, 28.5, 228.6, 125.2}
+	return ae, x
+}
+
+func newBenchModelQ8(tb testing.TB, in int, hidden []int) (*Autoencoder, []float32) {
+	ds, x := benchModel(tb, in, hidden)
+	ls := make([]Layer, len(ds))
+	for i := range ds {
+		ls[i] = Quantize(&ds[i])
+	}
+	ae, err := NewAutoencoder(identityScaler(in), ls)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	return ae, x
 }
 
@@ -217,14 +266,48 @@ func TestClone(t *testing.T) {
 	}
 }
 
-// BenchmarkScore measures one sample through 8→32→16→32→8.
+// benchShapes are issue #4's dense shapes: (a) 8 channels per sample,
+// (b) a flattened 60×8 window.
+var benchShapes = []struct {
+	name   string
+	in     int
+	hidden []int
+}{
+	{"a-8-32-16-32-8", 8, []int{32, 16, 32}},
+	{"b-480-128-32-128-480", 480, []int{128, 32, 128}},
+}
+
+// BenchmarkScore measures one sample through each shape, float32 and int8
+// weights, and reports the achieved GFLOP/s (2 flops per weight).
 func BenchmarkScore(b *testing.B) {
-	ae, x := newBenchModel(b)
-	per := make([]float32, 8)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := ae.Score(x, per); err != nil {
-			b.Fatal(err)
+	for _, sh := range benchShapes {
+		for _, q8 := range []bool{false, true} {
+			name := sh.name + "/f32"
+			if q8 {
+				name = sh.name + "/int8"
+			}
+			b.Run(name, func(b *testing.B) {
+				var ae *Autoencoder
+				var x []float32
+				if q8 {
+					ae, x = newBenchModelQ8(b, sh.in, sh.hidden)
+				} else {
+					ds, in := benchModel(b, sh.in, sh.hidden)
+					ae, _ = NewAutoencoder(identityScaler(sh.in), DenseLayers(ds))
+					x = in
+				}
+				per := make([]float32, sh.in)
+				flops := 0
+				for _, l := range ae.Layers() {
+					i, o := l.Shape()
+					flops += 2 * i * o
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					ae.Score(x, per)
+				}
+				b.ReportMetric(float64(flops)*float64(b.N)/float64(b.Elapsed().Nanoseconds()), "GFLOP/s")
+			})
 		}
 	}
 }

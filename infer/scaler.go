@@ -3,11 +3,13 @@ package infer
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Scaler standardises raw channel values: z = (x - Center) / Scale, per
-// channel. With Center the mean and Scale the standard deviation it is
-// a z-score scaler.
+// channel. FitStandard (mean, standard deviation), FitMinMax (minimum,
+// range) and FitRobust (median, interquartile range) choose Center and
+// Scale; applying them is the same operation.
 type Scaler struct {
 	Center []float32
 	Scale  []float32
@@ -37,38 +39,94 @@ func (s *Scaler) Transform(dst, x []float32) {
 	}
 }
 
+// columns checks rows and returns their number of channels.
+func columns(rows [][]float32) (int, error) {
+	if len(rows) == 0 {
+		return 0, fmt.Errorf("scaler: no rows to fit")
+	}
+	c := len(rows[0])
+	for r, row := range rows {
+		if len(row) != c {
+			return 0, fmt.Errorf("scaler: row %d has %d values, want %d", r, len(row), c)
+		}
+	}
+	return c, nil
+}
+
+// fit builds a scaler from a per-channel function of the channel's
+// values; a zero, NaN or infinite spread becomes 1.
+func fit(rows [][]float32, f func(col []float64) (center, spread float64)) (*Scaler, error) {
+	c, err := columns(rows)
+	if err != nil {
+		return nil, err
+	}
+	s := &Scaler{Center: make([]float32, c), Scale: make([]float32, c)}
+	col := make([]float64, len(rows))
+	for i := 0; i < c; i++ {
+		for r, row := range rows {
+			col[r] = float64(row[i])
+		}
+		center, spread := f(col)
+		if spread == 0 || math.IsNaN(spread) || math.IsInf(spread, 0) {
+			spread = 1
+		}
+		s.Center[i] = float32(center)
+		s.Scale[i] = float32(spread)
+	}
+	return s, s.Validate(c)
+}
+
+// FitMinMax returns the scaler mapping each channel's range in rows onto
+// [0, 1] (the seeds' min-max scaler): Center the minimum, Scale the range.
+// A constant channel gets scale 1.
+func FitMinMax(rows [][]float32) (*Scaler, error) {
+	return fit(rows, func(col []float64) (float64, float64) {
+		lo, hi := col[0], col[0]
+		for _, v := range col {
+			lo, hi = min(lo, v), max(hi, v)
+		}
+		return lo, hi - lo
+	})
+}
+
+// FitRobust returns a scaler that resists outliers: Center the median,
+// Scale the interquartile range (75th minus 25th percentile, linear
+// interpolation between order statistics). A channel with zero IQR gets
+// scale 1.
+func FitRobust(rows [][]float32) (*Scaler, error) {
+	return fit(rows, func(col []float64) (float64, float64) {
+		slices.Sort(col)
+		return quantile(col, 0.5), quantile(col, 0.75) - quantile(col, 0.25)
+	})
+}
+
+// quantile of sorted values, linear between order statistics (numpy's
+// default).
+func quantile(sorted []float64, q float64) float64 {
+	pos := q * float64(len(sorted)-1)
+	i := int(pos)
+	if i+1 >= len(sorted) {
+		return sorted[len(sorted)-1]
+	}
+	f := pos - float64(i)
+	return sorted[i] + f*(sorted[i+1]-sorted[i])
+}
+
 // FitStandard returns the z-score scaler of rows (each of the same
 // length): per channel mean and population standard deviation. A
 // channel with zero spread gets scale 1 so it passes through centred.
 func FitStandard(rows [][]float32) (*Scaler, error) {
-	if len(rows) == 0 {
-		return nil, fmt.Errorf("scaler: no rows to fit")
-	}
-	c := len(rows[0])
-	sum := make([]float64, c)
-	for r, row := range rows {
-		if len(row) != c {
-			return nil, fmt.Errorf("scaler: row %d has %d values, want %d", r, len(row), c)
+	return fit(rows, func(col []float64) (float64, float64) {
+		var sum float64
+		for _, v := range col {
+			sum += v
 		}
-		for i, v := range row {
-			sum[i] += float64(v)
-		}
-	}
-	n := float64(len(rows))
-	s := &Scaler{Center: make([]float32, c), Scale: make([]float32, c)}
-	for i := range sum {
-		mean := sum[i] / n
+		mean := sum / float64(len(col))
 		var ss float64
-		for _, row := range rows {
-			d := float64(row[i]) - mean
+		for _, v := range col {
+			d := v - mean
 			ss += d * d
 		}
-		sd := math.Sqrt(ss / n)
-		if sd == 0 || math.IsNaN(sd) || math.IsInf(sd, 0) {
-			sd = 1
-		}
-		s.Center[i] = float32(mean)
-		s.Scale[i] = float32(sd)
-	}
-	return s, s.Validate(c)
+		return mean, math.Sqrt(ss / float64(len(col)))
+	})
 }

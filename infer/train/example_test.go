@@ -25,7 +25,7 @@ func ExampleAutoencoder() {
 		panic(err)
 	}
 	cal, _ := train.MeanKSigma(res.ValScores, 3)
-	ae, _ := infer.NewAutoencoder(infer.Scaler{Center: []float32{0, 0}, Scale: []float32{1, 1}}, res.Layers)
+	ae, _ := infer.NewAutoencoder(infer.Scaler{Center: []float32{0, 0}, Scale: []float32{1, 1}}, infer.DenseLayers(res.Layers))
 	normal, _ := ae.Score([]float32{1, 1}, nil)
 	broken, _ := ae.Score([]float32{1, -1}, nil)
 	fmt.Println(float64(normal) < cal.Threshold, float64(broken) > cal.Threshold)

@@ -16,7 +16,7 @@ func lossOf(n *network, x []float32) float64 { return mse(n.forward(x), x, nil) 
 // TestGradientCheck compares backward's gradients with central finite
 // differences of the loss, for every activation.
 func TestGradientCheck(t *testing.T) {
-	for _, act := range []infer.Activation{infer.Linear, infer.Tanh, infer.Sigmoid, infer.ReLU} {
+	for _, act := range []infer.Activation{infer.Linear, infer.Tanh, infer.Sigmoid, infer.ReLU, infer.LeakyReLU, infer.ELU} {
 		r := rand.New(rand.NewPCG(7, uint64(act)))
 		n := newNetwork(r, []int{5, 4, 3, 5}, act, act)
 		x := []float32{0.3, -0.7, 1.1, 0.05, -0.4}
@@ -86,7 +86,7 @@ func TestAutoencoderLearnsStructure(t *testing.T) {
 		t.Errorf("split %d/%d with %d scores, want 2400/600/600", res.TrainRows, res.ValRows, len(res.ValScores))
 	}
 	// The trained layers score the same in infer as in training.
-	ae, err := infer.NewAutoencoder(identity(6), res.Layers)
+	ae, err := infer.NewAutoencoder(identity(6), infer.DenseLayers(res.Layers))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestEarlyStoppingRestoresBest(t *testing.T) {
 	if len(res.History) != 3 || res.BestEpoch != 1 {
 		t.Errorf("ran %d epochs, best %d; want 3 and 1", len(res.History), res.BestEpoch)
 	}
-	ae, _ := infer.NewAutoencoder(identity(6), res.Layers)
+	ae, _ := infer.NewAutoencoder(identity(6), infer.DenseLayers(res.Layers))
 	var sum float64
 	for _, x := range rows[len(rows)-res.ValRows:] {
 		s, _ := ae.Score(x, nil)

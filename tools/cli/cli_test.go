@@ -109,6 +109,28 @@ func TestSimTrainInspect(t *testing.T) {
 		}
 	}
 
+	// int8 weights: a smaller file, and the change is reported.
+	model8 := filepath.Join(dir, "m8.vgm")
+	code, out, stderr = run("train", "--epochs", "5", "--hidden", "16,3,16", "--scaler", "robust", "--int8", "--data", data, "--out", model8)
+	if code != 0 || !strings.Contains(out, "int8 weights: scores change by") {
+		t.Fatalf("train --int8: exit %d, out %s, err %s", code, out, stderr)
+	}
+	l8, err := firmware.ReadFile(model8, firmware.LoadOptions{AllowUnsigned: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(model)
+	st8, _ := os.Stat(model8)
+	if !l8.Model.Int8() || l8.Model.Scaler.Kind != "robust" || st8.Size() >= st.Size()*2/3 {
+		t.Errorf("int8 model: int8 %v, scaler %q, %d bytes vs float32 %d", l8.Model.Int8(), l8.Model.Scaler.Kind, st8.Size(), st.Size())
+	}
+	if code, out, _ = run("inspect", model8); code != 0 || !strings.Contains(out, "int8") {
+		t.Errorf("inspect of an int8 model: %s", out)
+	}
+	if code, _, stderr = run("train", "--scaler", "log", "--data", data, "--out", model8); code != 2 || !strings.Contains(stderr, "--scaler") {
+		t.Errorf("--scaler log: exit %d, %s", code, stderr)
+	}
+
 	// Same data, flags and seed: the same weights, so the same payload
 	// apart from the creation time.
 	model2 := filepath.Join(dir, "m2.vgm")

@@ -51,9 +51,14 @@ func runInspect(ctx context.Context, env Env, args []string) error {
 
 	fmt.Fprintln(env.Stdout, "\nlayers:")
 	w = tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "  #\tkind\tin\tout\tactivation\tparams\t")
+	fmt.Fprintln(w, "  #\tkind\tin\tout\tactivation\tweights\tparams\t")
 	for i, ly := range m.Layers {
-		fmt.Fprintf(w, "  %d\t%s\t%d\t%d\t%s\t%d\t\n", i, ly.Kind, ly.In, ly.Out, ly.Activation, len(ly.Weights)+len(ly.Bias))
+		dtype := "float32"
+		if len(ly.WeightsQ8) > 0 {
+			dtype = "int8"
+		}
+		fmt.Fprintf(w, "  %d\t%s\t%d\t%d\t%s\t%s\t%d\t\n", i, ly.Kind, ly.In, ly.Out, ly.Activation, dtype,
+			len(ly.Weights)+len(ly.WeightsQ8)+len(ly.Scales)+len(ly.Bias))
 	}
 	return w.Flush()
 }

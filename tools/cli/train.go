@@ -3,8 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -37,6 +39,8 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	sigma := fs.Float64("sigma", 3, "threshold = mean + sigma × standard deviation of validation scores")
 	name := fs.String("name", "", "model name (default: the output file's base name)")
 	version := fs.Uint64("version", 1, "model version (increase it for every model pushed to a device)")
+	scalerKind := fs.String("scaler", firmware.ScalerStandard, "input scaler: standard (z-score), minmax or robust (median/IQR)")
+	int8w := fs.Bool("int8", false, "store int8 weights (a quarter of the size) and report how scores change")
 	quiet := fs.Bool("q", false, "print only the summary")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -73,7 +77,11 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	if nTrain < 1 || nTrain >= len(rows) {
 		return fmt.Errorf("%d normal rows are too few to split %v for validation", len(rows), o.ValidationFraction)
 	}
-	scaler, err := infer.FitStandard(rows[:nTrain])
+	fitScaler, ok := scalerFits[*scalerKind]
+	if !ok {
+		return usagef("--scaler %q: want standard, minmax or robust", *scalerKind)
+	}
+	scaler, err := fitScaler(rows[:nTrain])
 	if err != nil {
 		return err
 	}
@@ -105,7 +113,7 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	best := res.History[res.BestEpoch-1]
 	m := &firmware.Model{
 		Name: *name, Version: *version, Created: time.Now().Unix(), Kind: firmware.KindAutoencoder,
-		Scaler: firmware.Scaler{Kind: "standard", Center: scaler.Center, Scale: scaler.Scale},
+		Scaler: firmware.Scaler{Kind: *scalerKind, Center: scaler.Center, Scale: scaler.Scale},
 		Layers: firmware.FromDense(res.Layers),
 		Threshold: firmware.Threshold{
 			Value: float32(cal.Threshold), Method: cal.Method, K: cal.K, Mean: cal.Mean, Std: cal.Std, N: uint64(cal.N),
@@ -122,9 +130,17 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	for _, c := range tab.Channels {
 		m.Channels = append(m.Channels, firmware.Channel{Name: c, Unit: units[c]})
 	}
+	if *int8w {
+		m.QuantizeInt8()
+	}
 	b, err := firmware.Pack(m)
 	if err != nil {
 		return err
+	}
+	if *int8w {
+		if err := reportInt8(env, b, rows[nTrain:], res.ValScores, cal.Threshold); err != nil {
+			return err
+		}
 	}
 	if err := writeFileAtomic(*out, b); err != nil {
 		return err
@@ -133,6 +149,40 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 		layerShape(res.Layers), res.TrainRows, res.ValRows, time.Since(start).Round(time.Millisecond), res.BestEpoch, len(res.History), best.Val)
 	fmt.Fprintf(env.Stdout, "threshold %.5f (%s, k=%g: mean %.5f, std %.5f over %d validation rows)\n", cal.Threshold, cal.Method, cal.K, cal.Mean, cal.Std, cal.N)
 	fmt.Fprintf(env.Stdout, "wrote %s (%d bytes)\n", *out, len(b))
+	return nil
+}
+
+var scalerFits = map[string]func([][]float32) (*infer.Scaler, error){
+	firmware.ScalerStandard: infer.FitStandard,
+	firmware.ScalerMinMax:   infer.FitMinMax,
+	firmware.ScalerRobust:   infer.FitRobust,
+}
+
+// reportInt8 rescores the validation rows with the packed int8 model and
+// prints how far its scores and decisions are from the float32 model's.
+func reportInt8(env Env, packed []byte, rows [][]float32, f32 []float32, threshold float64) error {
+	l, err := firmware.Decode(packed, firmware.LoadOptions{AllowUnsigned: true})
+	if err != nil {
+		return err
+	}
+	var worst float64
+	rel := make([]float64, len(rows))
+	flips := 0
+	for i, r := range rows {
+		s, err := l.Autoencoder.Score(r, nil)
+		if err != nil {
+			return err
+		}
+		d := math.Abs(float64(s - f32[i]))
+		worst = max(worst, d)
+		rel[i] = d / max(math.Abs(float64(f32[i])), 1e-12)
+		if (float64(s) > threshold) != (float64(f32[i]) > threshold) {
+			flips++
+		}
+	}
+	slices.Sort(rel)
+	fmt.Fprintf(env.Stdout, "int8 weights: scores change by %.2f%% (median), at most %.3g (%.2f%% of the threshold); %d of %d validation decisions differ (%.2f%%)\n",
+		100*rel[len(rel)/2], worst, 100*worst/threshold, flips, len(rows), 100*float64(flips)/float64(len(rows)))
 	return nil
 }
 

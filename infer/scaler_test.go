@@ -1,0 +1,45 @@
+package infer
+
+import (
+	"math"
+	"testing"
+)
+
+func TestFitScalers(t *testing.T) {
+	rows := [][]float32{{1, 5, 7}, {2, 5, -1}, {3, 5, 100}, {4, 5, 2}, {10, 5, 3}}
+	tests := []struct {
+		name          string
+		fit           func([][]float32) (*Scaler, error)
+		center, scale []float32
+	}{
+		// mean 4, population std sqrt(10); constant channel: scale 1.
+		{"standard", FitStandard, []float32{4, 5, 22.2}, []float32{float32(math.Sqrt(10)), 1, 38.98}},
+		{"minmax", FitMinMax, []float32{1, 5, -1}, []float32{9, 1, 101}},
+		// sorted col0 1 2 3 4 10: median 3, q1 2, q3 4; col2 -1 2 3 7 100: median 3, IQR 7-2.
+		{"robust", FitRobust, []float32{3, 5, 3}, []float32{2, 1, 5}},
+	}
+	for _, tc := range tests {
+		s, err := tc.fit(rows)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		for i := range tc.center {
+			if math.Abs(float64(s.Center[i]-tc.center[i])) > 0.01 || math.Abs(float64(s.Scale[i]-tc.scale[i])) > 0.01 {
+				t.Errorf("%s: channel %d center %v scale %v, want %v %v", tc.name, i, s.Center[i], s.Scale[i], tc.center[i], tc.scale[i])
+			}
+		}
+		if _, err := tc.fit(nil); err == nil {
+			t.Errorf("%s: fitting no rows succeeded", tc.name)
+		}
+		if _, err := tc.fit([][]float32{{1, 2}, {3}}); err == nil {
+			t.Errorf("%s: fitting ragged rows succeeded", tc.name)
+		}
+	}
+	// Min-max maps the fitted range onto [0, 1].
+	s, _ := FitMinMax(rows)
+	z := make([]float32, 3)
+	s.Transform(z, []float32{10, 5, -1})
+	if z[0] != 1 || z[1] != 0 || z[2] != 0 {
+		t.Errorf("min-max of (max, const, min) = %v, want [1 0 0]", z)
+	}
+}
