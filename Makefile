@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 # Every shipped binary is static: no cgo. Only the -race test run uses cgo.
 export CGO_ENABLED := 0
 
-.PHONY: all build cross demo test vet generate-check deps bench fuzz clean
+.PHONY: all build cross demo test test-arm vet generate-check deps bench fuzz clean
 
 all: build
 
@@ -31,8 +31,17 @@ demo: build
 
 # Installs (as root) or names the Debian packages the tests need, then vets,
 # checks generated code and runs every test under the race detector.
-test: deps vet generate-check cross
+test: deps vet generate-check cross test-arm
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 15m $(PKGS)
+
+# The model path's tests (golden scores included) on the gateways' CPUs,
+# under qemu user emulation. qemu's default ARM CPU accepts ARMv7
+# instructions, so armv6 runs as an ARM1176 (the Pi Zero's core).
+ARM_PKGS := ./infer/... ./firmware/...
+test-arm:
+	GOARCH=arm64 $(GO) test -count=1 -exec qemu-aarch64-static $(ARM_PKGS)
+	GOARCH=arm GOARM=7 $(GO) test -count=1 -exec qemu-arm-static $(ARM_PKGS)
+	QEMU_CPU=arm1176 GOARCH=arm GOARM=6 $(GO) test -count=1 -exec qemu-arm-static $(ARM_PKGS)
 
 deps:
 	./.ci/deps

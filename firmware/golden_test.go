@@ -1,0 +1,143 @@
+package firmware
+
+import (
+	"encoding/json"
+	"flag"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/vigil-edge/vigil/infer"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden from this machine's results")
+
+// golden holds inputs and the scores expected for them.
+type golden struct {
+	Inputs [][]float32 `json:"inputs"`
+	Scores []float32   `json:"scores"`
+	// PerChannel are the per-channel squared errors of each input.
+	PerChannel [][]float32 `json:"per_channel"`
+}
+
+// goldenTolerance is how far a score may be from the recorded one: the
+// same program gives different last bits on arm64, where Go fuses a
+// multiply and an add into one FMA instruction (one rounding instead of
+// two), than on amd64 and 32-bit arm, where it does not. Over a chain of
+// dot products of length ≤ 32 the difference stays within a few float32
+// ulps per layer, far inside a relative 1e-4 (plus 1e-6 absolute for
+// scores near zero).
+func goldenTolerance(want float32) float64 { return 1e-4*math.Abs(float64(want)) + 1e-6 }
+
+// goldenModel is a fixed random model exercising every activation.
+func goldenModel() *Model {
+	r := rand.New(rand.NewPCG(2024, 4))
+	sizes := []int{8, 32, 16, 4, 16, 32, 8}
+	acts := []infer.Activation{infer.ReLU, infer.ELU, infer.Tanh, infer.LeakyReLU, infer.Sigmoid, infer.Linear}
+	var ds []infer.Dense
+	for i, a := range acts {
+		in, out := sizes[i], sizes[i+1]
+		d := infer.Dense{In: in, Out: out, W: make([]float32, in*out), B: make([]float32, out), Act: a}
+		for j := range d.W {
+			d.W[j] = float32(r.NormFloat64() / math.Sqrt(float64(in)))
+		}
+		for j := range d.B {
+			d.B[j] = float32(0.1 * r.NormFloat64())
+		}
+		ds = append(ds, d)
+	}
+	m := &Model{Name: "golden", Version: 1, Created: 1700000000, Kind: KindAutoencoder,
+		Scaler:    Scaler{Kind: ScalerStandard, Center: []float32{0.21, 0.27, 2.4, 0.11, 89.5, 28.5, 228.6, 125.2}, Scale: []float32{0.005, 0.004, 0.49, 0.25, 0.67, 0.73, 11, 1.6}},
+		Layers:    FromDense(ds),
+		Threshold: Threshold{Value: 1, Method: "mean+ksigma", K: 3}}
+	for i := range 8 {
+		m.Channels = append(m.Channels, Channel{Name: string(rune('a' + i))})
+	}
+	return m
+}
+
+// TestGolden scores recorded inputs with recorded model files and checks
+// the recorded scores, so every architecture (amd64 natively; arm64, armv7
+// and armv6 under qemu via make test-arm) computes the same results.
+func TestGolden(t *testing.T) {
+	dir := filepath.Join("testdata", "golden")
+	for _, name := range []string{"f32", "int8"} {
+		modelPath := filepath.Join(dir, name+".vgm")
+		dataPath := filepath.Join(dir, name+".json")
+		if *update {
+			writeGolden(t, name, modelPath, dataPath)
+		}
+		l, err := ReadFile(modelPath, LoadOptions{AllowUnsigned: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(dataPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var g golden
+		if err := json.Unmarshal(b, &g); err != nil {
+			t.Fatalf("%s: %v", dataPath, err)
+		}
+		if len(g.Inputs) == 0 || len(g.Inputs) != len(g.Scores) {
+			t.Fatalf("%s: %d inputs, %d scores", dataPath, len(g.Inputs), len(g.Scores))
+		}
+		per := make([]float32, 8)
+		var worst float64
+		for i, x := range g.Inputs {
+			s, err := l.Autoencoder.Score(x, per)
+			if err != nil {
+				t.Fatalf("%s input %d: %v", name, i, err)
+			}
+			worst = max(worst, math.Abs(float64(s-g.Scores[i]))/math.Abs(float64(g.Scores[i])))
+			if math.Abs(float64(s-g.Scores[i])) > goldenTolerance(g.Scores[i]) {
+				t.Errorf("%s input %d: score %v, golden %v", name, i, s, g.Scores[i])
+			}
+			for c, e := range per {
+				if math.Abs(float64(e-g.PerChannel[i][c])) > goldenTolerance(g.PerChannel[i][c]) {
+					t.Errorf("%s input %d channel %d: error %v, golden %v", name, i, c, e, g.PerChannel[i][c])
+				}
+			}
+		}
+		t.Logf("%s: largest relative score difference from golden %.3g", name, worst)
+	}
+}
+
+func writeGolden(t *testing.T, name, modelPath, dataPath string) {
+	m := goldenModel()
+	if name == "int8" {
+		m.QuantizeInt8()
+	}
+	b, err := Pack(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := Decode(b, LoadOptions{AllowUnsigned: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(7, 7))
+	var g golden
+	for range 64 {
+		x := make([]float32, 8)
+		for c := range x {
+			x[c] = m.Scaler.Center[c] + m.Scaler.Scale[c]*float32(2*r.NormFloat64())
+		}
+		per := make([]float32, 8)
+		s, err := l.Autoencoder.Score(x, per)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.Inputs, g.Scores, g.PerChannel = append(g.Inputs, x), append(g.Scores, s), append(g.PerChannel, per)
+	}
+	js, _ := json.MarshalIndent(g, "", " ")
+	os.MkdirAll(filepath.Dir(modelPath), 0o755)
+	if err := os.WriteFile(modelPath, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dataPath, append(js, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
