@@ -9,6 +9,7 @@ require (
 	github.com/tinylib/msgp v1.6.5
 	go.bug.st/serial v1.8.0
 	golang.org/x/sys v0.43.0
+	gonum.org/v1/gonum v0.17.0
 	gopkg.in/yaml.v3 v3.0.1
 )
 
@@ -16,10 +17,10 @@ require (
 	github.com/gorilla/websocket v1.5.3 // indirect
 	github.com/philhofer/fwd v1.2.0 // indirect
 	github.com/rs/xid v1.4.0 // indirect
-	golang.org/x/mod v0.18.0 // indirect
+	golang.org/x/mod v0.23.0 // indirect
 	golang.org/x/net v0.44.0 // indirect
 	golang.org/x/sync v0.17.0 // indirect
-	golang.org/x/tools v0.22.0 // indirect
+	golang.org/x/tools v0.30.0 // indirect
 )
 
 tool github.com/tinylib/msgp
