@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 # Every shipped binary is static: no cgo. Only the -race test run uses cgo.
 export CGO_ENABLED := 0
 
-.PHONY: all build cross demo test test-arm vet generate-check deps bench fuzz clean
+.PHONY: all build cross demo test test-arm vet generate-check deps bench bce fuzz clean
 
 all: build
 
@@ -32,6 +32,7 @@ demo: build
 # Installs (as root) or names the Debian packages the tests need, then vets,
 # checks generated code and runs every test under the race detector.
 test: deps vet generate-check cross test-arm
+	$(GO) test -count=1 -tags purego ./infer/... ./firmware/...
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 15m $(PKGS)
 
 # The model path's tests (golden scores included) on the gateways' CPUs,
@@ -62,11 +63,19 @@ generate-check:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./infer/... ./sensors/... ./agent/...
 
+# Build-time check that the Go kernels' bounds checks are hoisted out of
+# their loops (prints any check the compiler leaves in).
+bce:
+	$(GO) build -gcflags=-d=ssa/check_bce ./infer/ 2>&1 | grep -E 'kernel.go|dense.go|quant.go' || true
+
 # Runs each fuzz target for FUZZTIME (default 30s).
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./firmware/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./sensors/csvline/
+	$(GO) test -run '^$$' -fuzz FuzzDense -fuzztime $(FUZZTIME) ./infer/
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./agent/config/
+	$(GO) test -run '^$$' -fuzz FuzzPrintMessage -fuzztime $(FUZZTIME) ./tools/cli/
 
 clean:
 	rm -rf $(BIN) .demo

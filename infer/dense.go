@@ -31,10 +31,10 @@ func (d *Dense) Validate() error {
 // Forward writes f(W·x + b) into dst. len(x) must be d.In and len(dst)
 // d.Out; dst and x must not overlap.
 func (d *Dense) Forward(dst, x []float32) {
-	x = x[:d.In]
 	dst = dst[:d.Out]
-	for o := range dst {
-		dst[o] = d.B[o] + dot(d.W[o*d.In:o*d.In+d.In], x)
+	gemv(dst, d.W, x[:d.In], d.In)
+	for o, b := range d.B[:len(dst)] {
+		dst[o] += b
 	}
 	d.Act.Apply(dst)
 }
@@ -44,21 +44,3 @@ func (d *Dense) Params() int { return len(d.W) + len(d.B) }
 
 // Shape returns (In, Out).
 func (d *Dense) Shape() (int, int) { return d.In, d.Out }
-
-// dot returns Σ a[i]·b[i] over len(a) elements, accumulating in four
-// independent sums so the loop is not bound by one add's latency.
-func dot(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
-	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return (s0 + s1) + (s2 + s3)
-}

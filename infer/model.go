@@ -97,25 +97,25 @@ func (a *Autoencoder) Clone() *Autoencoder {
 func (a *Autoencoder) Score(x, perChannel []float32) (float32, error) {
 	in := a.acts[0]
 	x = x[:len(in)]
-	for _, v := range x {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return float32(math.NaN()), ErrInvalidInput
-		}
+	if !a.scaler.transformFinite(in, x) {
+		return float32(math.NaN()), ErrInvalidInput
 	}
-	a.scaler.Transform(in, x)
 	for i, l := range a.layers {
 		l.Forward(a.acts[i+1], a.acts[i])
 	}
 	out := a.acts[len(a.acts)-1][:len(in)]
-	if perChannel != nil {
-		perChannel = perChannel[:len(in)]
-	}
 	var sum float32
-	for i, v := range in {
-		d := out[i] - v
-		e := d * d
-		sum += e
-		if perChannel != nil {
+	if perChannel == nil {
+		for i, v := range in {
+			d := out[i] - v
+			sum += d * d
+		}
+	} else {
+		perChannel = perChannel[:len(in)]
+		for i, v := range in {
+			d := out[i] - v
+			e := d * d
+			sum += e
 			perChannel[i] = e
 		}
 	}

@@ -162,7 +162,13 @@ func TestScore(t *testing.T) {
 	if s != 4.5 || per[0] != 9 || per[1] != 0 {
 		t.Errorf("zero-model Score = %v, per %v; want 4.5, [9 0]", s, per)
 	}
-	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1))} {
+	if _, err := ae.Score([]float32{math.MaxFloat32, -math.MaxFloat32}, nil); err != nil {
+		t.Errorf("Score of the largest finite values: %v", err)
+	}
+	if _, err := ae.Score([]float32{math.SmallestNonzeroFloat32, 0}, nil); err != nil {
+		t.Errorf("Score of a denormal: %v", err)
+	}
+	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
 		if _, err := ae.Score([]float32{1, bad}, nil); !errors.Is(err, ErrInvalidInput) {
 			t.Errorf("Score with %v: err %v, want ErrInvalidInput", bad, err)
 		}

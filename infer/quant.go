@@ -70,27 +70,11 @@ func (d *DenseQ8) Validate() error {
 
 // Forward writes f(Scale·(Q·x) + b) into dst.
 func (d *DenseQ8) Forward(dst, x []float32) {
-	x = x[:d.In]
 	dst = dst[:d.Out]
+	gemvQ8(dst, d.Q, x[:d.In], d.In)
+	scale, bias := d.Scale[:len(dst)], d.B[:len(dst)]
 	for o := range dst {
-		dst[o] = d.B[o] + d.Scale[o]*dotQ8(d.Q[o*d.In:o*d.In+d.In], x)
+		dst[o] = bias[o] + scale[o]*dst[o]
 	}
 	d.Act.Apply(dst)
-}
-
-// dotQ8 returns Σ q[i]·x[i], dequantising on the fly, in four sums.
-func dotQ8(q []int8, x []float32) float32 {
-	x = x[:len(q)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(q); i += 4 {
-		s0 += float32(q[i]) * x[i]
-		s1 += float32(q[i+1]) * x[i+1]
-		s2 += float32(q[i+2]) * x[i+2]
-		s3 += float32(q[i+3]) * x[i+3]
-	}
-	for ; i < len(q); i++ {
-		s0 += float32(q[i]) * x[i]
-	}
-	return (s0 + s1) + (s2 + s3)
 }

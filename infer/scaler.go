@@ -39,6 +39,25 @@ func (s *Scaler) Transform(dst, x []float32) {
 	}
 }
 
+// transformFinite is Transform that also reports whether every scaled
+// value is finite (no input was NaN or ±Inf, and none overflowed). It
+// computes exactly what Transform does, in the same pass as the check:
+// a float is NaN or infinite when its exponent bits are all ones, which
+// makes t below zero; the minimum of the t's finds one without branches.
+func (s *Scaler) transformFinite(dst, x []float32) bool {
+	const exp = 0x7f800000
+	dst = dst[:len(s.Center)]
+	x = x[:len(dst)]
+	center, scale := s.Center[:len(dst)], s.Scale[:len(dst)]
+	least := uint32(exp)
+	for i := range dst {
+		z := (x[i] - center[i]) / scale[i]
+		dst[i] = z
+		least = min(least, math.Float32bits(z)&exp^exp)
+	}
+	return least != 0
+}
+
 // columns checks rows and returns their number of channels.
 func columns(rows [][]float32) (int, error) {
 	if len(rows) == 0 {

@@ -43,3 +43,24 @@ func TestFitScalers(t *testing.T) {
 		t.Errorf("min-max of (max, const, min) = %v, want [1 0 0]", z)
 	}
 }
+
+// Score scales with transformFinite; training scales with Transform. They
+// must agree bit for bit, or gateway and evaluation would differ.
+func TestTransformFiniteMatchesTransform(t *testing.T) {
+	s := Scaler{Center: []float32{1, -2, 3.5, 0}, Scale: []float32{0.3, 7, 1e-3, 2}}
+	x := []float32{1.1, 5, -2.25, 1e30}
+	a, b := make([]float32, 4), make([]float32, 4)
+	s.Transform(a, x)
+	if !s.transformFinite(b, x) {
+		t.Fatal("finite input reported as not finite")
+	}
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			t.Errorf("channel %d: Transform %v, transformFinite %v", i, a[i], b[i])
+		}
+	}
+	// A finite input that overflows once scaled is not finite either.
+	if s.transformFinite(b, []float32{1, 1, math.MaxFloat32, 0}) {
+		t.Error("an overflow to +Inf was reported finite")
+	}
+}

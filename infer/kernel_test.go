@@ -1,0 +1,109 @@
+package infer
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestKernelsMatchGo compares the dispatched kernels (assembly where the
+// CPU has it) with the portable loops on every row count 1..9 and column
+// count 1..70, float32 and int8. The sums are accumulated in a different
+// order, so they agree to rounding: within 1e-5 of Σ|w·x| (a few float32
+// ulps of the largest partial sum).
+func TestKernelsMatchGo(t *testing.T) {
+	t.Logf("kernels: %s", KernelName())
+	r := rand.New(rand.NewPCG(11, 12))
+	for rows := 1; rows <= 9; rows++ {
+		for cols := 1; cols <= 70; cols++ {
+			w := make([]float32, rows*cols)
+			q := make([]int8, rows*cols)
+			x := make([]float32, cols)
+			for i := range w {
+				w[i] = float32(r.NormFloat64())
+				q[i] = int8(r.IntN(255) - 127)
+			}
+			for i := range x {
+				x[i] = float32(r.NormFloat64())
+			}
+			got, want := make([]float32, rows), make([]float32, rows)
+			gotQ, wantQ := make([]float32, rows), make([]float32, rows)
+			gemv(got, w, x, cols)
+			gemvGo(want, w, x, cols)
+			gemvQ8(gotQ, q, x, cols)
+			gemvQ8Go(wantQ, q, x, cols)
+			for o := 0; o < rows; o++ {
+				var mag, magQ float64
+				for i := 0; i < cols; i++ {
+					mag += math.Abs(float64(w[o*cols+i] * x[i]))
+					magQ += math.Abs(float64(q[o*cols+i]) * float64(x[i]))
+				}
+				if d := math.Abs(float64(got[o] - want[o])); d > 1e-5*mag {
+					t.Fatalf("float32 %d×%d row %d: %v, Go %v", rows, cols, o, got[o], want[o])
+				}
+				if d := math.Abs(float64(gotQ[o] - wantQ[o])); d > 1e-5*magQ {
+					t.Fatalf("int8 %d×%d row %d: %v, Go %v", rows, cols, o, gotQ[o], wantQ[o])
+				}
+			}
+		}
+	}
+}
+
+// FuzzDense: random shapes and weights never panic, and the kernels agree
+// with the portable loops.
+func FuzzDense(f *testing.F) {
+	f.Add(uint8(3), uint8(17), uint64(1))
+	f.Add(uint8(64), uint8(1), uint64(2))
+	f.Fuzz(func(t *testing.T, rows, cols uint8, seed uint64) {
+		if rows == 0 || cols == 0 {
+			return
+		}
+		r := rand.New(rand.NewPCG(seed, seed))
+		d := randDense(r, int(cols), int(rows), Activation(seed%uint64(len(activationNames))))
+		x := make([]float32, cols)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		got := make([]float32, rows)
+		d.Forward(got, x)
+		q := Quantize(&d)
+		q.Forward(got, x)
+		if _, err := NewAutoencoder(identityScaler(int(cols)), []Layer{&d}); (err == nil) != (rows == cols) {
+			t.Fatalf("%d→%d autoencoder: err %v", cols, rows, err)
+		}
+	})
+}
+
+func BenchmarkGemv(b *testing.B) {
+	for _, sh := range []struct{ rows, cols int }{{32, 8}, {128, 480}, {480, 128}} {
+		w := make([]float32, sh.rows*sh.cols)
+		q := make([]int8, sh.rows*sh.cols)
+		x := make([]float32, sh.cols)
+		dst := make([]float32, sh.rows)
+		fl := float64(2 * sh.rows * sh.cols)
+		for _, k := range []struct {
+			name string
+			f    func()
+		}{
+			{"f32-" + KernelName(), func() { gemv(dst, w, x, sh.cols) }},
+			{"f32-go", func() { gemvGo(dst, w, x, sh.cols) }},
+			{"int8-" + KernelName(), func() { gemvQ8(dst, q, x, sh.cols) }},
+			{"int8-go", func() { gemvQ8Go(dst, q, x, sh.cols) }},
+		} {
+			b.Run(k.name+"-"+itoa(sh.rows)+"x"+itoa(sh.cols), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					k.f()
+				}
+				b.ReportMetric(fl*float64(b.N)/float64(b.Elapsed().Nanoseconds()), "GFLOP/s")
+			})
+		}
+	}
+}
+
+func itoa(n int) string {
+	if n < 10 {
+		return string(rune('0' + n))
+	}
+	return itoa(n/10) + string(rune('0'+n%10))
+}
