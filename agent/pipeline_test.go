@@ -119,6 +119,11 @@ func startBroker(t *testing.T, prefix string) (*broker.Broker, *publish.Client) 
 func TestPipelinePublishesStateChanges(t *testing.T) {
 	b, pub := startBroker(t, "vigil/test/pump/")
 	col := collect(t, b.URL(), "vigil/test/pump/#")
+	// The broker sends a new subscription its retained messages after
+	// the SUBACK; a state published meanwhile could then arrive twice (once
+	// live, once retained). Receiving the retained status first rules
+	// that out.
+	col.wait(t, "status", 1)
 	// 5 normal rows, 5 far out on channel b, 5 normal, then a missing value
 	// on channel a and 5 normal rows.
 	rows := append(repeat("0.1;-0.2", 5), repeat("0.5;9", 5)...)
