@@ -27,50 +27,53 @@ func gemvQ8(dst []float32, w []int8, x []float32, cols int) {
 }
 
 func gemvGo(dst, w, x []float32, cols int) {
-	w = w[:len(dst)*cols]
 	for o := range dst {
-		dst[o] = dot(w[o*cols:o*cols+cols], x)
+		dst[o] = dot(w[:cols], x)
+		w = w[cols:]
 	}
 }
 
 func gemvQ8Go(dst []float32, w []int8, x []float32, cols int) {
-	w = w[:len(dst)*cols]
 	for o := range dst {
-		dst[o] = dotQ8(w[o*cols:o*cols+cols], x)
+		dst[o] = dotQ8(w[:cols], x)
+		w = w[cols:]
 	}
 }
 
-// dot returns Σ a[i]·b[i] over len(a) elements, accumulating in four
-// independent sums so the loop is not bound by one add's latency.
+// dot returns Σ a[i]·b[i] over len(a) elements (b at least as long),
+// accumulating in four independent sums so the loop is not bound by one
+// add's latency. The loop is written so the compiler proves every index
+// in range (make bce lists what it could not).
 func dot(a, b []float32) float32 {
 	b = b[:len(a)]
 	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
+	for len(a) >= 4 && len(b) >= 4 {
+		s0 += a[0] * b[0]
+		s1 += a[1] * b[1]
+		s2 += a[2] * b[2]
+		s3 += a[3] * b[3]
+		a, b = a[4:], b[4:]
 	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
+	for i, v := range a {
+		s0 += v * b[i]
 	}
 	return (s0 + s1) + (s2 + s3)
 }
 
-// dotQ8 returns Σ q[i]·x[i], dequantising on the fly, in four sums.
+// dotQ8 returns Σ q[i]·x[i] over len(q) elements (x at least as long),
+// dequantising on the fly, in four sums.
 func dotQ8(q []int8, x []float32) float32 {
 	x = x[:len(q)]
 	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(q); i += 4 {
-		s0 += float32(q[i]) * x[i]
-		s1 += float32(q[i+1]) * x[i+1]
-		s2 += float32(q[i+2]) * x[i+2]
-		s3 += float32(q[i+3]) * x[i+3]
+	for len(q) >= 4 && len(x) >= 4 {
+		s0 += float32(q[0]) * x[0]
+		s1 += float32(q[1]) * x[1]
+		s2 += float32(q[2]) * x[2]
+		s3 += float32(q[3]) * x[3]
+		q, x = q[4:], x[4:]
 	}
-	for ; i < len(q); i++ {
-		s0 += float32(q[i]) * x[i]
+	for i, v := range q {
+		s0 += float32(v) * x[i]
 	}
 	return (s0 + s1) + (s2 + s3)
 }
