@@ -4,7 +4,7 @@ package infer
 
 import "golang.org/x/sys/cpu"
 
-// useAsm selects the AVX2+FMA kernels. Tests switch it off to compare.
+// useAsm selects the AVX2+FMA kernels when the CPU has both.
 var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 // KernelName names the dense kernels in use, for benchmark reports.
@@ -13,61 +13,4 @@ func KernelName() string {
 		return "avx2-fma"
 	}
 	return "go"
-}
-
-// dot4F32 writes into dst[0:4] the dot products of x with the four rows
-// of w starting at w, w+stride, w+2·stride, w+3·stride, over n elements
-// (a multiple of 8).
-//
-//go:noescape
-func dot4F32(w *float32, stride int, x *float32, n int, dst *float32)
-
-// dot1F32 returns the dot product of w and x over n elements (a multiple
-// of 8).
-//
-//go:noescape
-func dot1F32(w *float32, x *float32, n int) float32
-
-//go:noescape
-func dot4Q8(w *int8, stride int, x *float32, n int, dst *float32)
-
-//go:noescape
-func dot1Q8(w *int8, x *float32, n int) float32
-
-func gemvAsm(dst, w, x []float32, cols int) {
-	rows := len(dst)
-	w = w[:rows*cols]
-	x = x[:cols]
-	n8 := cols &^ 7
-	o := 0
-	for ; o+4 <= rows; o += 4 {
-		dot4F32(&w[o*cols], cols, &x[0], n8, &dst[o])
-	}
-	for ; o < rows; o++ {
-		dst[o] = dot1F32(&w[o*cols], &x[0], n8)
-	}
-	if n8 < cols {
-		for o := range dst {
-			dst[o] += dot(w[o*cols+n8:o*cols+cols], x[n8:])
-		}
-	}
-}
-
-func gemvQ8Asm(dst []float32, w []int8, x []float32, cols int) {
-	rows := len(dst)
-	w = w[:rows*cols]
-	x = x[:cols]
-	n8 := cols &^ 7
-	o := 0
-	for ; o+4 <= rows; o += 4 {
-		dot4Q8(&w[o*cols], cols, &x[0], n8, &dst[o])
-	}
-	for ; o < rows; o++ {
-		dst[o] = dot1Q8(&w[o*cols], &x[0], n8)
-	}
-	if n8 < cols {
-		for o := range dst {
-			dst[o] += dotQ8(w[o*cols+n8:o*cols+cols], x[n8:])
-		}
-	}
 }

@@ -1,0 +1,16 @@
+//go:build !purego
+
+package infer
+
+import "golang.org/x/sys/cpu"
+
+// useAsm selects the NEON kernels (every arm64 core has Advanced SIMD).
+var useAsm = cpu.ARM64.HasASIMD
+
+// KernelName names the dense kernels in use, for benchmark reports.
+func KernelName() string {
+	if useAsm {
+		return "neon"
+	}
+	return "go"
+}
