@@ -159,12 +159,15 @@ func (p *Pipeline) Run(ctx context.Context) error {
 func (p *Pipeline) Step(s *sensors.Sample) {
 	p.samples++
 	prev := p.deb.State()
-	score, err := p.o.Model.Score(s.Values, p.per)
+	score, ready, err := p.o.Model.Push(s.Values, p.per)
 	if err != nil {
 		p.faults++
 		if p.deb.Fault() {
 			p.changed(prev, s, math.NaN())
 		}
+		return
+	}
+	if !ready { // a windowed model between scores
 		return
 	}
 	st, changed := p.deb.Observe(score > p.o.Threshold)

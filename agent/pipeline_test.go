@@ -28,7 +28,7 @@ func zscoreModel(t testing.TB, channels int) *infer.Autoencoder {
 	for i := range sc.Scale {
 		sc.Scale[i] = 1
 	}
-	ae, err := infer.NewAutoencoder(sc, infer.DenseLayers([]infer.Dense{{In: channels, Out: channels, W: make([]float32, channels*channels), B: make([]float32, channels)}}))
+	ae, err := infer.NewAutoencoder(infer.Config{Scaler: sc, Layers: infer.DenseLayers([]infer.Dense{{In: channels, Out: channels, W: make([]float32, channels*channels), B: make([]float32, channels)}})})
 	if err != nil {
 		t.Fatal(err)
 	}

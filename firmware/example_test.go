@@ -24,7 +24,7 @@ func ExampleDecode() {
 	if err != nil {
 		panic(err)
 	}
-	score, _ := l.Autoencoder.Score([]float32{2.5}, nil) // z = 3, reconstructed as 0
+	score, _, _ := l.Autoencoder.Push([]float32{2.5}, nil) // z = 3, reconstructed as 0
 	fmt.Println(l.Model.ChannelNames(), score, score > l.Model.Threshold.Value)
 	// Output: [Pressure] 9 false
 }

@@ -22,8 +22,11 @@ const FormatV1 = 1
 // before they are decoded.
 const MaxFileSize = 16 << 20
 
-// KindAutoencoder is Model.Kind for a dense autoencoder.
-const KindAutoencoder = "ae"
+// Model kinds.
+const (
+	KindAutoencoder = "ae"
+	KindVAE         = "vae"
+)
 
 // Scaler kinds: how Scaler.Center and Scaler.Scale were fitted.
 const (
@@ -141,8 +144,8 @@ func Pack(m *Model) ([]byte, error) {
 
 // autoencoder validates m and builds its infer model.
 func (m *Model) autoencoder() (*infer.Autoencoder, error) {
-	if m.Kind != KindAutoencoder {
-		return nil, fmt.Errorf("firmware: model kind %q, want %q", truncate(m.Kind), KindAutoencoder)
+	if m.Kind != KindAutoencoder && m.Kind != KindVAE {
+		return nil, fmt.Errorf("firmware: model kind %q, want %q or %q", truncate(m.Kind), KindAutoencoder, KindVAE)
 	}
 	if len(m.Channels) == 0 {
 		return nil, errors.New("firmware: model has no channels")
@@ -159,25 +162,76 @@ func (m *Model) autoencoder() (*infer.Autoencoder, error) {
 	default:
 		return nil, fmt.Errorf("firmware: scaler kind %q, want standard, minmax or robust", truncate(m.Scaler.Kind))
 	}
+	if len(m.Scaler.Center) != len(m.Channels) {
+		return nil, fmt.Errorf("firmware: scaler has %d channels, the model lists %d", len(m.Scaler.Center), len(m.Channels))
+	}
 	if t := float64(m.Threshold.Value); math.IsNaN(t) || math.IsInf(t, 0) || t <= 0 {
 		return nil, fmt.Errorf("firmware: threshold %v, want a positive finite number", t)
 	}
-	layers := make([]infer.Layer, len(m.Layers))
-	for i := range m.Layers {
-		l, err := m.Layers[i].layer()
-		if err != nil {
-			return nil, fmt.Errorf("firmware: layer %d: %w", i, err)
-		}
-		layers[i] = l
+	cfg := infer.Config{Scaler: infer.Scaler{Center: m.Scaler.Center, Scale: m.Scaler.Scale}, KLWeight: m.KLWeight}
+	var err error
+	if cfg.Features, err = m.Features.spec(); err != nil {
+		return nil, err
 	}
-	ae, err := infer.NewAutoencoder(infer.Scaler{Center: m.Scaler.Center, Scale: m.Scaler.Scale}, layers)
+	if m.Error != "" {
+		if cfg.Error, err = infer.ParseErrorKind(m.Error); err != nil {
+			return nil, fmt.Errorf("firmware: %w", err)
+		}
+	}
+	if cfg.Layers, err = inferLayers("layer", m.Layers); err != nil {
+		return nil, err
+	}
+	if (m.Kind == KindVAE) != (len(m.Decoder) > 0) {
+		return nil, fmt.Errorf("firmware: a %q model has %d decoder layers; only \"vae\" models have a decoder, and they need one", m.Kind, len(m.Decoder))
+	}
+	if cfg.Decoder, err = inferLayers("decoder layer", m.Decoder); err != nil {
+		return nil, err
+	}
+	ae, err := infer.NewAutoencoder(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("firmware: %w", err)
 	}
-	if ae.Channels() != len(m.Channels) {
-		return nil, fmt.Errorf("firmware: network takes %d inputs but the model lists %d channels", ae.Channels(), len(m.Channels))
-	}
 	return ae, nil
+}
+
+func inferLayers(what string, ls []Layer) ([]infer.Layer, error) {
+	out := make([]infer.Layer, len(ls))
+	for i := range ls {
+		l, err := ls[i].layer()
+		if err != nil {
+			return nil, fmt.Errorf("firmware: %s %d: %w", what, i, err)
+		}
+		out[i] = l
+	}
+	return out, nil
+}
+
+// spec converts the file's feature description.
+func (f *Features) spec() (infer.FeatureSpec, error) {
+	if f.Window > infer.MaxWindow || f.Stride > infer.MaxWindow {
+		return infer.FeatureSpec{}, fmt.Errorf("firmware: features: window %d stride %d, want at most %d", f.Window, f.Stride, infer.MaxWindow)
+	}
+	s := infer.FeatureSpec{Window: int(f.Window), Stride: int(f.Stride), Raw: f.Raw}
+	for _, name := range f.Stats {
+		st, err := infer.ParseStat(name)
+		if err != nil {
+			return s, fmt.Errorf("firmware: features: %w", err)
+		}
+		s.Stats = append(s.Stats, st)
+	}
+	if err := s.Validate(); err != nil {
+		return s, fmt.Errorf("firmware: %w", err)
+	}
+	return s, nil
+}
+
+// FeaturesOf returns the file form of an infer feature spec.
+func FeaturesOf(s infer.FeatureSpec) Features {
+	f := Features{Window: uint32(s.Window), Stride: uint32(s.Stride), Raw: s.Raw}
+	for _, st := range s.Stats {
+		f.Stats = append(f.Stats, st.String())
+	}
+	return f
 }
 
 // layer turns a schema layer into an infer layer.

@@ -25,6 +25,12 @@ func testModel() *Model {
 	}
 }
 
+// score pushes one sample through a per-sample model.
+func score(ae *infer.Autoencoder, x, per []float32) (float32, error) {
+	s, _, err := ae.Push(x, per)
+	return s, err
+}
+
 func TestRoundTrip(t *testing.T) {
 	m := testModel()
 	data, err := Pack(m)
@@ -39,12 +45,12 @@ func TestRoundTrip(t *testing.T) {
 		t.Errorf("decoded id %q model %+v", l.ID, l.Model)
 	}
 	// The decoded model scores exactly like one built from the same layers.
-	want, _ := infer.NewAutoencoder(infer.Scaler{Center: m.Scaler.Center, Scale: m.Scaler.Scale},
-		infer.DenseLayers([]infer.Dense{{In: 3, Out: 2, W: m.Layers[0].Weights, B: m.Layers[0].Bias, Act: infer.Tanh},
-			{In: 2, Out: 3, W: m.Layers[1].Weights, B: m.Layers[1].Bias, Act: infer.Linear}}))
+	want, _ := infer.NewAutoencoder(infer.Config{Scaler: infer.Scaler{Center: m.Scaler.Center, Scale: m.Scaler.Scale},
+		Layers: infer.DenseLayers([]infer.Dense{{In: 3, Out: 2, W: m.Layers[0].Weights, B: m.Layers[0].Bias, Act: infer.Tanh},
+			{In: 2, Out: 3, W: m.Layers[1].Weights, B: m.Layers[1].Bias, Act: infer.Linear}})})
 	x := []float32{1.5, 2.5, 3.5}
-	a, _ := l.Autoencoder.Score(x, nil)
-	b, _ := want.Score(x, nil)
+	a, _ := score(l.Autoencoder, x, nil)
+	b, _ := score(want, x, nil)
 	if a != b {
 		t.Errorf("decoded model scores %v, want %v", a, b)
 	}
@@ -90,7 +96,12 @@ func TestDecodeRejects(t *testing.T) {
 		{"chain", string(model(func(m *Model) { m.Layers[1].In = 4 })), "layer 1"},
 		{"channels", string(model(func(m *Model) { m.Channels = m.Channels[:2] })), "channels"},
 		{"dup channel", string(model(func(m *Model) { m.Channels[1].Name = "a" })), "repeated"},
-		{"kind", string(model(func(m *Model) { m.Kind = "vae" })), "kind"},
+		{"kind", string(model(func(m *Model) { m.Kind = "cnn" })), "kind"},
+		{"vae without decoder", string(model(func(m *Model) { m.Kind = KindVAE })), "decoder"},
+		{"scaler size", string(model(func(m *Model) { m.Scaler.Center = m.Scaler.Center[:2] })), "scaler"},
+		{"stat", string(model(func(m *Model) { m.Features = Features{Window: 2, Stats: []string{"median"}} })), "median"},
+		{"window", string(model(func(m *Model) { m.Features = Features{Window: 1 << 20} })), "window"},
+		{"error kind", string(model(func(m *Model) { m.Error = "cubed" })), "cubed"},
 		{"activation", string(model(func(m *Model) { m.Layers[0].Activation = "swish" })), "layer 0"},
 		{"nan weight", string(model(func(m *Model) { m.Layers[0].Weights[2] = float32(math.NaN()) })), "weight 2"},
 		{"threshold", string(model(func(m *Model) { m.Threshold.Value = 0 })), "threshold"},
@@ -149,7 +160,7 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		x := make([]float32, l.Autoencoder.Channels())
-		l.Autoencoder.Score(x, nil)
+		score(l.Autoencoder, x, nil)
 	})
 }
 
@@ -176,8 +187,8 @@ func TestInt8RoundTrip(t *testing.T) {
 		t.Errorf("decoded layer 1 is %T, want *infer.DenseQ8", lq.Autoencoder.Layers()[1])
 	}
 	x := []float32{1.5, 2.5, 3.5}
-	a, _ := lf.Autoencoder.Score(x, nil)
-	b, _ := lq.Autoencoder.Score(x, nil)
+	a, _ := score(lf.Autoencoder, x, nil)
+	b, _ := score(lq.Autoencoder, x, nil)
 	if math.Abs(float64(a-b)) > 0.01*math.Abs(float64(a)) {
 		t.Errorf("int8 model scores %v, float32 %v: more than 1%% apart", b, a)
 	}

@@ -14,9 +14,11 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden from this machine's results")
 
-// golden holds inputs and the scores expected for them.
+// golden holds a sequence of samples and what the model gives for each:
+// whether a score was due, the score, and the channels' contributions.
 type golden struct {
 	Inputs [][]float32 `json:"inputs"`
+	Ready  []bool      `json:"ready"`
 	Scores []float32   `json:"scores"`
 	// PerChannel are the per-channel squared errors of each input.
 	PerChannel [][]float32 `json:"per_channel"`
@@ -33,11 +35,9 @@ type golden struct {
 // absolute for scores near zero), which still catches any real error.
 func goldenTolerance(want float32) float64 { return 1e-4*math.Abs(float64(want)) + 1e-6 }
 
-// goldenModel is a fixed random model exercising every activation.
-func goldenModel() *Model {
-	r := rand.New(rand.NewPCG(2024, 4))
-	sizes := []int{8, 32, 16, 4, 16, 32, 8}
-	acts := []infer.Activation{infer.ReLU, infer.ELU, infer.Tanh, infer.LeakyReLU, infer.Sigmoid, infer.Linear}
+// randLayers makes dense layers sizes[0]→…→sizes[n] with the given
+// activations and seeded random weights.
+func randLayers(r *rand.Rand, sizes []int, acts []infer.Activation) []infer.Dense {
 	var ds []infer.Dense
 	for i, a := range acts {
 		in, out := sizes[i], sizes[i+1]
@@ -50,12 +50,35 @@ func goldenModel() *Model {
 		}
 		ds = append(ds, d)
 	}
-	m := &Model{Name: "golden", Version: 1, Created: 1700000000, Kind: KindAutoencoder,
+	return ds
+}
+
+// goldenModel returns one of the fixed random models: "f32" and "int8"
+// (per sample, every activation), "window" (a 6-sample window, stride 2,
+// raw values and every statistic) and "vae" (latent 3, KL weight 0.5,
+// absolute error).
+func goldenModel(name string) *Model {
+	r := rand.New(rand.NewPCG(2024, 4))
+	m := &Model{Name: "golden-" + name, Version: 1, Created: 1700000000, Kind: KindAutoencoder,
 		Scaler:    Scaler{Kind: ScalerStandard, Center: []float32{0.21, 0.27, 2.4, 0.11, 89.5, 28.5, 228.6, 125.2}, Scale: []float32{0.005, 0.004, 0.49, 0.25, 0.67, 0.73, 11, 1.6}},
-		Layers:    FromDense(ds),
 		Threshold: Threshold{Value: 1, Method: "mean+ksigma", K: 3}}
 	for i := range 8 {
 		m.Channels = append(m.Channels, Channel{Name: string(rune('a' + i))})
+	}
+	all := []infer.Activation{infer.ReLU, infer.ELU, infer.Tanh, infer.LeakyReLU, infer.Sigmoid, infer.Linear}
+	switch name {
+	case "f32", "int8":
+		m.Layers = FromDense(randLayers(r, []int{8, 32, 16, 4, 16, 32, 8}, all))
+		if name == "int8" {
+			m.QuantizeInt8()
+		}
+	case "window":
+		m.Features = Features{Window: 6, Stride: 2, Raw: true, Stats: []string{"mean", "std", "min", "max", "rms", "slope"}}
+		m.Layers = FromDense(randLayers(r, []int{96, 24, 6, 24, 96}, []infer.Activation{infer.ELU, infer.Tanh, infer.ReLU, infer.Linear}))
+	case "vae":
+		m.Kind, m.KLWeight, m.Error = KindVAE, 0.5, "absolute"
+		m.Layers = FromDense(randLayers(r, []int{8, 16, 6}, []infer.Activation{infer.ReLU, infer.Linear}))
+		m.Decoder = FromDense(randLayers(r, []int{3, 16, 8}, []infer.Activation{infer.ReLU, infer.Sigmoid}))
 	}
 	return m
 }
@@ -65,7 +88,7 @@ func goldenModel() *Model {
 // and armv6 under qemu via make test-arm) computes the same results.
 func TestGolden(t *testing.T) {
 	dir := filepath.Join("testdata", "golden")
-	for _, name := range []string{"f32", "int8"} {
+	for _, name := range []string{"f32", "int8", "window", "vae"} {
 		modelPath := filepath.Join(dir, name+".vgm")
 		dataPath := filepath.Join(dir, name+".json")
 		if *update {
@@ -89,9 +112,15 @@ func TestGolden(t *testing.T) {
 		per := make([]float32, 8)
 		var worst float64
 		for i, x := range g.Inputs {
-			s, err := l.Autoencoder.Score(x, per)
+			s, ready, err := l.Autoencoder.Push(x, per)
 			if err != nil {
 				t.Fatalf("%s input %d: %v", name, i, err)
+			}
+			if ready != g.Ready[i] {
+				t.Fatalf("%s input %d: ready %v, golden %v", name, i, ready, g.Ready[i])
+			}
+			if !ready {
+				continue
 			}
 			worst = max(worst, math.Abs(float64(s-g.Scores[i]))/math.Abs(float64(g.Scores[i])))
 			if math.Abs(float64(s-g.Scores[i])) > goldenTolerance(g.Scores[i]) {
@@ -108,11 +137,7 @@ func TestGolden(t *testing.T) {
 }
 
 func writeGolden(t *testing.T, name, modelPath, dataPath string) {
-	m := goldenModel()
-	if name == "int8" {
-		m.QuantizeInt8()
-	}
-	b, err := Pack(m)
+	b, err := Pack(goldenModel(name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,6 +145,7 @@ func writeGolden(t *testing.T, name, modelPath, dataPath string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	m := l.Model
 	r := rand.New(rand.NewPCG(7, 7))
 	var g golden
 	for range 64 {
@@ -128,11 +154,11 @@ func writeGolden(t *testing.T, name, modelPath, dataPath string) {
 			x[c] = m.Scaler.Center[c] + m.Scaler.Scale[c]*float32(2*r.NormFloat64())
 		}
 		per := make([]float32, 8)
-		s, err := l.Autoencoder.Score(x, per)
+		s, ready, err := l.Autoencoder.Push(x, per)
 		if err != nil {
 			t.Fatal(err)
 		}
-		g.Inputs, g.Scores, g.PerChannel = append(g.Inputs, x), append(g.Scores, s), append(g.PerChannel, per)
+		g.Inputs, g.Ready, g.Scores, g.PerChannel = append(g.Inputs, x), append(g.Ready, ready), append(g.Scores, s), append(g.PerChannel, per)
 	}
 	js, _ := json.MarshalIndent(g, "", " ")
 	os.MkdirAll(filepath.Dir(modelPath), 0o755)

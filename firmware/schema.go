@@ -26,13 +26,24 @@ type Model struct {
 	Version uint64 `msg:"version"`
 	// Created is the packing time in Unix seconds.
 	Created int64 `msg:"created"`
-	// Kind is the model family: "ae" (dense autoencoder).
+	// Kind is the model family: "ae" (autoencoder) or "vae" (variational
+	// autoencoder, scored through the latent means).
 	Kind string `msg:"kind"`
 	// Channels lists the inputs the model needs, in input order.
 	Channels []Channel `msg:"channels,limit=256"`
 	Scaler   Scaler    `msg:"scaler"`
-	// Layers run in order, the first taking the scaled channels.
-	Layers    []Layer   `msg:"layers,limit=64"`
+	// Features turns scaled samples into the network's input; absent in
+	// per-sample models.
+	Features Features `msg:"features"`
+	// Layers run in order, the first taking the feature vector. In a
+	// "vae" they are the encoder, ending in 2·latent outputs (μ, log σ²).
+	Layers []Layer `msg:"layers,limit=64"`
+	// Decoder maps the latent means back to the features ("vae" only).
+	Decoder []Layer `msg:"decoder,limit=64"`
+	// KLWeight weighs the KL term in a "vae"'s score; 0 leaves it out.
+	KLWeight float32 `msg:"kl_weight"`
+	// Error is "squared" (the default when empty) or "absolute".
+	Error     string    `msg:"error"`
 	Threshold Threshold `msg:"threshold"`
 	Training  Training  `msg:"training"`
 }
@@ -51,6 +62,16 @@ type Scaler struct {
 	Kind   string    `msg:"kind"`
 	Center []float32 `msg:"center,limit=256"`
 	Scale  []float32 `msg:"scale,limit=256"`
+}
+
+// Features is infer.FeatureSpec in the file: a window of samples, the
+// stride between scores, the flattened window and/or per-channel
+// statistics over it (names: mean, std, min, max, rms, slope).
+type Features struct {
+	Window uint32   `msg:"window"`
+	Stride uint32   `msg:"stride"`
+	Raw    bool     `msg:"raw"`
+	Stats  []string `msg:"stats,limit=16"`
 }
 
 // Layer is one layer of the network.

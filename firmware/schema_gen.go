@@ -202,6 +202,112 @@ func (z *Envelope) Msgsize() (s int) {
 }
 
 // MarshalMsg implements msgp.Marshaler
+func (z *Features) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 4
+	// string "window"
+	o = append(o, 0x84, 0xa6, 0x77, 0x69, 0x6e, 0x64, 0x6f, 0x77)
+	o = msgp.AppendUint32(o, z.Window)
+	// string "stride"
+	o = append(o, 0xa6, 0x73, 0x74, 0x72, 0x69, 0x64, 0x65)
+	o = msgp.AppendUint32(o, z.Stride)
+	// string "raw"
+	o = append(o, 0xa3, 0x72, 0x61, 0x77)
+	o = msgp.AppendBool(o, z.Raw)
+	// string "stats"
+	o = append(o, 0xa5, 0x73, 0x74, 0x61, 0x74, 0x73)
+	o = msgp.AppendArrayHeader(o, uint32(len(z.Stats)))
+	for za0001 := range z.Stats {
+		o = msgp.AppendString(o, z.Stats[za0001])
+	}
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *Features) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > zb417a25dlimitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "window":
+			z.Window, bts, err = msgp.ReadUint32Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Window")
+				return
+			}
+		case "stride":
+			z.Stride, bts, err = msgp.ReadUint32Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Stride")
+				return
+			}
+		case "raw":
+			z.Raw, bts, err = msgp.ReadBoolBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Raw")
+				return
+			}
+		case "stats":
+			var zb0002 uint32
+			zb0002, bts, err = msgp.ReadArrayHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Stats")
+				return
+			}
+			if zb0002 > 16 {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Stats) >= int(zb0002) {
+				z.Stats = (z.Stats)[:zb0002]
+			} else {
+				z.Stats = make([]string, zb0002)
+			}
+			for za0001 := range z.Stats {
+				z.Stats[za0001], bts, err = msgp.ReadStringBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Stats", za0001)
+					return
+				}
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z *Features) Msgsize() (s int) {
+	s = 1 + 7 + msgp.Uint32Size + 7 + msgp.Uint32Size + 4 + msgp.BoolSize + 6 + msgp.ArrayHeaderSize
+	for za0001 := range z.Stats {
+		s += msgp.StringPrefixSize + len(z.Stats[za0001])
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
 func (z *Layer) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
 	// map header, size 8
@@ -399,9 +505,9 @@ func (z *Layer) Msgsize() (s int) {
 // MarshalMsg implements msgp.Marshaler
 func (z *Model) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 9
+	// map header, size 13
 	// string "name"
-	o = append(o, 0x89, 0xa4, 0x6e, 0x61, 0x6d, 0x65)
+	o = append(o, 0x8d, 0xa4, 0x6e, 0x61, 0x6d, 0x65)
 	o = msgp.AppendString(o, z.Name)
 	// string "version"
 	o = append(o, 0xa7, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e)
@@ -431,6 +537,13 @@ func (z *Model) MarshalMsg(b []byte) (o []byte, err error) {
 		err = msgp.WrapError(err, "Scaler")
 		return
 	}
+	// string "features"
+	o = append(o, 0xa8, 0x66, 0x65, 0x61, 0x74, 0x75, 0x72, 0x65, 0x73)
+	o, err = z.Features.MarshalMsg(o)
+	if err != nil {
+		err = msgp.WrapError(err, "Features")
+		return
+	}
 	// string "layers"
 	o = append(o, 0xa6, 0x6c, 0x61, 0x79, 0x65, 0x72, 0x73)
 	o = msgp.AppendArrayHeader(o, uint32(len(z.Layers)))
@@ -441,6 +554,22 @@ func (z *Model) MarshalMsg(b []byte) (o []byte, err error) {
 			return
 		}
 	}
+	// string "decoder"
+	o = append(o, 0xa7, 0x64, 0x65, 0x63, 0x6f, 0x64, 0x65, 0x72)
+	o = msgp.AppendArrayHeader(o, uint32(len(z.Decoder)))
+	for za0003 := range z.Decoder {
+		o, err = z.Decoder[za0003].MarshalMsg(o)
+		if err != nil {
+			err = msgp.WrapError(err, "Decoder", za0003)
+			return
+		}
+	}
+	// string "kl_weight"
+	o = append(o, 0xa9, 0x6b, 0x6c, 0x5f, 0x77, 0x65, 0x69, 0x67, 0x68, 0x74)
+	o = msgp.AppendFloat32(o, z.KLWeight)
+	// string "error"
+	o = append(o, 0xa5, 0x65, 0x72, 0x72, 0x6f, 0x72)
+	o = msgp.AppendString(o, z.Error)
 	// string "threshold"
 	o = append(o, 0xa9, 0x74, 0x68, 0x72, 0x65, 0x73, 0x68, 0x6f, 0x6c, 0x64)
 	o, err = z.Threshold.MarshalMsg(o)
@@ -566,6 +695,12 @@ func (z *Model) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "Scaler")
 				return
 			}
+		case "features":
+			bts, err = z.Features.UnmarshalMsg(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Features")
+				return
+			}
 		case "layers":
 			var zb0004 uint32
 			zb0004, bts, err = msgp.ReadArrayHeaderBytes(bts)
@@ -588,6 +723,41 @@ func (z *Model) UnmarshalMsg(bts []byte) (o []byte, err error) {
 					err = msgp.WrapError(err, "Layers", za0002)
 					return
 				}
+			}
+		case "decoder":
+			var zb0005 uint32
+			zb0005, bts, err = msgp.ReadArrayHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Decoder")
+				return
+			}
+			if zb0005 > 64 {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Decoder) >= int(zb0005) {
+				z.Decoder = (z.Decoder)[:zb0005]
+			} else {
+				z.Decoder = make([]Layer, zb0005)
+			}
+			for za0003 := range z.Decoder {
+				bts, err = z.Decoder[za0003].UnmarshalMsg(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Decoder", za0003)
+					return
+				}
+			}
+		case "kl_weight":
+			z.KLWeight, bts, err = msgp.ReadFloat32Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "KLWeight")
+				return
+			}
+		case "error":
+			z.Error, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Error")
+				return
 			}
 		case "threshold":
 			bts, err = z.Threshold.UnmarshalMsg(bts)
@@ -619,11 +789,15 @@ func (z *Model) Msgsize() (s int) {
 	for za0001 := range z.Channels {
 		s += 1 + 5 + msgp.StringPrefixSize + len(z.Channels[za0001].Name) + 5 + msgp.StringPrefixSize + len(z.Channels[za0001].Unit)
 	}
-	s += 7 + z.Scaler.Msgsize() + 7 + msgp.ArrayHeaderSize
+	s += 7 + z.Scaler.Msgsize() + 9 + z.Features.Msgsize() + 7 + msgp.ArrayHeaderSize
 	for za0002 := range z.Layers {
 		s += z.Layers[za0002].Msgsize()
 	}
-	s += 10 + z.Threshold.Msgsize() + 9 + z.Training.Msgsize()
+	s += 8 + msgp.ArrayHeaderSize
+	for za0003 := range z.Decoder {
+		s += z.Decoder[za0003].Msgsize()
+	}
+	s += 10 + msgp.Float32Size + 6 + msgp.StringPrefixSize + len(z.Error) + 10 + z.Threshold.Msgsize() + 9 + z.Training.Msgsize()
 	return
 }
 

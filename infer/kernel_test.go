@@ -68,7 +68,7 @@ func FuzzDense(f *testing.F) {
 		d.Forward(got, x)
 		q := Quantize(&d)
 		q.Forward(got, x)
-		if _, err := NewAutoencoder(identityScaler(int(cols)), []Layer{&d}); (err == nil) != (rows == cols) {
+		if _, err := NewAutoencoder(Config{Scaler: identityScaler(int(cols)), Layers: []Layer{&d}}); (err == nil) != (rows == cols) {
 			t.Fatalf("%d→%d autoencoder: err %v", cols, rows, err)
 		}
 	})

@@ -6,125 +6,286 @@ import (
 	"math"
 )
 
-// ErrInvalidInput is returned by Score when an input value is NaN or
-// infinite: a sensor fault, not something to score.
+// ErrInvalidInput is returned by Push when an input value is NaN or
+// infinite (or becomes infinite once scaled): a sensor fault, not
+// something to score.
 var ErrInvalidInput = errors.New("infer: input value is NaN or infinite")
 
-// Autoencoder scores samples by how badly a stack of dense layers
-// reconstructs them. Its input and output are the scaled channel values;
-// the score of a sample is the mean over channels of the squared
-// reconstruction error.
-//
-// An Autoencoder owns its work buffers: it is not safe for concurrent use.
-type Autoencoder struct {
-	scaler Scaler
-	layers []Layer
-	// acts[0] holds the scaled input, acts[i+1] layer i's output.
-	acts [][]float32
+// ErrorKind is how a feature's reconstruction error counts in the score.
+type ErrorKind uint8
+
+// The error kinds.
+const (
+	SquaredError  ErrorKind = iota // (reconstruction - input)²
+	AbsoluteError                  // |reconstruction - input|
+)
+
+var errorNames = [...]string{SquaredError: "squared", AbsoluteError: "absolute"}
+
+// String returns the kind's name as stored in model files.
+func (k ErrorKind) String() string {
+	if int(k) < len(errorNames) {
+		return errorNames[k]
+	}
+	return fmt.Sprintf("ErrorKind(%d)", uint8(k))
 }
 
-// NewAutoencoder validates the scaler and layers and allocates every
-// buffer scoring needs. The layers must chain (each input length equals the
-// previous output length) and map the channel count back onto itself. The
-// Autoencoder keeps references to the layers, which must not change
-// afterwards.
-func NewAutoencoder(scaler Scaler, layers []Layer) (*Autoencoder, error) {
-	if len(layers) == 0 {
+// ParseErrorKind returns the error kind named s ("squared" or "absolute").
+func ParseErrorKind(s string) (ErrorKind, error) {
+	for i, n := range errorNames {
+		if n == s {
+			return ErrorKind(i), nil
+		}
+	}
+	return 0, fmt.Errorf("infer: unknown error kind %q (want squared or absolute)", s)
+}
+
+// Config describes an autoencoder for NewAutoencoder.
+type Config struct {
+	// Scaler standardises each sample's channels before windowing.
+	Scaler Scaler
+	// Features turns scaled samples into the network's input; the zero
+	// value scores every sample on its own.
+	Features FeatureSpec
+	// Layers reconstruct the feature vector (an autoencoder). For a
+	// variational autoencoder they are the encoder: its last layer gives
+	// 2·L values, the latent means μ and then the log-variances log σ².
+	Layers []Layer
+	// Decoder, for a variational autoencoder only, maps μ (L values, no
+	// sampling at run time) back to the feature vector.
+	Decoder []Layer
+	// KLWeight, for a variational autoencoder, adds KLWeight times the
+	// Kullback-Leibler divergence of N(μ, σ²) from N(0, 1), divided by
+	// the number of features, to the score.
+	KLWeight float32
+	// Error selects squared (default) or absolute reconstruction error.
+	Error ErrorKind
+}
+
+// Autoencoder scores samples by how badly a network reconstructs their
+// features. The score is the mean over features of the reconstruction
+// error (plus the KL term of a variational autoencoder); a channel's
+// contribution is the part of that mean owed to its features.
+//
+// An Autoencoder owns its window and work buffers: it is not safe for
+// concurrent use. Clone gives another goroutine its own.
+type Autoencoder struct {
+	cfg    Config
+	c, f   int // channels per sample, features per vector
+	latent int // L for a variational autoencoder, else 0
+	window *Window
+	scaled []float32   // the current sample, scaled
+	feat   []float32   // the current feature vector
+	enc    [][]float32 // enc[i]: output of Layers[i]
+	dec    [][]float32 // dec[i]: output of Decoder[i]
+}
+
+// NewAutoencoder validates c and allocates every buffer scoring needs.
+// The layers must chain and map the feature vector back onto itself (see
+// Config). The Autoencoder keeps references to the layers and scaler,
+// which must not change afterwards.
+func NewAutoencoder(c Config) (*Autoencoder, error) {
+	if len(c.Layers) == 0 {
 		return nil, errors.New("infer: autoencoder has no layers")
 	}
-	acts := make([][]float32, len(layers)+1)
-	prev := 0
-	for i, l := range layers {
-		if l == nil {
-			return nil, fmt.Errorf("infer: layer %d is nil", i)
-		}
-		if err := l.Validate(); err != nil {
-			return nil, fmt.Errorf("infer: layer %d: %w", i, err)
-		}
-		in, out := l.Shape()
-		if i == 0 {
-			acts[0] = make([]float32, in)
-		} else if in != prev {
-			return nil, fmt.Errorf("infer: layer %d takes %d inputs but layer %d gives %d", i, in, i-1, prev)
-		}
-		acts[i+1] = make([]float32, out)
-		prev = out
-	}
-	channels := len(acts[0])
-	if err := scaler.Validate(channels); err != nil {
+	in, _ := shape(c.Layers[0])
+	channels := len(c.Scaler.Center)
+	if err := c.Scaler.Validate(channels); err != nil {
 		return nil, fmt.Errorf("infer: %w", err)
 	}
-	if prev != channels {
-		return nil, fmt.Errorf("infer: autoencoder maps %d channels to %d outputs, want equal", channels, prev)
+	if err := c.Features.Validate(); err != nil {
+		return nil, fmt.Errorf("infer: %w", err)
 	}
-	return &Autoencoder{scaler: scaler, layers: layers, acts: acts}, nil
+	if channels == 0 {
+		return nil, errors.New("infer: the scaler has no channels")
+	}
+	f := c.Features.Len(channels)
+	if in != f {
+		return nil, fmt.Errorf("infer: layer 0 takes %d inputs, but %d channels give %d features", in, channels, f)
+	}
+	if int(c.Error) >= len(errorNames) {
+		return nil, fmt.Errorf("infer: invalid error kind %v", c.Error)
+	}
+	w := float64(c.KLWeight)
+	if math.IsNaN(w) || math.IsInf(w, 0) || w < 0 || (w > 0 && len(c.Decoder) == 0) {
+		return nil, fmt.Errorf("infer: KL weight %v, want 0, or a finite positive number for a variational autoencoder", w)
+	}
+	enc, out, err := chain("layer", c.Layers, f)
+	if err != nil {
+		return nil, err
+	}
+	a := &Autoencoder{cfg: c, c: channels, f: f, enc: enc,
+		scaled: make([]float32, channels), feat: make([]float32, f)}
+	if len(c.Decoder) == 0 {
+		if out != f {
+			return nil, fmt.Errorf("infer: autoencoder maps %d features to %d outputs, want equal", f, out)
+		}
+	} else {
+		if out%2 != 0 {
+			return nil, fmt.Errorf("infer: encoder gives %d outputs, want 2·latent (μ, then log σ²)", out)
+		}
+		a.latent = out / 2
+		if a.dec, out, err = chain("decoder layer", c.Decoder, a.latent); err != nil {
+			return nil, err
+		}
+		if out != f {
+			return nil, fmt.Errorf("infer: decoder gives %d outputs for %d features, want equal", out, f)
+		}
+	}
+	if a.window, err = NewWindow(c.Features, channels); err != nil {
+		return nil, fmt.Errorf("infer: %w", err)
+	}
+	return a, nil
 }
 
-// Channels returns the number of input channels.
-func (a *Autoencoder) Channels() int { return len(a.acts[0]) }
+func shape(l Layer) (int, int) {
+	if l == nil {
+		return 0, 0
+	}
+	return l.Shape()
+}
 
-// Layers returns the model's layers. The caller must not modify them.
-func (a *Autoencoder) Layers() []Layer { return a.layers }
+// chain validates layers fed with in values and allocates their outputs.
+func chain(what string, layers []Layer, in int) ([][]float32, int, error) {
+	outs := make([][]float32, len(layers))
+	for i, l := range layers {
+		if l == nil {
+			return nil, 0, fmt.Errorf("infer: %s %d is nil", what, i)
+		}
+		if err := l.Validate(); err != nil {
+			return nil, 0, fmt.Errorf("infer: %s %d: %w", what, i, err)
+		}
+		li, lo := l.Shape()
+		if li != in {
+			return nil, 0, fmt.Errorf("infer: %s %d takes %d inputs but gets %d", what, i, li, in)
+		}
+		outs[i] = make([]float32, lo)
+		in = lo
+	}
+	return outs, in, nil
+}
 
-// Scaler returns the model's input scaler. The caller must not modify it.
-func (a *Autoencoder) Scaler() Scaler { return a.scaler }
+// Channels returns the number of values per sample.
+func (a *Autoencoder) Channels() int { return a.c }
 
-// Params returns the number of trainable parameters.
+// Features returns the length of the network's input vector.
+func (a *Autoencoder) Features() int { return a.f }
+
+// Config returns the configuration the model was built from. The caller
+// must not modify it.
+func (a *Autoencoder) Config() Config { return a.cfg }
+
+// Layers returns the model's layers (the encoder of a variational
+// autoencoder). The caller must not modify them.
+func (a *Autoencoder) Layers() []Layer { return a.cfg.Layers }
+
+// Params returns the number of stored parameters.
 func (a *Autoencoder) Params() int {
 	n := 0
-	for _, l := range a.layers {
+	for _, l := range a.cfg.Layers {
+		n += l.Params()
+	}
+	for _, l := range a.cfg.Decoder {
 		n += l.Params()
 	}
 	return n
 }
 
-// Clone returns an Autoencoder sharing a's weights with buffers of its
-// own, for use from another goroutine.
+// Clone returns an Autoencoder sharing a's weights with a window and
+// buffers of its own, for use from another goroutine.
 func (a *Autoencoder) Clone() *Autoencoder {
-	b, err := NewAutoencoder(a.scaler, a.layers)
+	b, err := NewAutoencoder(a.cfg)
 	if err != nil {
 		panic("infer: clone of a valid model failed: " + err.Error())
 	}
 	return b
 }
 
-// Score scales the raw channel values x (len Channels()), reconstructs
-// them and returns the sample's score: the mean over channels of the
-// squared error between scaled input and reconstruction. If perChannel is
-// non-nil (len Channels()), it receives each channel's squared error.
-// A NaN or infinite input returns ErrInvalidInput and a score of NaN.
-// Score does not allocate.
-func (a *Autoencoder) Score(x, perChannel []float32) (float32, error) {
-	in := a.acts[0]
-	x = x[:len(in)]
-	if !a.scaler.transformFinite(in, x) {
-		return float32(math.NaN()), ErrInvalidInput
+// Reset empties the window, as after a gap in the samples.
+func (a *Autoencoder) Reset() { a.window.Reset() }
+
+// Push scales one sample of raw channel values x (len Channels()) into
+// the window. When a feature vector is due it scores it and returns
+// (score, true, nil), writing each channel's contribution into perChannel
+// if it is non-nil (len Channels()); the contributions sum to the score's
+// reconstruction part. Otherwise it returns (0, false, nil). A NaN or
+// infinite value returns ErrInvalidInput and empties the window, so no
+// feature vector spans the gap. Push does not allocate.
+func (a *Autoencoder) Push(x, perChannel []float32) (float32, bool, error) {
+	if !a.cfg.Scaler.transformFinite(a.scaled, x[:a.c]) {
+		a.window.Reset()
+		return float32(math.NaN()), false, ErrInvalidInput
 	}
-	for i, l := range a.layers {
-		l.Forward(a.acts[i+1], a.acts[i])
+	if !a.window.Push(a.scaled) {
+		return 0, false, nil
 	}
-	out := a.acts[len(a.acts)-1][:len(in)]
-	var sum float32
-	if perChannel == nil {
-		for i, v := range in {
-			d := out[i] - v
-			sum += d * d
-		}
-	} else {
-		perChannel = perChannel[:len(in)]
-		for i, v := range in {
-			d := out[i] - v
-			e := d * d
-			sum += e
-			perChannel[i] = e
-		}
-	}
-	return sum / float32(len(in)), nil
+	a.window.Features(a.feat)
+	return a.ScoreFeatures(a.feat, perChannel), true, nil
 }
 
-// Reconstruction returns the scaled input and the reconstruction of the
-// last sample scored. Both are views of internal buffers, valid until the
-// next call to Score.
-func (a *Autoencoder) Reconstruction() (scaled, recon []float32) {
-	return a.acts[0], a.acts[len(a.acts)-1]
+// ScoreFeatures scores a feature vector f (len Features()) made from
+// scaled samples — by Window or Sequence — and writes each channel's
+// contribution into perChannel if it is non-nil (len Channels()).
+// Evaluation uses it on prepared data; the gateway goes through Push. It
+// does not allocate.
+func (a *Autoencoder) ScoreFeatures(f, perChannel []float32) float32 {
+	f = f[:a.f]
+	x := f
+	for i, l := range a.cfg.Layers {
+		l.Forward(a.enc[i], x)
+		x = a.enc[i]
+	}
+	var kl float32
+	if a.latent > 0 {
+		mu, logvar := x[:a.latent], x[a.latent:2*a.latent]
+		var s float64
+		for i, m := range mu {
+			lv := float64(logvar[i])
+			s += 1 + lv - float64(m)*float64(m) - math.Exp(lv)
+		}
+		kl = float32(-0.5 * s)
+		x = mu
+		for i, l := range a.cfg.Decoder {
+			l.Forward(a.dec[i], x)
+			x = a.dec[i]
+		}
+	}
+	recon := x[:a.f]
+	var sum float32
+	inv := 1 / float32(a.f)
+	if perChannel != nil {
+		perChannel = perChannel[:a.c]
+		clear(perChannel)
+	}
+	// Feature i belongs to channel i mod C: walk the vector a sample-sized
+	// block at a time so each channel's errors land in its slot.
+	abs := a.cfg.Error == AbsoluteError
+	for start := 0; start < a.f; start += a.c {
+		fb, rb := f[start:start+a.c], recon[start:start+a.c]
+		for c, v := range fb {
+			d := rb[c] - v
+			e := d * d
+			if abs {
+				e = float32(math.Abs(float64(d)))
+			}
+			sum += e
+			if perChannel != nil {
+				perChannel[c] += e
+			}
+		}
+	}
+	for c := range perChannel {
+		perChannel[c] *= inv
+	}
+	return sum*inv + a.cfg.KLWeight*kl*inv
+}
+
+// Reconstruction returns the last feature vector scored by Push and its
+// reconstruction. Both are views of internal buffers, valid until the
+// next call to Push or ScoreFeatures.
+func (a *Autoencoder) Reconstruction() (features, recon []float32) {
+	if a.latent > 0 {
+		return a.feat, a.dec[len(a.dec)-1]
+	}
+	return a.feat, a.enc[len(a.enc)-1]
 }

@@ -7,6 +7,15 @@ import (
 	"testing"
 )
 
+// score pushes one sample through a per-sample model.
+func (a *Autoencoder) score(x, perChannel []float32) (float32, error) {
+	s, ready, err := a.Push(x, perChannel)
+	if err == nil && !ready {
+		panic("score: not a per-sample model")
+	}
+	return s, err
+}
+
 var allActivations = []Activation{Linear, ReLU, Sigmoid, Tanh, LeakyReLU, ELU}
 
 func TestActivations(t *testing.T) {
@@ -133,7 +142,7 @@ func TestNewAutoencoderRejects(t *testing.T) {
 		{"bad activation", identityScaler(2), []Dense{{In: 2, Out: 2, W: make([]float32, 4), B: make([]float32, 2), Act: 99}}},
 	}
 	for _, tc := range tests {
-		if _, err := NewAutoencoder(tc.scaler, DenseLayers(tc.layers)); err == nil {
+		if _, err := NewAutoencoder(Config{Scaler: tc.scaler, Layers: DenseLayers(tc.layers)}); err == nil {
 			t.Errorf("%s: NewAutoencoder succeeded, want error", tc.name)
 		}
 	}
@@ -143,33 +152,33 @@ func TestScore(t *testing.T) {
 	// A linear identity autoencoder reconstructs perfectly: score 0.
 	id := Dense{In: 2, Out: 2, W: []float32{1, 0, 0, 1}, B: []float32{0, 0}}
 	sc := Scaler{Center: []float32{10, 20}, Scale: []float32{2, 4}}
-	ae, err := NewAutoencoder(sc, DenseLayers([]Dense{id}))
+	ae, err := NewAutoencoder(Config{Scaler: sc, Layers: DenseLayers([]Dense{id})})
 	if err != nil {
 		t.Fatal(err)
 	}
 	per := make([]float32, 2)
-	if s, err := ae.Score([]float32{12, 16}, per); err != nil || s != 0 {
+	if s, err := ae.score([]float32{12, 16}, per); err != nil || s != 0 {
 		t.Errorf("identity Score = %v, %v; want 0", s, err)
 	}
 	// A model that always outputs zero: the error is the squared z-score.
 	zero := Dense{In: 2, Out: 2, W: make([]float32, 4), B: make([]float32, 2)}
-	ae, _ = NewAutoencoder(sc, DenseLayers([]Dense{zero}))
-	s, err := ae.Score([]float32{12, 16}, per) // z = (1, -1)
-	if err != nil || s != 1 || per[0] != 1 || per[1] != 1 {
-		t.Errorf("zero-model Score = %v, %v, per %v; want 1, [1 1]", s, err, per)
+	ae, _ = NewAutoencoder(Config{Scaler: sc, Layers: DenseLayers([]Dense{zero})})
+	s, err := ae.score([]float32{12, 16}, per) // z = (1, -1)
+	if err != nil || s != 1 || per[0] != 0.5 || per[1] != 0.5 {
+		t.Errorf("zero-model Score = %v, %v, per %v; want 1, [0.5 0.5]", s, err, per)
 	}
-	s, err = ae.Score([]float32{16, 20}, per) // z = (3, 0)
-	if s != 4.5 || per[0] != 9 || per[1] != 0 {
-		t.Errorf("zero-model Score = %v, per %v; want 4.5, [9 0]", s, per)
+	s, err = ae.score([]float32{16, 20}, per) // z = (3, 0)
+	if s != 4.5 || per[0] != 4.5 || per[1] != 0 {
+		t.Errorf("zero-model Score = %v, per %v; want 4.5, [4.5 0]", s, per)
 	}
-	if _, err := ae.Score([]float32{math.MaxFloat32, -math.MaxFloat32}, nil); err != nil {
+	if _, err := ae.score([]float32{math.MaxFloat32, -math.MaxFloat32}, nil); err != nil {
 		t.Errorf("Score of the largest finite values: %v", err)
 	}
-	if _, err := ae.Score([]float32{math.SmallestNonzeroFloat32, 0}, nil); err != nil {
+	if _, err := ae.score([]float32{math.SmallestNonzeroFloat32, 0}, nil); err != nil {
 		t.Errorf("Score of a denormal: %v", err)
 	}
 	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
-		if _, err := ae.Score([]float32{1, bad}, nil); !errors.Is(err, ErrInvalidInput) {
+		if _, err := ae.score([]float32{1, bad}, nil); !errors.Is(err, ErrInvalidInput) {
 			t.Errorf("Score with %v: err %v, want ErrInvalidInput", bad, err)
 		}
 	}
@@ -227,7 +236,7 @@ func benchModel(tb testing.TB, in int, hidden []int) ([]Dense, []float32) {
 
 func newBenchModel(tb testing.TB) (*Autoencoder, []float32) {
 	ds, x := benchModel(tb, 8, []int{32, 16, 32})
-	ae, err := NewAutoencoder(identityScaler(8), DenseLayers(ds))
+	ae, err := NewAutoencoder(Config{Scaler: identityScaler(8), Layers: DenseLayers(ds)})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -240,7 +249,7 @@ func newBenchModelQ8(tb testing.TB, in int, hidden []int) (*Autoencoder, []float
 	for i := range ds {
 		ls[i] = Quantize(&ds[i])
 	}
-	ae, err := NewAutoencoder(identityScaler(in), ls)
+	ae, err := NewAutoencoder(Config{Scaler: identityScaler(in), Layers: ls})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -252,7 +261,7 @@ func TestScoreAllocs(t *testing.T) {
 	per := make([]float32, 8)
 	top := make([]Share, 0, 3)
 	allocs := testing.AllocsPerRun(100, func() {
-		if _, err := ae.Score(x, per); err != nil {
+		if _, err := ae.score(x, per); err != nil {
 			t.Fatal(err)
 		}
 		top = TopShares(top, per)
@@ -265,10 +274,10 @@ func TestScoreAllocs(t *testing.T) {
 func TestClone(t *testing.T) {
 	ae, x := newBenchModel(t)
 	c := ae.Clone()
-	s1, _ := ae.Score(x, nil)
-	s2, _ := c.Score(x, nil)
-	if s1 != s2 || &c.acts[0][0] == &ae.acts[0][0] {
-		t.Errorf("clone scores %v vs %v, shares buffers: %v", s2, s1, &c.acts[0][0] == &ae.acts[0][0])
+	s1, _ := ae.score(x, nil)
+	s2, _ := c.score(x, nil)
+	if s1 != s2 || &c.feat[0] == &ae.feat[0] {
+		t.Errorf("clone scores %v vs %v, shares buffers: %v", s2, s1, &c.feat[0] == &ae.feat[0])
 	}
 }
 
@@ -299,7 +308,7 @@ func BenchmarkScore(b *testing.B) {
 					ae, x = newBenchModelQ8(b, sh.in, sh.hidden)
 				} else {
 					ds, in := benchModel(b, sh.in, sh.hidden)
-					ae, _ = NewAutoencoder(identityScaler(sh.in), DenseLayers(ds))
+					ae, _ = NewAutoencoder(Config{Scaler: identityScaler(sh.in), Layers: DenseLayers(ds)})
 					x = in
 				}
 				per := make([]float32, sh.in)
@@ -310,7 +319,7 @@ func BenchmarkScore(b *testing.B) {
 				}
 				b.ReportAllocs()
 				for b.Loop() {
-					ae.Score(x, per)
+					ae.score(x, per)
 				}
 				b.ReportMetric(float64(flops)*float64(b.N)/float64(b.Elapsed().Nanoseconds()), "GFLOP/s")
 			})

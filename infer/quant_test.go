@@ -78,7 +78,7 @@ func TestDenseQ8Validate(t *testing.T) {
 func TestScoreInt8Allocs(t *testing.T) {
 	ae, x := newBenchModelQ8(t, 8, []int{32, 16, 32})
 	per := make([]float32, 8)
-	if a := testing.AllocsPerRun(100, func() { ae.Score(x, per) }); a != 0 {
+	if a := testing.AllocsPerRun(100, func() { ae.score(x, per) }); a != 0 {
 		t.Errorf("int8 Score allocates %v times, want 0", a)
 	}
 }

@@ -104,7 +104,7 @@ func identity(n int) infer.Scaler {
 func runners(tb testing.TB, sizes []int) map[string]func(b *testing.B) {
 	ds := layers(sizes)
 	x := input(sizes[0])
-	f32, err := infer.NewAutoencoder(identity(sizes[0]), infer.DenseLayers(ds))
+	f32, err := infer.NewAutoencoder(infer.Config{Scaler: identity(sizes[0]), Layers: infer.DenseLayers(ds)})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -112,13 +112,13 @@ func runners(tb testing.TB, sizes []int) map[string]func(b *testing.B) {
 	for i := range ds {
 		q[i] = infer.Quantize(&ds[i])
 	}
-	q8, err := infer.NewAutoencoder(identity(sizes[0]), q)
+	q8, err := infer.NewAutoencoder(infer.Config{Scaler: identity(sizes[0]), Layers: q})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	g := newGonum(ds)
 	// The three compute the same score (int8 within quantisation error).
-	a, _ := f32.Score(x, nil)
+	a, _, _ := f32.Push(x, nil)
 	if c := g.score(x); math.Abs(float64(a-c)) > 1e-3*math.Abs(float64(a)) {
 		tb.Fatalf("infer scores %v, gonum %v", a, c)
 	}
@@ -131,14 +131,14 @@ func runners(tb testing.TB, sizes []int) map[string]func(b *testing.B) {
 		"infer-f32": func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				f32.Score(x, per)
+				f32.Push(x, per)
 			}
 			report(b)
 		},
 		"infer-int8": func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				q8.Score(x, per)
+				q8.Push(x, per)
 			}
 			report(b)
 		},
@@ -187,19 +187,19 @@ func BenchmarkRatio(b *testing.B) {
 		b.Run(sh.name, func(b *testing.B) {
 			ds := layers(sh.sizes)
 			x := input(sh.sizes[0])
-			f32, _ := infer.NewAutoencoder(identity(sh.sizes[0]), infer.DenseLayers(ds))
+			f32, _ := infer.NewAutoencoder(infer.Config{Scaler: identity(sh.sizes[0]), Layers: infer.DenseLayers(ds)})
 			q := make([]infer.Layer, len(ds))
 			for i := range ds {
 				q[i] = infer.Quantize(&ds[i])
 			}
-			q8, _ := infer.NewAutoencoder(identity(sh.sizes[0]), q)
+			q8, _ := infer.NewAutoencoder(infer.Config{Scaler: identity(sh.sizes[0]), Layers: q})
 			g := newGonum(ds)
 			per := make([]float32, sh.sizes[0])
 			var rf, rq, gn float64
 			for b.Loop() {
 				gn = nsPerOp(func() { g.score(x) })
-				rf = nsPerOp(func() { f32.Score(x, per) }) / gn
-				rq = nsPerOp(func() { q8.Score(x, per) }) / gn
+				rf = nsPerOp(func() { f32.Push(x, per) }) / gn
+				rq = nsPerOp(func() { q8.Push(x, per) }) / gn
 			}
 			b.ReportMetric(rf, "f32/gonum")
 			b.ReportMetric(rq, "int8/gonum")

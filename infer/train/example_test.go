@@ -25,9 +25,9 @@ func ExampleAutoencoder() {
 		panic(err)
 	}
 	cal, _ := train.MeanKSigma(res.ValScores, 3)
-	ae, _ := infer.NewAutoencoder(infer.Scaler{Center: []float32{0, 0}, Scale: []float32{1, 1}}, infer.DenseLayers(res.Layers))
-	normal, _ := ae.Score([]float32{1, 1}, nil)
-	broken, _ := ae.Score([]float32{1, -1}, nil)
+	ae, _ := infer.NewAutoencoder(infer.Config{Scaler: infer.Scaler{Center: []float32{0, 0}, Scale: []float32{1, 1}}, Layers: infer.DenseLayers(res.Layers)})
+	normal := ae.ScoreFeatures([]float32{1, 1}, nil)
+	broken := ae.ScoreFeatures([]float32{1, -1}, nil)
 	fmt.Println(float64(normal) < cal.Threshold, float64(broken) > cal.Threshold)
 	// Output: true true
 }

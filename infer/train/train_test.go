@@ -86,12 +86,12 @@ func TestAutoencoderLearnsStructure(t *testing.T) {
 		t.Errorf("split %d/%d with %d scores, want 2400/600/600", res.TrainRows, res.ValRows, len(res.ValScores))
 	}
 	// The trained layers score the same in infer as in training.
-	ae, err := infer.NewAutoencoder(identity(6), infer.DenseLayers(res.Layers))
+	ae, err := infer.NewAutoencoder(infer.Config{Scaler: identity(6), Layers: infer.DenseLayers(res.Layers)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, x := range rows[2400:2410] {
-		s, _ := ae.Score(x, nil)
+		s := ae.ScoreFeatures(x, nil)
 		if math.Abs(float64(s-res.ValScores[i])) > 1e-5 {
 			t.Errorf("row %d: infer score %v, training score %v", i, s, res.ValScores[i])
 		}
@@ -99,7 +99,7 @@ func TestAutoencoderLearnsStructure(t *testing.T) {
 	// A row that breaks the structure scores far above normal ones.
 	cal, _ := MeanKSigma(res.ValScores, 3)
 	bad := []float32{1, 1, -2, 0, 0.5, -1}
-	if s, _ := ae.Score(bad, nil); float64(s) < 5*cal.Threshold {
+	if s := ae.ScoreFeatures(bad, nil); float64(s) < 5*cal.Threshold {
 		t.Errorf("anomalous row scores %v, threshold %v: want well above", s, cal.Threshold)
 	}
 }
@@ -146,10 +146,10 @@ func TestEarlyStoppingRestoresBest(t *testing.T) {
 	if len(res.History) != 3 || res.BestEpoch != 1 {
 		t.Errorf("ran %d epochs, best %d; want 3 and 1", len(res.History), res.BestEpoch)
 	}
-	ae, _ := infer.NewAutoencoder(identity(6), infer.DenseLayers(res.Layers))
+	ae, _ := infer.NewAutoencoder(infer.Config{Scaler: identity(6), Layers: infer.DenseLayers(res.Layers)})
 	var sum float64
 	for _, x := range rows[len(rows)-res.ValRows:] {
-		s, _ := ae.Score(x, nil)
+		s := ae.ScoreFeatures(x, nil)
 		sum += float64(s)
 	}
 	if got, want := sum/float64(res.ValRows), res.History[0].Val; math.Abs(got-want) > 1e-6 {

@@ -131,6 +131,34 @@ func TestSimTrainInspect(t *testing.T) {
 		t.Errorf("--scaler log: exit %d, %s", code, stderr)
 	}
 
+	// A windowed model: the gateway's window code builds the training
+	// matrix, and the model file carries the spec.
+	modelW := filepath.Join(dir, "mw.vgm")
+	code, out, stderr = run("train", "--epochs", "3", "--hidden", "16,4,16", "--window", "10", "--stride", "5", "--features", "raw,mean,slope", "--data", data, "--out", modelW)
+	if code != 0 {
+		t.Fatalf("train --window: exit %d: %s", code, stderr)
+	}
+	// Windows touching the 120 labelled rows (1800-1919) are left out:
+	// (2399-9)/5+1 = 479 windows end at 9, 14, …; the 25 ending at 1804…1924 touch the fault.
+	if !strings.Contains(out, "454 windows of 10 samples (96 features each)") {
+		t.Errorf("train --window output:\n%s", out)
+	}
+	lw, err := firmware.ReadFile(modelW, firmware.LoadOptions{AllowUnsigned: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := lw.Model.Features; f.Window != 10 || f.Stride != 5 || !f.Raw || strings.Join(f.Stats, ",") != "mean,slope" || lw.Autoencoder.Features() != 96 {
+		t.Errorf("windowed model features %+v, %d inputs", f, lw.Autoencoder.Features())
+	}
+	if code, out, _ = run("inspect", modelW); code != 0 || !strings.Contains(out, "window 10, stride 5") {
+		t.Errorf("inspect of a windowed model:\n%s", out)
+	}
+	for _, bad := range [][]string{{"--window", "0"}, {"--features", "raw,median"}, {"--stride", "-1"}} {
+		if code, _, stderr = run(append([]string{"train", "--data", data, "--out", modelW}, bad...)...); code != 2 {
+			t.Errorf("train %q: exit %d, want 2 (%s)", bad, code, stderr)
+		}
+	}
+
 	// Same data, flags and seed: the same weights, so the same payload
 	// apart from the creation time.
 	model2 := filepath.Join(dir, "m2.vgm")

@@ -32,7 +32,14 @@ func runInspect(ctx context.Context, env Env, args []string) error {
 	fmt.Fprintf(w, "model\t%s (id %s, version %d)\n", m.Name, l.ID, m.Version)
 	fmt.Fprintf(w, "file\t%s, %d bytes, format %d, unsigned\n", path, st.Size(), firmware.FormatV1)
 	fmt.Fprintf(w, "created\t%s\n", time.Unix(m.Created, 0).UTC().Format(time.RFC3339))
-	fmt.Fprintf(w, "kind\t%s, %d parameters\n", m.Kind, l.Autoencoder.Params())
+	fmt.Fprintf(w, "kind\t%s, %d parameters, %s error\n", m.Kind, l.Autoencoder.Params(), orDefault(m.Error, "squared"))
+	cfg := l.Autoencoder.Config()
+	if f := cfg.Features; f.Window > 1 || len(f.Stats) > 0 {
+		fmt.Fprintf(w, "features\twindow %d, stride %d, raw %v, statistics %v: %d inputs\n", f.Window, max(f.Stride, 1), f.Raw, f.Stats, l.Autoencoder.Features())
+	}
+	if m.Kind == firmware.KindVAE {
+		fmt.Fprintf(w, "latent\tKL weight %g, %d decoder layers\n", m.KLWeight, len(m.Decoder))
+	}
 	fmt.Fprintf(w, "threshold\t%.6g (%s, k=%g; normal scores mean %.4g, std %.4g, n=%d)\n",
 		m.Threshold.Value, m.Threshold.Method, m.Threshold.K, m.Threshold.Mean, m.Threshold.Std, m.Threshold.N)
 	t := m.Training
@@ -61,4 +68,11 @@ func runInspect(ctx context.Context, env Env, args []string) error {
 			len(ly.Weights)+len(ly.WeightsQ8)+len(ly.Scales)+len(ly.Bias))
 	}
 	return w.Flush()
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

@@ -41,6 +41,9 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	version := fs.Uint64("version", 1, "model version (increase it for every model pushed to a device)")
 	scalerKind := fs.String("scaler", firmware.ScalerStandard, "input scaler: standard (z-score), minmax or robust (median/IQR)")
 	int8w := fs.Bool("int8", false, "store int8 weights (a quarter of the size) and report how scores change")
+	window := fs.Int("window", 1, "samples per window (1: score every sample on its own)")
+	stride := fs.Int("stride", 1, "score every this many samples once the window is full")
+	features := fs.String("features", "raw", "what the network sees of a window, comma-separated: raw (the samples themselves)\nand/or statistics per channel: mean, std, min, max, rms, slope")
 	quiet := fs.Bool("q", false, "print only the summary")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -65,6 +68,10 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	if *channels != "" {
 		want = strings.Split(*channels, ",")
 	}
+	spec, err := parseFeatures(*window, *stride, *features)
+	if err != nil {
+		return usageError{err.Error()}
+	}
 
 	start := time.Now()
 	tab, err := dataset.ReadFiles(data, want)
@@ -85,10 +92,12 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	scaled := make([][]float32, len(rows))
-	for i, r := range rows {
-		scaled[i] = make([]float32, len(r))
-		scaler.Transform(scaled[i], r)
+	scaled, err := featureRows(tab, scaler, spec)
+	if err != nil {
+		return err
+	}
+	if spec.Window > 1 {
+		fmt.Fprintf(env.Stdout, "%d windows of %d samples (%d features each) hold only normal rows\n", len(scaled), spec.Window, spec.Len(len(tab.Channels)))
 	}
 	if !*quiet {
 		o.Progress = func(e train.Epoch) {
@@ -113,8 +122,9 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	best := res.History[res.BestEpoch-1]
 	m := &firmware.Model{
 		Name: *name, Version: *version, Created: time.Now().Unix(), Kind: firmware.KindAutoencoder,
-		Scaler: firmware.Scaler{Kind: *scalerKind, Center: scaler.Center, Scale: scaler.Scale},
-		Layers: firmware.FromDense(res.Layers),
+		Scaler:   firmware.Scaler{Kind: *scalerKind, Center: scaler.Center, Scale: scaler.Scale},
+		Features: firmware.FeaturesOf(spec),
+		Layers:   firmware.FromDense(res.Layers),
 		Threshold: firmware.Threshold{
 			Value: float32(cal.Threshold), Method: cal.Method, K: cal.K, Mean: cal.Mean, Std: cal.Std, N: uint64(cal.N),
 		},
@@ -138,7 +148,7 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	if *int8w {
-		if err := reportInt8(env, b, rows[nTrain:], res.ValScores, cal.Threshold); err != nil {
+		if err := reportInt8(env, b, scaled[len(scaled)-res.ValRows:], res.ValScores, cal.Threshold); err != nil {
 			return err
 		}
 	}
@@ -158,8 +168,62 @@ var scalerFits = map[string]func([][]float32) (*infer.Scaler, error){
 	firmware.ScalerRobust:   infer.FitRobust,
 }
 
-// reportInt8 rescores the validation rows with the packed int8 model and
-// prints how far its scores and decisions are from the float32 model's.
+// parseFeatures builds the feature spec from the command line.
+func parseFeatures(window, stride int, list string) (infer.FeatureSpec, error) {
+	spec := infer.FeatureSpec{Window: window, Stride: stride}
+	for _, name := range strings.Split(list, ",") {
+		name = strings.TrimSpace(name)
+		if name == "raw" {
+			spec.Raw = true
+			continue
+		}
+		st, err := infer.ParseStat(name)
+		if err != nil {
+			return spec, fmt.Errorf("--features: %q is neither raw nor a statistic (mean, std, min, max, rms, slope)", name)
+		}
+		spec.Stats = append(spec.Stats, st)
+	}
+	if window < 1 || stride < 1 {
+		return spec, fmt.Errorf("--window %d --stride %d: want positive numbers", window, stride)
+	}
+	return spec, spec.Validate()
+}
+
+// featureRows scales every row and builds the network's training matrix
+// with infer.Sequence, the gateway's own window code, file by file (a
+// window never spans two recordings), keeping only windows whose rows are
+// all labelled normal.
+func featureRows(tab *dataset.Table, scaler *infer.Scaler, spec infer.FeatureSpec) ([][]float32, error) {
+	var out [][]float32
+	for _, f := range tab.Files {
+		rows := tab.Rows[f.Start : f.Start+f.Rows]
+		scaled := make([][]float32, len(rows))
+		for i, r := range rows {
+			scaled[i] = make([]float32, len(r))
+			scaler.Transform(scaled[i], r)
+		}
+		vecs, ends, err := infer.Sequence(spec, scaled)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Path, err)
+		}
+	windows:
+		for k, v := range vecs {
+			if tab.Labels != nil {
+				for i := ends[k] - max(spec.Window, 1) + 1; i <= ends[k]; i++ {
+					if tab.Labels[f.Start+i] != 0 {
+						continue windows
+					}
+				}
+			}
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// reportInt8 rescores the validation feature vectors with the packed int8
+// model and prints how far its scores and decisions are from the float32
+// model's.
 func reportInt8(env Env, packed []byte, rows [][]float32, f32 []float32, threshold float64) error {
 	l, err := firmware.Decode(packed, firmware.LoadOptions{AllowUnsigned: true})
 	if err != nil {
@@ -169,10 +233,7 @@ func reportInt8(env Env, packed []byte, rows [][]float32, f32 []float32, thresho
 	rel := make([]float64, len(rows))
 	flips := 0
 	for i, r := range rows {
-		s, err := l.Autoencoder.Score(r, nil)
-		if err != nil {
-			return err
-		}
+		s := l.Autoencoder.ScoreFeatures(r, nil)
 		d := math.Abs(float64(s - f32[i]))
 		worst = max(worst, d)
 		rel[i] = d / max(math.Abs(float64(f32[i])), 1e-12)
