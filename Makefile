@@ -74,6 +74,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./firmware/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./sensors/csvline/
 	$(GO) test -run '^$$' -fuzz FuzzDense -fuzztime $(FUZZTIME) ./infer/
+	$(GO) test -run '^$$' -fuzz FuzzConv -fuzztime $(FUZZTIME) ./infer/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./agent/config/
 	$(GO) test -run '^$$' -fuzz FuzzPrintMessage -fuzztime $(FUZZTIME) ./tools/cli/
 

@@ -234,17 +234,42 @@ func FeaturesOf(s infer.FeatureSpec) Features {
 	return f
 }
 
+// Layer kinds.
+const (
+	LayerDense           = "dense"
+	LayerConv1D          = "conv1d"
+	LayerConvTranspose1D = "convtranspose1d"
+)
+
 // layer turns a schema layer into an infer layer.
 func (l *Layer) layer() (infer.Layer, error) {
-	if l.Kind != "dense" {
-		return nil, fmt.Errorf("kind %q, want \"dense\"", truncate(l.Kind))
-	}
 	act, err := infer.ParseActivation(l.Activation)
 	if err != nil {
 		return nil, err
 	}
 	if err := finite("bias", l.Bias); err != nil {
 		return nil, err
+	}
+	switch l.Kind {
+	case LayerDense:
+	case LayerConv1D, LayerConvTranspose1D:
+		if len(l.WeightsQ8) > 0 {
+			return nil, errors.New("int8 weights are only supported in dense layers")
+		}
+		if err := finite("weight", l.Weights); err != nil {
+			return nil, err
+		}
+		if max(l.InChannels, l.OutChannels, l.Kernel, l.Stride, l.Padding, l.OutputPadding, l.Length) > 1<<20 {
+			return nil, errors.New("convolution sizes over 2^20")
+		}
+		ci, co, k, s, p, n := int(l.InChannels), int(l.OutChannels), int(l.Kernel), int(l.Stride), int(l.Padding), int(l.Length)
+		if l.Kind == LayerConv1D {
+			return &infer.Conv1D{InChannels: ci, OutChannels: co, Kernel: k, Stride: s, Padding: p, Length: n, W: l.Weights, B: l.Bias, Act: act}, nil
+		}
+		return &infer.ConvTranspose1D{InChannels: ci, OutChannels: co, Kernel: k, Stride: s, Padding: p, OutputPadding: int(l.OutputPadding),
+			Length: n, W: l.Weights, B: l.Bias, Act: act}, nil
+	default:
+		return nil, fmt.Errorf("kind %q, want dense, conv1d or convtranspose1d", truncate(l.Kind))
 	}
 	in, out := int(l.In), int(l.Out)
 	if len(l.WeightsQ8) == 0 {
@@ -282,9 +307,16 @@ func FromLayers(ls []infer.Layer) ([]Layer, error) {
 	for i, l := range ls {
 		switch d := l.(type) {
 		case *infer.Dense:
-			out[i] = Layer{Kind: "dense", In: uint32(d.In), Out: uint32(d.Out), Activation: d.Act.String(), Weights: d.W, Bias: d.B}
+			out[i] = Layer{Kind: LayerDense, In: uint32(d.In), Out: uint32(d.Out), Activation: d.Act.String(), Weights: d.W, Bias: d.B}
 		case *infer.DenseQ8:
-			out[i] = Layer{Kind: "dense", In: uint32(d.In), Out: uint32(d.Out), Activation: d.Act.String(), WeightsQ8: int8Bytes(d.Q), Scales: d.Scale, Bias: d.B}
+			out[i] = Layer{Kind: LayerDense, In: uint32(d.In), Out: uint32(d.Out), Activation: d.Act.String(), WeightsQ8: int8Bytes(d.Q), Scales: d.Scale, Bias: d.B}
+		case *infer.Conv1D:
+			out[i] = Layer{Kind: LayerConv1D, InChannels: uint32(d.InChannels), OutChannels: uint32(d.OutChannels), Kernel: uint32(d.Kernel),
+				Stride: uint32(d.Stride), Padding: uint32(d.Padding), Length: uint32(d.Length), Activation: d.Act.String(), Weights: d.W, Bias: d.B}
+		case *infer.ConvTranspose1D:
+			out[i] = Layer{Kind: LayerConvTranspose1D, InChannels: uint32(d.InChannels), OutChannels: uint32(d.OutChannels), Kernel: uint32(d.Kernel),
+				Stride: uint32(d.Stride), Padding: uint32(d.Padding), OutputPadding: uint32(d.OutputPadding), Length: uint32(d.Length),
+				Activation: d.Act.String(), Weights: d.W, Bias: d.B}
 		default:
 			return nil, fmt.Errorf("firmware: layer %d: type %T has no model-file form", i, l)
 		}
@@ -299,13 +331,20 @@ func FromDense(ds []infer.Dense) []Layer {
 	return ls
 }
 
-// QuantizeInt8 replaces the float32 weights of every dense layer of m with
-// int8 weights and per-row scales (infer.Quantize). Layers already in int8
-// are left as they are.
+// QuantizeInt8 replaces the float32 weights of every dense layer of m
+// (decoder included) with int8 weights and per-row scales
+// (infer.Quantize). Layers already in int8, and convolutions, are left as
+// they are.
 func (m *Model) QuantizeInt8() {
-	for i := range m.Layers {
-		l := &m.Layers[i]
-		if len(l.Weights) == 0 {
+	for _, ls := range [][]Layer{m.Layers, m.Decoder} {
+		quantize(ls)
+	}
+}
+
+func quantize(ls []Layer) {
+	for i := range ls {
+		l := &ls[i]
+		if l.Kind != LayerDense || len(l.Weights) == 0 {
 			continue
 		}
 		q := infer.Quantize(&infer.Dense{In: int(l.In), Out: int(l.Out), W: l.Weights, B: l.Bias})
@@ -323,9 +362,11 @@ func int8Bytes(q []int8) []byte {
 
 // Int8 reports whether any layer of m holds int8 weights.
 func (m *Model) Int8() bool {
-	for i := range m.Layers {
-		if len(m.Layers[i].WeightsQ8) > 0 {
-			return true
+	for _, ls := range [][]Layer{m.Layers, m.Decoder} {
+		for i := range ls {
+			if len(ls[i].WeightsQ8) > 0 {
+				return true
+			}
 		}
 	}
 	return false

@@ -210,6 +210,12 @@ func TestDecodeRejectsLayerData(t *testing.T) {
 		{"q8 size", func(m *Model) { m.QuantizeInt8(); m.Layers[0].WeightsQ8 = m.Layers[0].WeightsQ8[:5] }, "layer 0"},
 		{"nan bias", func(m *Model) { m.Layers[1].Bias[0] = float32(math.NaN()) }, "bias 0"},
 		{"scaler kind", func(m *Model) { m.Scaler.Kind = "log" }, "scaler kind"},
+		{"layer kind", func(m *Model) { m.Layers[0].Kind = "lstm" }, "lstm"},
+		{"int8 conv", func(m *Model) { m.Layers[0].Kind = LayerConv1D; m.Layers[0].WeightsQ8 = []byte{1} }, "only supported in dense"},
+		{"conv shape", func(m *Model) {
+			m.Layers[0] = Layer{Kind: LayerConv1D, InChannels: 3, OutChannels: 2, Kernel: 0, Stride: 1, Length: 1, Activation: "relu", Bias: []float32{0, 0}}
+		}, "layer 0"},
+		{"huge conv", func(m *Model) { m.Layers[0] = Layer{Kind: LayerConvTranspose1D, Kernel: 1 << 30, Activation: "relu"} }, "2^20"},
 	}
 	for _, tc := range tests {
 		m := testModel()

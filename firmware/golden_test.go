@@ -55,7 +55,8 @@ func randLayers(r *rand.Rand, sizes []int, acts []infer.Activation) []infer.Dens
 
 // goldenModel returns one of the fixed random models: "f32" and "int8"
 // (per sample, every activation), "window" (a 6-sample window, stride 2,
-// raw values and every statistic) and "vae" (latent 3, KL weight 0.5,
+// raw values and every statistic), "conv" (a convolution and its
+// transpose over a 12-sample window) and "vae" (latent 3, KL weight 0.5,
 // absolute error).
 func goldenModel(name string) *Model {
 	r := rand.New(rand.NewPCG(2024, 4))
@@ -75,6 +76,19 @@ func goldenModel(name string) *Model {
 	case "window":
 		m.Features = Features{Window: 6, Stride: 2, Raw: true, Stats: []string{"mean", "std", "min", "max", "rms", "slope"}}
 		m.Layers = FromDense(randLayers(r, []int{96, 24, 6, 24, 96}, []infer.Activation{infer.ELU, infer.Tanh, infer.ReLU, infer.Linear}))
+	case "conv":
+		m.Features = Features{Window: 12, Raw: true}
+		w := func(n int) []float32 {
+			v := make([]float32, n)
+			for i := range v {
+				v[i] = float32(r.NormFloat64() / 6)
+			}
+			return v
+		}
+		m.Layers, _ = FromLayers([]infer.Layer{
+			&infer.Conv1D{InChannels: 8, OutChannels: 16, Kernel: 5, Stride: 2, Padding: 2, Length: 12, W: w(640), B: w(16), Act: infer.ELU},
+			&infer.ConvTranspose1D{InChannels: 16, OutChannels: 8, Kernel: 5, Stride: 2, Padding: 2, OutputPadding: 1, Length: 6, W: w(640), B: w(8), Act: infer.Linear},
+		})
 	case "vae":
 		m.Kind, m.KLWeight, m.Error = KindVAE, 0.5, "absolute"
 		m.Layers = FromDense(randLayers(r, []int{8, 16, 6}, []infer.Activation{infer.ReLU, infer.Linear}))
@@ -88,7 +102,7 @@ func goldenModel(name string) *Model {
 // and armv6 under qemu via make test-arm) computes the same results.
 func TestGolden(t *testing.T) {
 	dir := filepath.Join("testdata", "golden")
-	for _, name := range []string{"f32", "int8", "window", "vae"} {
+	for _, name := range []string{"f32", "int8", "window", "conv", "vae"} {
 		modelPath := filepath.Join(dir, name+".vgm")
 		dataPath := filepath.Join(dir, name+".json")
 		if *update {

@@ -76,10 +76,20 @@ type Features struct {
 
 // Layer is one layer of the network.
 type Layer struct {
-	// Kind is "dense".
+	// Kind is "dense", "conv1d" or "convtranspose1d".
 	Kind string `msg:"kind"`
-	In   uint32 `msg:"in"`
-	Out  uint32 `msg:"out"`
+	// In and Out are a dense layer's sizes.
+	In  uint32 `msg:"in"`
+	Out uint32 `msg:"out"`
+	// The shape of a convolution over the time axis (see infer.Conv1D
+	// and infer.ConvTranspose1D for the weight layouts).
+	InChannels    uint32 `msg:"cin"`
+	OutChannels   uint32 `msg:"cout"`
+	Kernel        uint32 `msg:"kernel"`
+	Stride        uint32 `msg:"stride"`
+	Padding       uint32 `msg:"padding"`
+	OutputPadding uint32 `msg:"output_padding"`
+	Length        uint32 `msg:"length"`
 	// Activation is an infer activation name ("relu", "linear", ...).
 	Activation string `msg:"act"`
 	// Weights are Out rows of In float32 values; empty in an int8 layer.

@@ -310,9 +310,9 @@ func (z *Features) Msgsize() (s int) {
 // MarshalMsg implements msgp.Marshaler
 func (z *Layer) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 8
+	// map header, size 15
 	// string "kind"
-	o = append(o, 0x88, 0xa4, 0x6b, 0x69, 0x6e, 0x64)
+	o = append(o, 0x8f, 0xa4, 0x6b, 0x69, 0x6e, 0x64)
 	o = msgp.AppendString(o, z.Kind)
 	// string "in"
 	o = append(o, 0xa2, 0x69, 0x6e)
@@ -320,6 +320,27 @@ func (z *Layer) MarshalMsg(b []byte) (o []byte, err error) {
 	// string "out"
 	o = append(o, 0xa3, 0x6f, 0x75, 0x74)
 	o = msgp.AppendUint32(o, z.Out)
+	// string "cin"
+	o = append(o, 0xa3, 0x63, 0x69, 0x6e)
+	o = msgp.AppendUint32(o, z.InChannels)
+	// string "cout"
+	o = append(o, 0xa4, 0x63, 0x6f, 0x75, 0x74)
+	o = msgp.AppendUint32(o, z.OutChannels)
+	// string "kernel"
+	o = append(o, 0xa6, 0x6b, 0x65, 0x72, 0x6e, 0x65, 0x6c)
+	o = msgp.AppendUint32(o, z.Kernel)
+	// string "stride"
+	o = append(o, 0xa6, 0x73, 0x74, 0x72, 0x69, 0x64, 0x65)
+	o = msgp.AppendUint32(o, z.Stride)
+	// string "padding"
+	o = append(o, 0xa7, 0x70, 0x61, 0x64, 0x64, 0x69, 0x6e, 0x67)
+	o = msgp.AppendUint32(o, z.Padding)
+	// string "output_padding"
+	o = append(o, 0xae, 0x6f, 0x75, 0x74, 0x70, 0x75, 0x74, 0x5f, 0x70, 0x61, 0x64, 0x64, 0x69, 0x6e, 0x67)
+	o = msgp.AppendUint32(o, z.OutputPadding)
+	// string "length"
+	o = append(o, 0xa6, 0x6c, 0x65, 0x6e, 0x67, 0x74, 0x68)
+	o = msgp.AppendUint32(o, z.Length)
 	// string "act"
 	o = append(o, 0xa3, 0x61, 0x63, 0x74)
 	o = msgp.AppendString(o, z.Activation)
@@ -385,6 +406,48 @@ func (z *Layer) UnmarshalMsg(bts []byte) (o []byte, err error) {
 			z.Out, bts, err = msgp.ReadUint32Bytes(bts)
 			if err != nil {
 				err = msgp.WrapError(err, "Out")
+				return
+			}
+		case "cin":
+			z.InChannels, bts, err = msgp.ReadUint32Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "InChannels")
+				return
+			}
+		case "cout":
+			z.OutChannels, bts, err = msgp.ReadUint32Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "OutChannels")
+				return
+			}
+		case "kernel":
+			z.Kernel, bts, err = msgp.ReadUint32Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Kernel")
+				return
+			}
+		case "stride":
+			z.Stride, bts, err = msgp.ReadUint32Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Stride")
+				return
+			}
+		case "padding":
+			z.Padding, bts, err = msgp.ReadUint32Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Padding")
+				return
+			}
+		case "output_padding":
+			z.OutputPadding, bts, err = msgp.ReadUint32Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "OutputPadding")
+				return
+			}
+		case "length":
+			z.Length, bts, err = msgp.ReadUint32Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Length")
 				return
 			}
 		case "act":
@@ -498,7 +561,7 @@ func (z *Layer) UnmarshalMsg(bts []byte) (o []byte, err error) {
 
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z *Layer) Msgsize() (s int) {
-	s = 1 + 5 + msgp.StringPrefixSize + len(z.Kind) + 3 + msgp.Uint32Size + 4 + msgp.Uint32Size + 4 + msgp.StringPrefixSize + len(z.Activation) + 2 + msgp.ArrayHeaderSize + (len(z.Weights) * (msgp.Float32Size)) + 3 + msgp.BytesPrefixSize + len(z.WeightsQ8) + 3 + msgp.ArrayHeaderSize + (len(z.Scales) * (msgp.Float32Size)) + 2 + msgp.ArrayHeaderSize + (len(z.Bias) * (msgp.Float32Size))
+	s = 1 + 5 + msgp.StringPrefixSize + len(z.Kind) + 3 + msgp.Uint32Size + 4 + msgp.Uint32Size + 4 + msgp.Uint32Size + 5 + msgp.Uint32Size + 7 + msgp.Uint32Size + 7 + msgp.Uint32Size + 8 + msgp.Uint32Size + 15 + msgp.Uint32Size + 7 + msgp.Uint32Size + 4 + msgp.StringPrefixSize + len(z.Activation) + 2 + msgp.ArrayHeaderSize + (len(z.Weights) * (msgp.Float32Size)) + 3 + msgp.BytesPrefixSize + len(z.WeightsQ8) + 3 + msgp.ArrayHeaderSize + (len(z.Scales) * (msgp.Float32Size)) + 2 + msgp.ArrayHeaderSize + (len(z.Bias) * (msgp.Float32Size))
 	return
 }
 

@@ -6,37 +6,44 @@ package infer
 // to the portable loops below, which are also the reference the assembly
 // is tested against.
 
-// gemv writes the dot product of each row of w (len(dst) rows of cols
-// values) with x into dst.
-func gemv(dst, w, x []float32, cols int) {
+// gemv writes the dot product of each row of w with x into dst: row o
+// is w[o*stride : o*stride+cols], and len(dst) rows are read. With acc it
+// adds the products to dst instead.
+func gemv(dst, w []float32, stride int, x []float32, cols int, acc bool) {
 	if useAsm && cols >= 8 {
-		gemvAsm(dst, w, x, cols)
+		gemvAsm(dst, w, stride, x, cols, acc)
 		return
 	}
-	gemvGo(dst, w, x, cols)
+	gemvGo(dst, w, stride, x, cols, acc)
 }
 
 // gemvQ8 is gemv with int8 weights (dequantised on the fly; the caller
 // applies the per-row scale).
-func gemvQ8(dst []float32, w []int8, x []float32, cols int) {
+func gemvQ8(dst []float32, w []int8, stride int, x []float32, cols int, acc bool) {
 	if useAsm && cols >= 8 {
-		gemvQ8Asm(dst, w, x, cols)
+		gemvQ8Asm(dst, w, stride, x, cols, acc)
 		return
 	}
-	gemvQ8Go(dst, w, x, cols)
+	gemvQ8Go(dst, w, stride, x, cols, acc)
 }
 
-func gemvGo(dst, w, x []float32, cols int) {
+func gemvGo(dst, w []float32, stride int, x []float32, cols int, acc bool) {
 	for o := range dst {
-		dst[o] = dot(w[:cols], x)
-		w = w[cols:]
+		v := dot(w[o*stride:o*stride+cols], x)
+		if acc {
+			v += dst[o]
+		}
+		dst[o] = v
 	}
 }
 
-func gemvQ8Go(dst []float32, w []int8, x []float32, cols int) {
+func gemvQ8Go(dst []float32, w []int8, stride int, x []float32, cols int, acc bool) {
 	for o := range dst {
-		dst[o] = dotQ8(w[:cols], x)
-		w = w[cols:]
+		v := dotQ8(w[o*stride:o*stride+cols], x)
+		if acc {
+			v += dst[o]
+		}
+		dst[o] = v
 	}
 }
 

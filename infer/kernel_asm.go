@@ -28,40 +28,61 @@ func dot4Q8(w *int8, stride int, x *float32, n int, dst *float32)
 //go:noescape
 func dot1Q8(w *int8, x *float32, n int) float32
 
-func gemvAsm(dst, w, x []float32, cols int) {
-	rows := len(dst)
-	w = w[:rows*cols]
+func gemvAsm(dst, w []float32, stride int, x []float32, cols int, acc bool) {
 	x = x[:cols]
 	n8 := cols &^ 7
+	var tmp [4]float32
 	o := 0
-	for ; o+4 <= rows; o += 4 {
-		dot4F32(&w[o*cols], cols, &x[0], n8, &dst[o])
+	for ; o+4 <= len(dst); o += 4 {
+		_ = w[(o+3)*stride+cols-1] // the four rows are in range
+		dot4F32(&w[o*stride], stride, &x[0], n8, &tmp[0])
+		store4(dst[o:o+4], tmp, acc)
 	}
-	for ; o < rows; o++ {
-		dst[o] = dot1F32(&w[o*cols], &x[0], n8)
+	for ; o < len(dst); o++ {
+		_ = w[o*stride+cols-1]
+		store1(dst, o, dot1F32(&w[o*stride], &x[0], n8), acc)
 	}
 	if n8 < cols {
 		for o := range dst {
-			dst[o] += dot(w[o*cols+n8:o*cols+cols], x[n8:])
+			dst[o] += dot(w[o*stride+n8:o*stride+cols], x[n8:])
 		}
 	}
 }
 
-func gemvQ8Asm(dst []float32, w []int8, x []float32, cols int) {
-	rows := len(dst)
-	w = w[:rows*cols]
+func gemvQ8Asm(dst []float32, w []int8, stride int, x []float32, cols int, acc bool) {
 	x = x[:cols]
 	n8 := cols &^ 7
+	var tmp [4]float32
 	o := 0
-	for ; o+4 <= rows; o += 4 {
-		dot4Q8(&w[o*cols], cols, &x[0], n8, &dst[o])
+	for ; o+4 <= len(dst); o += 4 {
+		_ = w[(o+3)*stride+cols-1]
+		dot4Q8(&w[o*stride], stride, &x[0], n8, &tmp[0])
+		store4(dst[o:o+4], tmp, acc)
 	}
-	for ; o < rows; o++ {
-		dst[o] = dot1Q8(&w[o*cols], &x[0], n8)
+	for ; o < len(dst); o++ {
+		_ = w[o*stride+cols-1]
+		store1(dst, o, dot1Q8(&w[o*stride], &x[0], n8), acc)
 	}
 	if n8 < cols {
 		for o := range dst {
-			dst[o] += dotQ8(w[o*cols+n8:o*cols+cols], x[n8:])
+			dst[o] += dotQ8(w[o*stride+n8:o*stride+cols], x[n8:])
 		}
 	}
+}
+
+func store4(dst []float32, v [4]float32, acc bool) {
+	dst = dst[:4]
+	if acc {
+		dst[0], dst[1], dst[2], dst[3] = dst[0]+v[0], dst[1]+v[1], dst[2]+v[2], dst[3]+v[3]
+		return
+	}
+	dst[0], dst[1], dst[2], dst[3] = v[0], v[1], v[2], v[3]
+}
+
+func store1(dst []float32, o int, v float32, acc bool) {
+	if acc {
+		dst[o] += v
+		return
+	}
+	dst[o] = v
 }

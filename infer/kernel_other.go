@@ -9,6 +9,10 @@ var useAsm = false
 // KernelName names the dense kernels in use, for benchmark reports.
 func KernelName() string { return "go" }
 
-func gemvAsm(dst, w, x []float32, cols int) { gemvGo(dst, w, x, cols) }
+func gemvAsm(dst, w []float32, stride int, x []float32, cols int, acc bool) {
+	gemvGo(dst, w, stride, x, cols, acc)
+}
 
-func gemvQ8Asm(dst []float32, w []int8, x []float32, cols int) { gemvQ8Go(dst, w, x, cols) }
+func gemvQ8Asm(dst []float32, w []int8, stride int, x []float32, cols int, acc bool) {
+	gemvQ8Go(dst, w, stride, x, cols, acc)
+}

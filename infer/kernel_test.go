@@ -28,10 +28,10 @@ func TestKernelsMatchGo(t *testing.T) {
 			}
 			got, want := make([]float32, rows), make([]float32, rows)
 			gotQ, wantQ := make([]float32, rows), make([]float32, rows)
-			gemv(got, w, x, cols)
-			gemvGo(want, w, x, cols)
-			gemvQ8(gotQ, q, x, cols)
-			gemvQ8Go(wantQ, q, x, cols)
+			gemv(got, w, cols, x, cols, false)
+			gemvGo(want, w, cols, x, cols, false)
+			gemvQ8(gotQ, q, cols, x, cols, false)
+			gemvQ8Go(wantQ, q, cols, x, cols, false)
 			for o := 0; o < rows; o++ {
 				var mag, magQ float64
 				for i := 0; i < cols; i++ {
@@ -85,10 +85,10 @@ func BenchmarkGemv(b *testing.B) {
 			name string
 			f    func()
 		}{
-			{"f32-" + KernelName(), func() { gemv(dst, w, x, sh.cols) }},
-			{"f32-go", func() { gemvGo(dst, w, x, sh.cols) }},
-			{"int8-" + KernelName(), func() { gemvQ8(dst, q, x, sh.cols) }},
-			{"int8-go", func() { gemvQ8Go(dst, q, x, sh.cols) }},
+			{"f32-" + KernelName(), func() { gemv(dst, w, sh.cols, x, sh.cols, false) }},
+			{"f32-go", func() { gemvGo(dst, w, sh.cols, x, sh.cols, false) }},
+			{"int8-" + KernelName(), func() { gemvQ8(dst, q, sh.cols, x, sh.cols, false) }},
+			{"int8-go", func() { gemvQ8Go(dst, q, sh.cols, x, sh.cols, false) }},
 		} {
 			b.Run(k.name+"-"+itoa(sh.rows)+"x"+itoa(sh.cols), func(b *testing.B) {
 				b.ReportAllocs()
@@ -106,4 +106,46 @@ func itoa(n int) string {
 		return string(rune('0' + n))
 	}
 	return itoa(n/10) + string(rune('0'+n%10))
+}
+
+// Strided rows and accumulation, as the convolutions use them.
+func TestKernelsStridedAccumulate(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, tc := range []struct{ rows, cols, stride int }{{5, 24, 56}, {4, 9, 10}, {7, 3, 21}, {1, 40, 40}} {
+		w := make([]float32, (tc.rows-1)*tc.stride+tc.cols)
+		q := make([]int8, len(w))
+		for i := range w {
+			w[i] = float32(r.NormFloat64())
+			q[i] = int8(r.IntN(255) - 127)
+		}
+		x := make([]float32, tc.cols)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		for _, acc := range []bool{false, true} {
+			got, want := make([]float32, tc.rows), make([]float32, tc.rows)
+			gotQ, wantQ := make([]float32, tc.rows), make([]float32, tc.rows)
+			for i := range got {
+				got[i], want[i], gotQ[i], wantQ[i] = 1, 1, 1, 1
+			}
+			gemv(got, w, tc.stride, x, tc.cols, acc)
+			gemvQ8(gotQ, q, tc.stride, x, tc.cols, acc)
+			for o := range want { // naive reference
+				var s, sq float64
+				for i := 0; i < tc.cols; i++ {
+					s += float64(w[o*tc.stride+i]) * float64(x[i])
+					sq += float64(q[o*tc.stride+i]) * float64(x[i])
+				}
+				if acc {
+					s, sq = s+1, sq+1
+				}
+				want[o], wantQ[o] = float32(s), float32(sq)
+			}
+			for o := range got {
+				if math.Abs(float64(got[o]-want[o])) > 1e-4 || math.Abs(float64(gotQ[o]-wantQ[o])) > 1e-2 {
+					t.Errorf("%+v acc=%v row %d: %v / %v, want %v / %v", tc, acc, o, got[o], gotQ[o], want[o], wantQ[o])
+				}
+			}
+		}
+	}
 }
