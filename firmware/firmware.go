@@ -253,21 +253,23 @@ func (l *Layer) layer() (infer.Layer, error) {
 	switch l.Kind {
 	case LayerDense:
 	case LayerConv1D, LayerConvTranspose1D:
-		if len(l.WeightsQ8) > 0 {
-			return nil, errors.New("int8 weights are only supported in dense layers")
-		}
 		if err := finite("weight", l.Weights); err != nil {
+			return nil, err
+		}
+		if err := finite("scale", l.Scales); err != nil {
 			return nil, err
 		}
 		if max(l.InChannels, l.OutChannels, l.Kernel, l.Stride, l.Padding, l.OutputPadding, l.Length) > 1<<20 {
 			return nil, errors.New("convolution sizes over 2^20")
 		}
 		ci, co, k, s, p, n := int(l.InChannels), int(l.OutChannels), int(l.Kernel), int(l.Stride), int(l.Padding), int(l.Length)
+		q := bytesInt8(l.WeightsQ8)
 		if l.Kind == LayerConv1D {
-			return &infer.Conv1D{InChannels: ci, OutChannels: co, Kernel: k, Stride: s, Padding: p, Length: n, W: l.Weights, B: l.Bias, Act: act}, nil
+			return &infer.Conv1D{InChannels: ci, OutChannels: co, Kernel: k, Stride: s, Padding: p, Length: n,
+				W: l.Weights, Q: q, Scale: l.Scales, B: l.Bias, Act: act}, nil
 		}
 		return &infer.ConvTranspose1D{InChannels: ci, OutChannels: co, Kernel: k, Stride: s, Padding: p, OutputPadding: int(l.OutputPadding),
-			Length: n, W: l.Weights, B: l.Bias, Act: act}, nil
+			Length: n, W: l.Weights, Q: q, Scale: l.Scales, B: l.Bias, Act: act}, nil
 	default:
 		return nil, fmt.Errorf("kind %q, want dense, conv1d or convtranspose1d", truncate(l.Kind))
 	}
@@ -284,11 +286,7 @@ func (l *Layer) layer() (infer.Layer, error) {
 	if err := finite("scale", l.Scales); err != nil {
 		return nil, err
 	}
-	q := make([]int8, len(l.WeightsQ8))
-	for j, b := range l.WeightsQ8 {
-		q[j] = int8(b)
-	}
-	return &infer.DenseQ8{In: in, Out: out, Q: q, Scale: l.Scales, B: l.Bias, Act: act}, nil
+	return &infer.DenseQ8{In: in, Out: out, Q: bytesInt8(l.WeightsQ8), Scale: l.Scales, B: l.Bias, Act: act}, nil
 }
 
 func finite(what string, v []float32) error {
@@ -312,11 +310,12 @@ func FromLayers(ls []infer.Layer) ([]Layer, error) {
 			out[i] = Layer{Kind: LayerDense, In: uint32(d.In), Out: uint32(d.Out), Activation: d.Act.String(), WeightsQ8: int8Bytes(d.Q), Scales: d.Scale, Bias: d.B}
 		case *infer.Conv1D:
 			out[i] = Layer{Kind: LayerConv1D, InChannels: uint32(d.InChannels), OutChannels: uint32(d.OutChannels), Kernel: uint32(d.Kernel),
-				Stride: uint32(d.Stride), Padding: uint32(d.Padding), Length: uint32(d.Length), Activation: d.Act.String(), Weights: d.W, Bias: d.B}
+				Stride: uint32(d.Stride), Padding: uint32(d.Padding), Length: uint32(d.Length), Activation: d.Act.String(),
+				Weights: d.W, WeightsQ8: int8Bytes(d.Q), Scales: d.Scale, Bias: d.B}
 		case *infer.ConvTranspose1D:
 			out[i] = Layer{Kind: LayerConvTranspose1D, InChannels: uint32(d.InChannels), OutChannels: uint32(d.OutChannels), Kernel: uint32(d.Kernel),
 				Stride: uint32(d.Stride), Padding: uint32(d.Padding), OutputPadding: uint32(d.OutputPadding), Length: uint32(d.Length),
-				Activation: d.Act.String(), Weights: d.W, Bias: d.B}
+				Activation: d.Act.String(), Weights: d.W, WeightsQ8: int8Bytes(d.Q), Scales: d.Scale, Bias: d.B}
 		default:
 			return nil, fmt.Errorf("firmware: layer %d: type %T has no model-file form", i, l)
 		}
@@ -331,33 +330,25 @@ func FromDense(ds []infer.Dense) []Layer {
 	return ls
 }
 
-// QuantizeInt8 replaces the float32 weights of every dense layer of m
-// (decoder included) with int8 weights and per-row scales
-// (infer.Quantize). Layers already in int8, and convolutions, are left as
-// they are.
-func (m *Model) QuantizeInt8() {
+// QuantizeInt8 replaces the float32 weights of every layer of m (decoder
+// included) with int8 weights and a float32 scale per output channel
+// (infer.QuantizeLayer). Layers already in int8 are left as they are. It
+// fails only if a layer is invalid.
+func (m *Model) QuantizeInt8() error {
 	for _, ls := range [][]Layer{m.Layers, m.Decoder} {
-		quantize(ls)
-	}
-}
-
-func quantize(ls []Layer) {
-	for i := range ls {
-		l := &ls[i]
-		if l.Kind != LayerDense || len(l.Weights) == 0 {
-			continue
+		for i := range ls {
+			l, err := ls[i].layer()
+			if err != nil {
+				return fmt.Errorf("firmware: layer %d: %w", i, err)
+			}
+			q, err := FromLayers([]infer.Layer{infer.QuantizeLayer(l)})
+			if err != nil {
+				return err
+			}
+			ls[i] = q[0]
 		}
-		q := infer.Quantize(&infer.Dense{In: int(l.In), Out: int(l.Out), W: l.Weights, B: l.Bias})
-		l.Weights, l.WeightsQ8, l.Scales = nil, int8Bytes(q.Q), q.Scale
 	}
-}
-
-func int8Bytes(q []int8) []byte {
-	b := make([]byte, len(q))
-	for i, v := range q {
-		b[i] = byte(v)
-	}
-	return b
+	return nil
 }
 
 // Int8 reports whether any layer of m holds int8 weights.
@@ -378,4 +369,28 @@ func truncate(s string) string {
 		return s[:64] + "…"
 	}
 	return s
+}
+
+// bytesInt8 and int8Bytes convert int8 weights to and from the bytes the
+// file stores them as (two's complement, one byte each).
+func bytesInt8(b []byte) []int8 {
+	if len(b) == 0 {
+		return nil
+	}
+	q := make([]int8, len(b))
+	for i, v := range b {
+		q[i] = int8(v)
+	}
+	return q
+}
+
+func int8Bytes(q []int8) []byte {
+	if len(q) == 0 {
+		return nil
+	}
+	b := make([]byte, len(q))
+	for i, v := range q {
+		b[i] = byte(v)
+	}
+	return b
 }

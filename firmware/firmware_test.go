@@ -171,7 +171,9 @@ func TestInt8RoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.QuantizeInt8()
+	if err := m.QuantizeInt8(); err != nil {
+		t.Fatal(err)
+	}
 	if !m.Int8() || len(m.Layers[0].Weights) != 0 || len(m.Layers[0].WeightsQ8) != 6 || len(m.Layers[0].Scales) != 2 {
 		t.Fatalf("quantised layer 0: %+v", m.Layers[0])
 	}
@@ -193,7 +195,9 @@ func TestInt8RoundTrip(t *testing.T) {
 		t.Errorf("int8 model scores %v, float32 %v: more than 1%% apart", b, a)
 	}
 	// Quantising again changes nothing.
-	m.QuantizeInt8()
+	if err := m.QuantizeInt8(); err != nil {
+		t.Fatal(err)
+	}
 	if again, _ := Pack(m); !bytes.Equal(again, q8) {
 		t.Error("a second QuantizeInt8 changed the model")
 	}
@@ -211,7 +215,10 @@ func TestDecodeRejectsLayerData(t *testing.T) {
 		{"nan bias", func(m *Model) { m.Layers[1].Bias[0] = float32(math.NaN()) }, "bias 0"},
 		{"scaler kind", func(m *Model) { m.Scaler.Kind = "log" }, "scaler kind"},
 		{"layer kind", func(m *Model) { m.Layers[0].Kind = "lstm" }, "lstm"},
-		{"int8 conv", func(m *Model) { m.Layers[0].Kind = LayerConv1D; m.Layers[0].WeightsQ8 = []byte{1} }, "only supported in dense"},
+		{"conv with both weights", func(m *Model) {
+			m.Layers[0] = Layer{Kind: LayerConv1D, InChannels: 3, OutChannels: 1, Kernel: 1, Stride: 1, Length: 1, Activation: "relu",
+				Weights: []float32{1, 1, 1}, WeightsQ8: []byte{1, 1, 1}, Scales: []float32{1}, Bias: []float32{0}}
+		}, "both float32 and int8"},
 		{"conv shape", func(m *Model) {
 			m.Layers[0] = Layer{Kind: LayerConv1D, InChannels: 3, OutChannels: 2, Kernel: 0, Stride: 1, Length: 1, Activation: "relu", Bias: []float32{0, 0}}
 		}, "layer 0"},
@@ -232,6 +239,42 @@ func TestDecodeRejectsLayerData(t *testing.T) {
 		m.Scaler.Kind = kind
 		if _, err := Pack(m); err != nil {
 			t.Errorf("scaler kind %q: %v", kind, err)
+		}
+	}
+}
+
+// Convolutions quantise too, and the int8 model scores close to the
+// float32 one.
+func TestInt8Conv(t *testing.T) {
+	m := goldenModel("conv")
+	f32, _ := Pack(m)
+	if err := m.QuantizeInt8(); err != nil {
+		t.Fatal(err)
+	}
+	q8, err := Pack(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lf, _ := Decode(f32, LoadOptions{AllowUnsigned: true})
+	lq, err := Decode(q8, LoadOptions{AllowUnsigned: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := lq.Autoencoder.Layers()[0].(*infer.Conv1D); !ok || len(c.Q) == 0 || len(c.W) != 0 {
+		t.Fatalf("decoded layer 0: %T %+v", lq.Autoencoder.Layers()[0], lq.Autoencoder.Layers()[0])
+	}
+	if len(q8) >= len(f32)/2 {
+		t.Errorf("int8 file %d bytes, float32 %d: want less than half", len(q8), len(f32))
+	}
+	x := make([]float32, 8)
+	for i := 0; i < 12; i++ {
+		for c := range x {
+			x[c] = m.Scaler.Center[c] + m.Scaler.Scale[c]*float32(i%3-1)
+		}
+		a, ra, _ := lf.Autoencoder.Push(x, nil)
+		b, rb, _ := lq.Autoencoder.Push(x, nil)
+		if ra != rb || math.Abs(float64(a-b)) > 0.02*math.Abs(float64(a)) {
+			t.Errorf("sample %d: int8 %v (%v), float32 %v (%v)", i, b, rb, a, ra)
 		}
 	}
 }

@@ -71,7 +71,9 @@ func goldenModel(name string) *Model {
 	case "f32", "int8":
 		m.Layers = FromDense(randLayers(r, []int{8, 32, 16, 4, 16, 32, 8}, all))
 		if name == "int8" {
-			m.QuantizeInt8()
+			if err := m.QuantizeInt8(); err != nil {
+				panic(err)
+			}
 		}
 	case "window":
 		m.Features = Features{Window: 6, Stride: 2, Raw: true, Stats: []string{"mean", "std", "min", "max", "rms", "slope"}}

@@ -1,6 +1,9 @@
 package infer
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Conv1D is a one-dimensional convolution over the time axis of a window.
 // Its input is Length time steps of InChannels values, time-major
@@ -10,12 +13,16 @@ import "fmt"
 //	y[t][o] = f(B[o] + Σ_k Σ_c W[o][k][c] · x[t·Stride − Padding + k][c])
 //
 // with zeros outside the input (as PyTorch's Conv1d with zero padding).
-// W holds OutChannels × Kernel × InChannels weights in that order.
+// W holds OutChannels × Kernel × InChannels weights in that order; or, in
+// an int8 layer, Q holds them quantised with one Scale per output channel
+// (weight = Scale[o]·Q) and W is empty.
 type Conv1D struct {
 	InChannels, OutChannels int
 	Kernel, Stride, Padding int
 	Length                  int // input time steps
 	W                       []float32
+	Q                       []int8
+	Scale                   []float32
 	B                       []float32
 	Act                     Activation
 }
@@ -28,13 +35,35 @@ func (c *Conv1D) OutLength() int {
 // Shape returns the flattened input and output lengths.
 func (c *Conv1D) Shape() (int, int) { return c.Length * c.InChannels, c.OutLength() * c.OutChannels }
 
-// Params returns the number of weights and biases.
-func (c *Conv1D) Params() int { return len(c.W) + len(c.B) }
+// Params returns the number of stored parameters.
+func (c *Conv1D) Params() int { return len(c.W) + len(c.Q) + len(c.Scale) + len(c.B) }
 
 // Validate checks sizes, weights and activation.
 func (c *Conv1D) Validate() error {
-	return validateConv("conv1d", c.InChannels, c.OutChannels, c.Kernel, c.Stride, c.Padding, c.Length, len(c.W), len(c.B), c.Act,
+	if err := validateQ("conv1d", c.W, c.Q, c.Scale, c.OutChannels); err != nil {
+		return err
+	}
+	return validateConv("conv1d", c.InChannels, c.OutChannels, c.Kernel, c.Stride, c.Padding, c.Length, len(c.W)+len(c.Q), len(c.B), c.Act,
 		c.Length+2*c.Padding >= c.Kernel)
+}
+
+// validateQ checks that a convolution holds float32 or int8 weights, not
+// both, and that an int8 one has a positive finite scale per output.
+func validateQ(kind string, w []float32, q []int8, scale []float32, out int) error {
+	switch {
+	case len(w) > 0 && len(q) > 0:
+		return fmt.Errorf("%s: both float32 and int8 weights", kind)
+	case len(q) == 0 && len(scale) > 0:
+		return fmt.Errorf("%s: scales without int8 weights", kind)
+	case len(q) > 0 && len(scale) != out:
+		return fmt.Errorf("%s: %d scales, want %d", kind, len(scale), out)
+	}
+	for o, sc := range scale {
+		if !(sc > 0) || math.IsInf(float64(sc), 0) {
+			return fmt.Errorf("%s: scale %d is %v, want a positive finite number", kind, o, sc)
+		}
+	}
+	return nil
 }
 
 func validateConv(kind string, in, out, k, s, p, l, w, b int, act Activation, fits bool) error {
@@ -69,16 +98,32 @@ func (c *Conv1D) Forward(dst, x []float32) {
 		first := t*c.Stride - c.Padding // input step of tap 0
 		k0, k1 := max(0, -first), min(k, c.Length-first)
 		row := dst[t*co : t*co+co]
-		if k1 <= k0 {
+		switch {
+		case k1 <= k0:
 			clear(row)
-		} else {
+		case len(c.Q) > 0:
+			gemvQ8(row, c.Q[k0*ci:], k*ci, x[(first+k0)*ci:], (k1-k0)*ci, false)
+		default:
 			gemv(row, c.W[k0*ci:], k*ci, x[(first+k0)*ci:], (k1-k0)*ci, false)
 		}
-		for o, b := range c.B[:co] {
-			row[o] += b
-		}
+		scaleBias(row, c.Scale, c.B)
 	}
 	c.Act.Apply(dst)
+}
+
+// scaleBias sets row[o] = row[o]·scale[o] + b[o]; no scale means 1.
+func scaleBias(row, scale, b []float32) {
+	b = b[:len(row)]
+	if len(scale) == 0 {
+		for o, v := range b {
+			row[o] += v
+		}
+		return
+	}
+	scale = scale[:len(row)]
+	for o, v := range b {
+		row[o] = row[o]*scale[o] + v
+	}
 }
 
 // ConvTranspose1D is the transposed convolution that undoes a Conv1D's
@@ -88,13 +133,16 @@ func (c *Conv1D) Forward(dst, x []float32) {
 //
 //	y[u][o] = f(B[o] + Σ_{t,k: t·Stride − Padding + k = u} Σ_c W[k][o][c] · x[t][c])
 //
-// W holds Kernel × OutChannels × InChannels weights in that order.
+// W holds Kernel × OutChannels × InChannels weights in that order; or Q
+// holds them as int8 with one Scale per output channel, as in Conv1D.
 type ConvTranspose1D struct {
 	InChannels, OutChannels int
 	Kernel, Stride, Padding int
 	OutputPadding           int
 	Length                  int // input time steps
 	W                       []float32
+	Q                       []int8
+	Scale                   []float32
 	B                       []float32
 	Act                     Activation
 }
@@ -109,15 +157,18 @@ func (c *ConvTranspose1D) Shape() (int, int) {
 	return c.Length * c.InChannels, c.OutLength() * c.OutChannels
 }
 
-// Params returns the number of weights and biases.
-func (c *ConvTranspose1D) Params() int { return len(c.W) + len(c.B) }
+// Params returns the number of stored parameters.
+func (c *ConvTranspose1D) Params() int { return len(c.W) + len(c.Q) + len(c.Scale) + len(c.B) }
 
 // Validate checks sizes, weights and activation.
 func (c *ConvTranspose1D) Validate() error {
 	if c.OutputPadding < 0 || c.OutputPadding >= max(c.Stride, 1) {
 		return fmt.Errorf("convtranspose1d: output padding %d, want 0 to stride−1 (%d)", c.OutputPadding, c.Stride-1)
 	}
-	return validateConv("convtranspose1d", c.InChannels, c.OutChannels, c.Kernel, c.Stride, c.Padding, c.Length, len(c.W), len(c.B), c.Act,
+	if err := validateQ("convtranspose1d", c.W, c.Q, c.Scale, c.OutChannels); err != nil {
+		return err
+	}
+	return validateConv("convtranspose1d", c.InChannels, c.OutChannels, c.Kernel, c.Stride, c.Padding, c.Length, len(c.W)+len(c.Q), len(c.B), c.Act,
 		c.OutLength() > 0)
 }
 
@@ -130,7 +181,7 @@ func (c *ConvTranspose1D) Forward(dst, x []float32) {
 	x = x[:c.Length*ci]
 	for u := 0; u < lout; u++ {
 		row := dst[u*co : u*co+co]
-		copy(row, c.B[:co])
+		clear(row)
 		// Taps k with (u + Padding − k) a multiple of Stride, input step t
 		// = (u + Padding − k) / Stride inside the input.
 		for k := (u + c.Padding) % s; k < c.Kernel; k += s {
@@ -141,8 +192,13 @@ func (c *ConvTranspose1D) Forward(dst, x []float32) {
 			if t >= c.Length {
 				continue
 			}
-			gemv(row, c.W[k*co*ci:], ci, x[t*ci:], ci, true)
+			if len(c.Q) > 0 {
+				gemvQ8(row, c.Q[k*co*ci:], ci, x[t*ci:], ci, true)
+			} else {
+				gemv(row, c.W[k*co*ci:], ci, x[t*ci:], ci, true)
+			}
 		}
+		scaleBias(row, c.Scale, c.B)
 	}
 	c.Act.Apply(dst)
 }

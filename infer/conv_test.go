@@ -172,21 +172,33 @@ func TestConvValidate(t *testing.T) {
 }
 
 // BenchmarkConvAE is shape (c): one 60×8 window through the conv
-// autoencoder, with GFLOP/s counted as 2 flops per multiply-add.
+// autoencoder, float32 and int8 weights, with GFLOP/s counted as 2 flops
+// per multiply-add.
 func BenchmarkConvAE(b *testing.B) {
-	layers := convAE(rand.New(rand.NewPCG(1, 2)))
-	ae, err := NewAutoencoder(Config{Scaler: identityScaler(8), Features: FeatureSpec{Window: 60, Raw: true}, Layers: layers})
-	if err != nil {
-		b.Fatal(err)
+	for _, q8 := range []bool{false, true} {
+		layers := convAE(rand.New(rand.NewPCG(1, 2)))
+		name := "f32"
+		if q8 {
+			name = "int8"
+			for i := range layers {
+				layers[i] = QuantizeLayer(layers[i])
+			}
+		}
+		b.Run(name, func(b *testing.B) {
+			ae, err := NewAutoencoder(Config{Scaler: identityScaler(8), Features: FeatureSpec{Window: 60, Raw: true}, Layers: layers})
+			if err != nil {
+				b.Fatal(err)
+			}
+			f := randSlice(rand.New(rand.NewPCG(3, 3)), 480)
+			per := make([]float32, 8)
+			flops := 2 * ConvMACs(layers)
+			b.ReportAllocs()
+			for b.Loop() {
+				ae.ScoreFeatures(f, per)
+			}
+			b.ReportMetric(float64(flops)*float64(b.N)/float64(b.Elapsed().Nanoseconds()), "GFLOP/s")
+		})
 	}
-	f := randSlice(rand.New(rand.NewPCG(3, 3)), 480)
-	per := make([]float32, 8)
-	flops := 2 * ConvMACs(layers)
-	b.ReportAllocs()
-	for b.Loop() {
-		ae.ScoreFeatures(f, per)
-	}
-	b.ReportMetric(float64(flops)*float64(b.N)/float64(b.Elapsed().Nanoseconds()), "GFLOP/s")
 }
 
 // FuzzConv: any shape that validates runs without panicking, and matches
@@ -229,4 +241,66 @@ func FuzzConv(f *testing.F) {
 			}
 		}
 	})
+}
+
+// An int8 convolution computes what a float32 one with the dequantised
+// weights computes, and each output's largest weight maps to ±127.
+func TestConvInt8(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	for _, shape := range [][5]int{{8, 32, 7, 2, 3}, {3, 5, 3, 1, 1}, {16, 8, 5, 3, 2}} {
+		in, out, k, s, p := shape[0], shape[1], shape[2], shape[3], shape[4]
+		c := &Conv1D{InChannels: in, OutChannels: out, Kernel: k, Stride: s, Padding: p, Length: 20,
+			W: randSlice(r, in*out*k), B: randSlice(r, out), Act: ELU}
+		q := QuantizeLayer(c).(*Conv1D)
+		if err := q.Validate(); err != nil || len(q.W) != 0 {
+			t.Fatalf("quantised conv: %v, %d float weights left", err, len(q.W))
+		}
+		deq := *c
+		deq.W = make([]float32, len(c.W))
+		for i, v := range q.Q {
+			deq.W[i] = float32(v) * q.Scale[i/(k*in)]
+		}
+		x := randSlice(r, 20*in)
+		_, n := c.Shape()
+		got := make([]float32, n)
+		q.Forward(got, x)
+		for i, w := range naiveConv(&deq, x) {
+			if math.Abs(float64(got[i]-w)) > 1e-4*(1+math.Abs(float64(w))) {
+				t.Fatalf("int8 conv %v: y[%d] = %v, want %v", shape, i, got[i], w)
+			}
+		}
+
+		ct := &ConvTranspose1D{InChannels: out, OutChannels: in, Kernel: k, Stride: s, Padding: p, OutputPadding: s - 1, Length: 9,
+			W: randSlice(r, in*out*k), B: randSlice(r, in), Act: Linear}
+		if err := ct.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		qt := QuantizeLayer(ct).(*ConvTranspose1D)
+		peak := make([]int8, in)
+		deqT := *ct
+		deqT.W = make([]float32, len(ct.W))
+		for i, v := range qt.Q {
+			o := i / out % in
+			deqT.W[i] = float32(v) * qt.Scale[o]
+			peak[o] = max(peak[o], v, -v)
+		}
+		for o, pk := range peak {
+			if pk != 127 {
+				t.Errorf("transposed %v: output %d peaks at %d, want 127", shape, o, pk)
+			}
+		}
+		xt := randSlice(r, 9*out)
+		_, nt := ct.Shape()
+		gotT := make([]float32, nt)
+		qt.Forward(gotT, xt)
+		for i, w := range naiveConvT(&deqT, xt) {
+			if math.Abs(float64(gotT[i]-w)) > 1e-4*(1+math.Abs(float64(w))) {
+				t.Fatalf("int8 convT %v: y[%d] = %v, want %v", shape, i, gotT[i], w)
+			}
+		}
+	}
+	bad := &Conv1D{InChannels: 1, OutChannels: 1, Kernel: 1, Stride: 1, Length: 1, W: []float32{1}, Q: []int8{1}, Scale: []float32{1}, B: []float32{0}}
+	if bad.Validate() == nil {
+		t.Error("a conv with float32 and int8 weights validated")
+	}
 }

@@ -20,26 +20,60 @@ type DenseQ8 struct {
 // Quantize returns d with its weights quantised to int8, one scale per
 // output row chosen so the row's largest magnitude maps to 127.
 func Quantize(d *Dense) *DenseQ8 {
-	q := &DenseQ8{In: d.In, Out: d.Out, Q: make([]int8, len(d.W)), Scale: make([]float32, d.Out),
-		B: append([]float32(nil), d.B...), Act: d.Act}
-	for o := 0; o < d.Out; o++ {
-		row := d.W[o*d.In : (o+1)*d.In]
-		var m float32
-		for _, w := range row {
-			m = max(m, float32(math.Abs(float64(w))))
+	q, scale := quantizeRows(d.W, d.Out, func(i int) int { return i / d.In })
+	return &DenseQ8{In: d.In, Out: d.Out, Q: q, Scale: scale, B: append([]float32(nil), d.B...), Act: d.Act}
+}
+
+// QuantizeLayer returns l with int8 weights and a float32 scale per output
+// channel: a DenseQ8 for a Dense, a convolution with Q and Scale for a
+// float32 convolution. Layers already quantised come back as they are.
+func QuantizeLayer(l Layer) Layer {
+	switch c := l.(type) {
+	case *Dense:
+		return Quantize(c)
+	case *Conv1D:
+		if len(c.W) == 0 {
+			return c
 		}
-		if m == 0 {
-			q.Scale[o] = 1
-			continue
+		per := c.Kernel * c.InChannels
+		q := *c
+		q.Q, q.Scale = quantizeRows(c.W, c.OutChannels, func(i int) int { return i / per })
+		q.W = nil
+		return &q
+	case *ConvTranspose1D:
+		if len(c.W) == 0 {
+			return c
 		}
-		s := m / 127
-		q.Scale[o] = s
-		for i, w := range row {
-			v := math.Round(float64(w / s))
-			q.Q[o*d.In+i] = int8(max(-127, min(127, v)))
+		q := *c
+		q.Q, q.Scale = quantizeRows(c.W, c.OutChannels, func(i int) int { return i / c.InChannels % c.OutChannels })
+		q.W = nil
+		return &q
+	}
+	return l
+}
+
+// quantizeRows quantises w symmetrically to int8 with one scale per
+// output: group(i) names the output weight i belongs to, and each output's
+// largest magnitude maps to 127 (an all-zero output gets scale 1).
+func quantizeRows(w []float32, outputs int, group func(i int) int) ([]int8, []float32) {
+	peak := make([]float32, outputs)
+	for i, v := range w {
+		g := group(i)
+		peak[g] = max(peak[g], float32(math.Abs(float64(v))))
+	}
+	scale := make([]float32, outputs)
+	for o, m := range peak {
+		scale[o] = 1
+		if m > 0 {
+			scale[o] = m / 127
 		}
 	}
-	return q
+	q := make([]int8, len(w))
+	for i, v := range w {
+		r := math.Round(float64(v / scale[group(i)]))
+		q[i] = int8(max(-127, min(127, r)))
+	}
+	return q, scale
 }
 
 // Shape returns (In, Out).

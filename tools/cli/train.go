@@ -141,7 +141,9 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 		m.Channels = append(m.Channels, firmware.Channel{Name: c, Unit: units[c]})
 	}
 	if *int8w {
-		m.QuantizeInt8()
+		if err := m.QuantizeInt8(); err != nil {
+			return err
+		}
 	}
 	b, err := firmware.Pack(m)
 	if err != nil {
