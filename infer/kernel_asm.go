@@ -35,8 +35,14 @@ func gemvAsm(dst, w []float32, stride int, x []float32, cols int, acc bool) {
 	o := 0
 	for ; o+4 <= len(dst); o += 4 {
 		_ = w[(o+3)*stride+cols-1] // the four rows are in range
+		if !acc {
+			_ = dst[o+3]
+			dot4F32(&w[o*stride], stride, &x[0], n8, &dst[o])
+			continue
+		}
 		dot4F32(&w[o*stride], stride, &x[0], n8, &tmp[0])
-		store4(dst[o:o+4], tmp, acc)
+		d := dst[o : o+4 : o+4]
+		d[0], d[1], d[2], d[3] = d[0]+tmp[0], d[1]+tmp[1], d[2]+tmp[2], d[3]+tmp[3]
 	}
 	for ; o < len(dst); o++ {
 		_ = w[o*stride+cols-1]
@@ -56,8 +62,14 @@ func gemvQ8Asm(dst []float32, w []int8, stride int, x []float32, cols int, acc b
 	o := 0
 	for ; o+4 <= len(dst); o += 4 {
 		_ = w[(o+3)*stride+cols-1]
+		if !acc {
+			_ = dst[o+3]
+			dot4Q8(&w[o*stride], stride, &x[0], n8, &dst[o])
+			continue
+		}
 		dot4Q8(&w[o*stride], stride, &x[0], n8, &tmp[0])
-		store4(dst[o:o+4], tmp, acc)
+		d := dst[o : o+4 : o+4]
+		d[0], d[1], d[2], d[3] = d[0]+tmp[0], d[1]+tmp[1], d[2]+tmp[2], d[3]+tmp[3]
 	}
 	for ; o < len(dst); o++ {
 		_ = w[o*stride+cols-1]
@@ -68,15 +80,6 @@ func gemvQ8Asm(dst []float32, w []int8, stride int, x []float32, cols int, acc b
 			dst[o] += dotQ8(w[o*stride+n8:o*stride+cols], x[n8:])
 		}
 	}
-}
-
-func store4(dst []float32, v [4]float32, acc bool) {
-	dst = dst[:4]
-	if acc {
-		dst[0], dst[1], dst[2], dst[3] = dst[0]+v[0], dst[1]+v[1], dst[2]+v[2], dst[3]+v[3]
-		return
-	}
-	dst[0], dst[1], dst[2], dst[3] = v[0], v[1], v[2], v[3]
 }
 
 func store1(dst []float32, o int, v float32, acc bool) {

@@ -74,6 +74,7 @@ type Autoencoder struct {
 	c, f   int // channels per sample, features per vector
 	latent int // L for a variational autoencoder, else 0
 	window *Window
+	single bool // per-sample features: the scaled sample is the vector
 	scaled []float32   // the current sample, scaled
 	feat   []float32   // the current feature vector
 	enc    [][]float32 // enc[i]: output of Layers[i]
@@ -135,6 +136,8 @@ func NewAutoencoder(c Config) (*Autoencoder, error) {
 	if a.window, err = NewWindow(c.Features, channels); err != nil {
 		return nil, fmt.Errorf("infer: %w", err)
 	}
+	n := c.Features.normalized()
+	a.single = n.Window == 1 && n.Raw && len(n.Stats) == 0
 	return a, nil
 }
 
@@ -212,6 +215,12 @@ func (a *Autoencoder) Reset() { a.window.Reset() }
 // infinite value returns ErrInvalidInput and empties the window, so no
 // feature vector spans the gap. Push does not allocate.
 func (a *Autoencoder) Push(x, perChannel []float32) (float32, bool, error) {
+	if a.single { // no window to keep: scale straight into the vector
+		if !a.cfg.Scaler.transformFinite(a.feat, x[:a.c]) {
+			return float32(math.NaN()), false, ErrInvalidInput
+		}
+		return a.ScoreFeatures(a.feat, perChannel), true, nil
+	}
 	if !a.cfg.Scaler.transformFinite(a.scaled, x[:a.c]) {
 		a.window.Reset()
 		return float32(math.NaN()), false, ErrInvalidInput

@@ -118,9 +118,18 @@ func (g *gonumConv) score(x []float32) float32 {
 	return s / float32(len(x))
 }
 
-func convRunners(tb testing.TB) (ours, theirs func(), macs int) {
+func convRunners(tb testing.TB) (ours, ours8, theirs func(), macs int) {
 	layers := convLayers()
-	ae, err := infer.NewAutoencoder(infer.Config{Scaler: identity(8), Features: infer.FeatureSpec{Window: 60, Raw: true}, Layers: layers})
+	spec := infer.FeatureSpec{Window: 60, Raw: true}
+	ae, err := infer.NewAutoencoder(infer.Config{Scaler: identity(8), Features: spec, Layers: layers})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	q := make([]infer.Layer, len(layers))
+	for i, l := range layers {
+		q[i] = infer.QuantizeLayer(l)
+	}
+	ae8, err := infer.NewAutoencoder(infer.Config{Scaler: identity(8), Features: spec, Layers: q})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -131,17 +140,17 @@ func convRunners(tb testing.TB) (ours, theirs func(), macs int) {
 	if math.Abs(float64(a-b)) > 1e-4*math.Abs(float64(a)) {
 		tb.Fatalf("infer scores %v, gonum im2col %v", a, b)
 	}
-	return func() { ae.ScoreFeatures(x, per) }, func() { g.score(x) }, infer.ConvMACs(layers)
+	return func() { ae.ScoreFeatures(x, per) }, func() { ae8.ScoreFeatures(x, per) }, func() { g.score(x) }, infer.ConvMACs(layers)
 }
 
-// BenchmarkConv times shape (c) with infer's convolutions and with gonum
-// im2col + Sgemm.
+// BenchmarkConv times shape (c) with infer's convolutions (float32 and
+// int8) and with gonum im2col + Sgemm.
 func BenchmarkConv(b *testing.B) {
-	ours, theirs, macs := convRunners(b)
+	ours, ours8, theirs, macs := convRunners(b)
 	for _, r := range []struct {
 		name string
 		f    func()
-	}{{"infer-f32", ours}, {"gonum-im2col", theirs}} {
+	}{{"infer-f32", ours}, {"infer-int8", ours8}, {"gonum-im2col", theirs}} {
 		b.Run("c-conv-60x8/"+r.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -151,11 +160,13 @@ func BenchmarkConv(b *testing.B) {
 		})
 	}
 	b.Run("c-conv-60x8/ratio", func(b *testing.B) {
-		var ratio float64
+		var r32, r8 float64
 		for b.Loop() {
-			ratio = nsPerOp(ours) / nsPerOp(theirs)
+			g := nsPerOp(theirs)
+			r32, r8 = nsPerOp(ours)/g, nsPerOp(ours8)/g
 		}
-		b.ReportMetric(ratio, "f32/gonum")
+		b.ReportMetric(r32, "f32/gonum")
+		b.ReportMetric(r8, "int8/gonum")
 	})
 }
 
