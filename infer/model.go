@@ -74,7 +74,7 @@ type Autoencoder struct {
 	c, f   int // channels per sample, features per vector
 	latent int // L for a variational autoencoder, else 0
 	window *Window
-	single bool // per-sample features: the scaled sample is the vector
+	single bool        // per-sample features: the scaled sample is the vector
 	scaled []float32   // the current sample, scaled
 	feat   []float32   // the current feature vector
 	enc    [][]float32 // enc[i]: output of Layers[i]
