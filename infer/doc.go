@@ -1,20 +1,29 @@
-// Package infer runs vigil's anomaly models at inference time: dense
-// layers, activations, the input scaler and autoencoder scoring with
-// per-channel reconstruction errors.
+// Package infer runs vigil's anomaly models at inference time: the input
+// scaler, feature windows, dense and convolutional layers with their
+// activations, autoencoder and variational-autoencoder scoring, and
+// per-channel attribution of the reconstruction error.
 //
 // It is the code on the gateway's per-sample path, so everything here is
 // allocation-free once a model is built: buffers are allocated by the
-// constructors and reused by every call. A Model is therefore not safe for
-// concurrent use; give each goroutine its own (Clone).
+// constructors and reused by every call. An Autoencoder is therefore not
+// safe for concurrent use; give each goroutine its own (Clone).
 //
-// Dense layers hold float32 weights (Dense) or int8 weights with a float32
-// scale per output (DenseQ8); activations are float32 throughout. Their
-// inner loops run in assembly where the CPU allows — AVX2 and FMA on
-// amd64, NEON on arm64, four rows at a time, chosen at run time with
-// golang.org/x/sys/cpu — and otherwise in portable Go (also forced by the
-// purego build tag), against which the assembly is tested.
+// The path of a sample: Scaler (standard, min-max or robust, per channel)
+// → Window (the last W scaled samples; a feature vector of the flattened
+// window and/or per-channel statistics every Stride samples) → Layers
+// (Dense, DenseQ8, Conv1D, ConvTranspose1D) → reconstruction error per
+// feature → the score and each channel's contribution (TopShares picks
+// the largest). The trainer builds its training matrix with Sequence, the
+// same window code, so gateway and evaluation compute identical features.
 //
-// infer imports only the standard library and x/sys/cpu. It does not read files or
-// decode model formats (package firmware does) and it does not train
-// (package infer/train does).
+// Weights are float32, or int8 with a float32 scale per output channel
+// (QuantizeLayer); activations are float32 throughout. The inner loops run
+// in assembly where the CPU allows — AVX2 and FMA on amd64, NEON on arm64,
+// four rows at a time, chosen at run time with golang.org/x/sys/cpu — and
+// otherwise in portable Go (also forced by the purego build tag), against
+// which the assembly is tested.
+//
+// infer imports only the standard library and x/sys/cpu. It does not read
+// files or decode model formats (package firmware does) and it does not
+// train (package infer/train does).
 package infer
