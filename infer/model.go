@@ -75,6 +75,7 @@ type Autoencoder struct {
 	latent int // L for a variational autoencoder, else 0
 	window *Window
 	single bool        // per-sample features: the scaled sample is the vector
+	inv    []float32   // 1/Scale per channel
 	scaled []float32   // the current sample, scaled
 	feat   []float32   // the current feature vector
 	enc    [][]float32 // enc[i]: output of Layers[i]
@@ -115,7 +116,7 @@ func NewAutoencoder(c Config) (*Autoencoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Autoencoder{cfg: c, c: channels, f: f, enc: enc,
+	a := &Autoencoder{cfg: c, c: channels, f: f, enc: enc, inv: c.Scaler.reciprocals(),
 		scaled: make([]float32, channels), feat: make([]float32, f)}
 	if len(c.Decoder) == 0 {
 		if out != f {
@@ -216,12 +217,12 @@ func (a *Autoencoder) Reset() { a.window.Reset() }
 // feature vector spans the gap. Push does not allocate.
 func (a *Autoencoder) Push(x, perChannel []float32) (float32, bool, error) {
 	if a.single { // no window to keep: scale straight into the vector
-		if !a.cfg.Scaler.transformFinite(a.feat, x[:a.c]) {
+		if !a.cfg.Scaler.transformFinite(a.feat, x[:a.c], a.inv) {
 			return float32(math.NaN()), false, ErrInvalidInput
 		}
 		return a.ScoreFeatures(a.feat, perChannel), true, nil
 	}
-	if !a.cfg.Scaler.transformFinite(a.scaled, x[:a.c]) {
+	if !a.cfg.Scaler.transformFinite(a.scaled, x[:a.c], a.inv) {
 		a.window.Reset()
 		return float32(math.NaN()), false, ErrInvalidInput
 	}
@@ -271,15 +272,28 @@ func (a *Autoencoder) ScoreFeatures(f, perChannel []float32) float32 {
 	abs := a.cfg.Error == AbsoluteError
 	for start := 0; start < a.f; start += a.c {
 		fb, rb := f[start:start+a.c], recon[start:start+a.c]
-		for c, v := range fb {
-			d := rb[c] - v
-			e := d * d
-			if abs {
-				e = float32(math.Abs(float64(d)))
+		rb = rb[:len(fb)]
+		switch {
+		case perChannel == nil && !abs:
+			for c, v := range fb {
+				d := rb[c] - v
+				sum += d * d
 			}
-			sum += e
-			if perChannel != nil {
-				perChannel[c] += e
+		case perChannel != nil && !abs:
+			pc := perChannel[:len(fb)]
+			for c, v := range fb {
+				d := rb[c] - v
+				e := d * d
+				sum += e
+				pc[c] += e
+			}
+		default:
+			for c, v := range fb {
+				e := float32(math.Abs(float64(rb[c] - v)))
+				sum += e
+				if perChannel != nil {
+					perChannel[c] += e
+				}
 			}
 		}
 	}

@@ -30,28 +30,40 @@ func (s *Scaler) Validate(channels int) error {
 	return nil
 }
 
-// Transform writes the scaled values of x into dst (which may be x).
+// Transform writes the scaled values of x into dst (which may be x). It
+// multiplies by the reciprocal of Scale, as the gateway does with the
+// reciprocals it keeps, so both give bit-identical results.
 func (s *Scaler) Transform(dst, x []float32) {
 	dst = dst[:len(s.Center)]
 	x = x[:len(dst)]
 	for i := range dst {
-		dst[i] = (x[i] - s.Center[i]) / s.Scale[i]
+		dst[i] = (x[i] - s.Center[i]) * (1 / s.Scale[i])
 	}
 }
 
-// transformFinite is Transform that also reports whether every scaled
-// value is finite (no input was NaN or ±Inf, and none overflowed). It
-// computes exactly what Transform does, in the same pass as the check:
+// reciprocals returns 1/Scale per channel.
+func (s *Scaler) reciprocals() []float32 {
+	inv := make([]float32, len(s.Scale))
+	for i, k := range s.Scale {
+		inv[i] = 1 / k
+	}
+	return inv
+}
+
+// transformFinite is Transform, with the reciprocals of Scale given, that
+// also reports whether every scaled value is finite (no input was NaN or
+// ±Inf, and none overflowed). It computes exactly what Transform does, in
+// the same pass as the check:
 // a float is NaN or infinite when its exponent bits are all ones, which
 // makes t below zero; the minimum of the t's finds one without branches.
-func (s *Scaler) transformFinite(dst, x []float32) bool {
+func (s *Scaler) transformFinite(dst, x, inv []float32) bool {
 	const exp = 0x7f800000
 	dst = dst[:len(s.Center)]
 	x = x[:len(dst)]
-	center, scale := s.Center[:len(dst)], s.Scale[:len(dst)]
+	center, inv := s.Center[:len(dst)], inv[:len(dst)]
 	least := uint32(exp)
 	for i := range dst {
-		z := (x[i] - center[i]) / scale[i]
+		z := (x[i] - center[i]) * inv[i]
 		dst[i] = z
 		least = min(least, math.Float32bits(z)&exp^exp)
 	}

@@ -51,7 +51,7 @@ func TestTransformFiniteMatchesTransform(t *testing.T) {
 	x := []float32{1.1, 5, -2.25, 1e30}
 	a, b := make([]float32, 4), make([]float32, 4)
 	s.Transform(a, x)
-	if !s.transformFinite(b, x) {
+	if !s.transformFinite(b, x, s.reciprocals()) {
 		t.Fatal("finite input reported as not finite")
 	}
 	for i := range a {
@@ -60,7 +60,7 @@ func TestTransformFiniteMatchesTransform(t *testing.T) {
 		}
 	}
 	// A finite input that overflows once scaled is not finite either.
-	if s.transformFinite(b, []float32{1, 1, math.MaxFloat32, 0}) {
+	if s.transformFinite(b, []float32{1, 1, math.MaxFloat32, 0}, s.reciprocals()) {
 		t.Error("an overflow to +Inf was reported finite")
 	}
 }
