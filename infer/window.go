@@ -108,6 +108,7 @@ type Window struct {
 	head  int       // index (in samples) of the oldest sample
 	count int       // samples held, up to W
 	since int       // samples pushed since the last feature vector
+	acc   [5][]float64 // per-channel sums for the statistics
 }
 
 // NewWindow returns an empty window for samples of channels values.
@@ -119,7 +120,11 @@ func NewWindow(spec FeatureSpec, channels int) (*Window, error) {
 		return nil, fmt.Errorf("features: %d channels, want at least 1", channels)
 	}
 	spec = spec.normalized()
-	return &Window{spec: spec, c: channels, ring: make([]float32, spec.Window*channels)}, nil
+	w := &Window{spec: spec, c: channels, ring: make([]float32, spec.Window*channels)}
+	for i := range w.acc {
+		w.acc[i] = make([]float64, channels)
+	}
+	return w, nil
 }
 
 // Len returns the feature vector's length.
@@ -167,41 +172,50 @@ func (w *Window) Features(dst []float32) {
 	if len(w.spec.Stats) == 0 {
 		return
 	}
-	// Time index of ring slot k: (k - head) mod W, oldest 0.
+	// Statistics over the window in time order: the ring from head to
+	// its end holds the oldest samples, then its start up to head. The
+	// sums run channel by channel side by side (independent chains).
 	tMean := float64(W-1) / 2
-	var tVar float64
-	for t := 0; t < W; t++ {
-		d := float64(t) - tMean
-		tVar += d * d
+	tVar := float64(W) * float64(W*W-1) / 12 // Σ (t - tMean)²
+	sum, sq, cov, lo, hi := w.acc[0][:C], w.acc[1][:C], w.acc[2][:C], w.acc[3][:C], w.acc[4][:C]
+	clear(sum)
+	clear(sq)
+	clear(cov)
+	for c := range lo {
+		lo[c], hi[c] = math.Inf(1), math.Inf(-1)
+	}
+	t := 0
+	for _, seg := range [2][]float32{w.ring[w.head*C:], w.ring[:w.head*C]} {
+		for ; len(seg) >= C; seg = seg[C:] {
+			dt := float64(t) - tMean
+			for c, v32 := range seg[:C] {
+				v := float64(v32)
+				sum[c] += v
+				sq[c] += v * v
+				cov[c] += dt * v
+				lo[c], hi[c] = min(lo[c], v), max(hi[c], v)
+			}
+			t++
+		}
 	}
 	for c := 0; c < C; c++ {
-		var sum, sq, cov float64
-		lo, hi := math.Inf(1), math.Inf(-1)
-		for k := 0; k < W; k++ {
-			v := float64(w.ring[k*C+c])
-			t := (k - w.head + W) % W
-			sum += v
-			sq += v * v
-			cov += (float64(t) - tMean) * v
-			lo, hi = min(lo, v), max(hi, v)
-		}
-		mean := sum / float64(W)
+		mean := sum[c] / float64(W)
 		for i, st := range w.spec.Stats {
 			var f float64
 			switch st {
 			case Mean:
 				f = mean
 			case Std:
-				f = math.Sqrt(max(sq/float64(W)-mean*mean, 0))
+				f = math.Sqrt(max(sq[c]/float64(W)-mean*mean, 0))
 			case Min:
-				f = lo
+				f = lo[c]
 			case Max:
-				f = hi
+				f = hi[c]
 			case RMS:
-				f = math.Sqrt(sq / float64(W))
+				f = math.Sqrt(sq[c] / float64(W))
 			case Slope:
 				if tVar > 0 {
-					f = cov / tVar
+					f = cov[c] / tVar
 				}
 			}
 			dst[n+i*C+c] = float32(f)
