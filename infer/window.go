@@ -104,10 +104,10 @@ func (s FeatureSpec) Len(channels int) int {
 type Window struct {
 	spec  FeatureSpec
 	c     int
-	ring  []float32 // W samples of C values; the oldest at head
-	head  int       // index (in samples) of the oldest sample
-	count int       // samples held, up to W
-	since int       // samples pushed since the last feature vector
+	ring  []float32    // W samples of C values; the oldest at head
+	head  int          // index (in samples) of the oldest sample
+	count int          // samples held, up to W
+	since int          // samples pushed since the last feature vector
 	acc   [5][]float64 // per-channel sums for the statistics
 }
 
