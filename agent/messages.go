@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"math"
 	"time"
 )
 
@@ -12,8 +13,10 @@ type Contribution struct {
 
 // StateMessage is the retained payload of <prefix>state.
 type StateMessage struct {
-	State     string         `json:"state"` // normal, anomaly or sensor-fault
-	Since     time.Time      `json:"since"` // when this state began
+	State string    `json:"state"` // normal, anomaly or sensor-fault
+	Since time.Time `json:"since"` // when this state began
+	// Score is absent in a sensor fault; an overflowed score reads as
+	// the largest float32 (about 3.4e38).
 	Score     *float64       `json:"score,omitempty"`
 	Threshold float64        `json:"threshold"`
 	Top       []Contribution `json:"top,omitempty"`
@@ -34,7 +37,7 @@ type AlertMessage struct {
 
 // ScoreMessage is the payload of <prefix>score (QoS 0 telemetry).
 type ScoreMessage struct {
-	Score     float64   `json:"score"`
+	Score     *float64  `json:"score"` // null if the score is not a number
 	Threshold float64   `json:"threshold"`
 	State     string    `json:"state"`
 	Time      time.Time `json:"time"`
@@ -46,4 +49,18 @@ type StatusMessage struct {
 	Agent  string    `json:"agent,omitempty"`
 	Model  string    `json:"model,omitempty"`
 	Time   time.Time `json:"time,omitzero"`
+}
+
+// jsonScore makes a score safe for JSON: NaN becomes absent (nil),
+// infinities the largest float32 of their sign.
+func jsonScore(v float64) *float64 {
+	switch {
+	case math.IsNaN(v):
+		return nil
+	case v > math.MaxFloat32:
+		v = math.MaxFloat32
+	case v < -math.MaxFloat32:
+		v = -math.MaxFloat32
+	}
+	return &v
 }

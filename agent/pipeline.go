@@ -68,6 +68,9 @@ func NewPipeline(o PipelineOptions) (*Pipeline, error) {
 	if err := CheckChannels(o.Channels, o.Source.Channels()); err != nil {
 		return nil, fmt.Errorf("agent: source: %w", err)
 	}
+	if len(o.Source.Channels()) != len(o.Channels) {
+		return nil, fmt.Errorf("agent: the source gives %d channels, the model wants %d (a channel listed twice?)", len(o.Source.Channels()), len(o.Channels))
+	}
 	for i, name := range o.Source.Channels() {
 		if name != o.Channels[i] {
 			return nil, fmt.Errorf("agent: source gives channel %q at position %d, the model wants %q", name, i, o.Channels[i])
@@ -170,14 +173,15 @@ func (p *Pipeline) Step(s *sensors.Sample) {
 	if !ready { // a windowed model between scores
 		return
 	}
-	st, changed := p.deb.Observe(score > p.o.Threshold)
+	// A NaN score (an overflow inside the network) counts as above.
+	st, changed := p.deb.Observe(!(score <= p.o.Threshold))
 	if changed {
 		p.changed(prev, s, float64(score))
 	}
 	if p.o.ScoreInterval > 0 && st != decision.Unknown {
 		if now := p.o.Now(); now.Sub(p.lastPub) >= p.o.ScoreInterval {
 			p.lastPub = now
-			p.publish(publish.TopicScore, 0, false, ScoreMessage{Score: float64(score), Threshold: float64(p.o.Threshold), State: st.String(), Time: now})
+			p.publish(publish.TopicScore, 0, false, ScoreMessage{Score: jsonScore(float64(score)), Threshold: float64(p.o.Threshold), State: st.String(), Time: now})
 		}
 	}
 }
@@ -204,13 +208,11 @@ func (p *Pipeline) changed(prev decision.State, s *sensors.Sample, score float64
 		Time:       now,
 	}
 	if st == decision.SensorFault {
-		for i, v := range s.Values {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				msg.Fault = append(msg.Fault, p.o.Channels[i])
-			}
+		for _, i := range p.o.Model.InvalidChannels(nil, s.Values) {
+			msg.Fault = append(msg.Fault, p.o.Channels[i])
 		}
 	} else {
-		msg.Score = &score
+		msg.Score = jsonScore(score)
 		for _, sh := range infer.TopShares(p.shares, p.per) {
 			msg.Top = append(msg.Top, Contribution{Channel: p.o.Channels[sh.Channel], Share: math.Round(float64(sh.Share)*1000) / 1000})
 		}
@@ -230,9 +232,21 @@ func (p *Pipeline) changed(prev decision.State, s *sensors.Sample, score float64
 
 func (p *Pipeline) publish(topic string, qos byte, retained bool, v any) {
 	b, err := json.Marshal(v)
-	if err != nil { // only a programming error can get here
+	if err != nil {
+		// Every number is made finite first, so only a programming error
+		// gets here. A state or an alert still goes out, reduced to what
+		// cannot fail to encode: losing it would be worse.
 		p.o.Logger.Error("encoding message", "topic", topic, "err", err)
-		return
+		var state, id string
+		switch m := v.(type) {
+		case StateMessage:
+			state = m.State
+		case AlertMessage:
+			state, id = m.State, m.ID
+		default:
+			return
+		}
+		b, _ = json.Marshal(map[string]string{"state": state, "id": id, "model": p.o.ModelID, "error": "message could not be encoded"})
 	}
 	p.o.Publisher.Publish(topic, qos, retained, b)
 }

@@ -268,3 +268,51 @@ func TestScoreTelemetryRateLimit(t *testing.T) {
 	}
 	pub.Close(5 * time.Second)
 }
+
+// Overflowing and NaN scores still change the state and are published
+// with finite numbers: no alert is lost to JSON's lack of Inf and NaN.
+func TestNonFiniteScoresPublished(t *testing.T) {
+	b, pub := startBroker(t, "inf/")
+	col := collect(t, b.URL(), "inf/#")
+	col.wait(t, "status", 1)
+	// Weights 2, −2 into one channel: a huge input makes Inf − Inf = NaN.
+	nan := infer.Dense{In: 2, Out: 2, W: []float32{2, -2, 0, 0}, B: []float32{0, 0}}
+	sc := infer.Scaler{Center: []float32{0, 0}, Scale: []float32{1, 1}}
+	src, _ := serial.NewReader(io.NopCloser(strings.NewReader(lines())), serial.Opts{Device: "x", Channels: []string{"a", "b"}})
+	for _, tc := range []struct {
+		name   string
+		layers []infer.Layer
+		x      []float32
+	}{
+		{"inf", zscoreModel(t, 2).Layers(), []float32{2e19, 0}},
+		{"nan", []infer.Layer{&nan}, []float32{3e38, 3e38}},
+	} {
+		ae, err := infer.NewAutoencoder(infer.Config{Scaler: sc, Layers: tc.layers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := NewPipeline(PipelineOptions{Source: src, Model: ae, Channels: []string{"a", "b"}, Threshold: 4,
+			K: 1, N: 1, Top: 2, ScoreInterval: time.Nanosecond, Publisher: pub, AlertPrefix: tc.name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Step(&sensors.Sample{Values: []float32{0, 0}})
+		p.Step(&sensors.Sample{Values: tc.x})
+		if p.State() != decision.Anomaly {
+			t.Errorf("%s: state %v, want anomaly", tc.name, p.State())
+		}
+	}
+	alerts := col.wait(t, "alert", 2)
+	for _, a := range alerts {
+		var m AlertMessage
+		if err := json.Unmarshal([]byte(a), &m); err != nil || m.State != "anomaly" {
+			t.Errorf("alert %s: %v", a, err)
+		}
+	}
+	var m AlertMessage
+	json.Unmarshal([]byte(alerts[0]), &m)
+	if m.Score == nil || *m.Score < 1e38 || len(m.Top) == 0 || m.Top[0].Channel != "a" || m.Top[0].Share != 1 {
+		t.Errorf("overflow alert %s: want a huge finite score and channel a at 100%%", alerts[0])
+	}
+	pub.Close(5 * time.Second)
+}

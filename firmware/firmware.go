@@ -335,11 +335,15 @@ func FromDense(ds []infer.Dense) []Layer {
 // (infer.QuantizeLayer). Layers already in int8 are left as they are. It
 // fails only if a layer is invalid.
 func (m *Model) QuantizeInt8() error {
-	for _, ls := range [][]Layer{m.Layers, m.Decoder} {
+	for k, ls := range [][]Layer{m.Layers, m.Decoder} {
+		what := [2]string{"layer", "decoder layer"}[k]
 		for i := range ls {
 			l, err := ls[i].layer()
+			if err == nil {
+				err = l.Validate()
+			}
 			if err != nil {
-				return fmt.Errorf("firmware: layer %d: %w", i, err)
+				return fmt.Errorf("firmware: %s %d: %w", what, i, err)
 			}
 			q, err := FromLayers([]infer.Layer{infer.QuantizeLayer(l)})
 			if err != nil {

@@ -278,3 +278,11 @@ func TestInt8Conv(t *testing.T) {
 		}
 	}
 }
+
+func TestQuantizeInt8Invalid(t *testing.T) {
+	m := testModel()
+	m.Decoder = []Layer{{Kind: LayerDense, In: 1, Out: 1, Activation: "linear", Weights: []float32{1, 2}, Bias: []float32{0}}}
+	if err := m.QuantizeInt8(); err == nil || !strings.Contains(err.Error(), "decoder layer 0") {
+		t.Errorf("QuantizeInt8 of an invalid decoder layer: %v, want an error naming it", err)
+	}
+}

@@ -1,5 +1,7 @@
 package infer
 
+import "math"
+
 // Share is one channel's part of a sample's reconstruction error.
 type Share struct {
 	Channel int     // index into the model's channels
@@ -9,16 +11,26 @@ type Share struct {
 // TopShares writes the channels with the largest errors into dst, largest
 // first, as fractions of the summed error, and returns dst[:k] where k is
 // min(cap(dst), len(perChannel)). It does not allocate. If every error is
-// zero, every share is zero.
+// zero, every share is zero; if some errors overflowed (infinite or NaN),
+// they share the whole error equally. Shares are always finite.
 func TopShares(dst []Share, perChannel []float32) []Share {
 	var sum float32
+	huge := 0 // channels whose error is infinite or NaN
 	for _, e := range perChannel {
 		sum += e
+		if !(e <= math.MaxFloat32) {
+			huge++
+		}
 	}
 	dst = dst[:0]
 	for i, e := range perChannel {
 		s := float32(0)
-		if sum > 0 {
+		switch {
+		case huge > 0: // an overflowed error outweighs every finite one
+			if !(e <= math.MaxFloat32) {
+				s = 1 / float32(huge)
+			}
+		case sum > 0:
 			s = e / sum
 		}
 		// Insertion into the sorted prefix; k is tiny (a handful).

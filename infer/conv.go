@@ -43,8 +43,12 @@ func (c *Conv1D) Validate() error {
 	if err := validateQ("conv1d", c.W, c.Q, c.Scale, c.OutChannels); err != nil {
 		return err
 	}
-	return validateConv("conv1d", c.InChannels, c.OutChannels, c.Kernel, c.Stride, c.Padding, c.Length, len(c.W)+len(c.Q), len(c.B), c.Act,
-		c.Length+2*c.Padding >= c.Kernel)
+	fits := c.Stride > 0 && int64(c.Length)+2*int64(c.Padding) >= int64(c.Kernel)
+	lout := 0
+	if fits && sizeOK(MaxWindow, c.Length) && c.Padding <= MaxWindow && c.Kernel <= MaxWindow {
+		lout = c.OutLength()
+	}
+	return validateConv("conv1d", c.InChannels, c.OutChannels, c.Kernel, c.Stride, c.Padding, c.Length, lout, len(c.W)+len(c.Q), len(c.B), c.Act, fits)
 }
 
 // validateQ checks that a convolution holds float32 or int8 weights, not
@@ -66,12 +70,14 @@ func validateQ(kind string, w []float32, q []int8, scale []float32, out int) err
 	return nil
 }
 
-func validateConv(kind string, in, out, k, s, p, l, w, b int, act Activation, fits bool) error {
+func validateConv(kind string, in, out, k, s, p, l, lout, w, b int, act Activation, fits bool) error {
 	switch {
 	case in <= 0 || out <= 0 || k <= 0 || s <= 0 || p < 0 || l <= 0:
 		return fmt.Errorf("%s: channels %d→%d, kernel %d, stride %d, padding %d, length %d: want positive sizes and padding ≥ 0", kind, in, out, k, s, p, l)
-	case in*out*k > 1<<24 || l > MaxWindow:
-		return fmt.Errorf("%s: %d×%d×%d weights over %d steps is too large", kind, out, k, in, l)
+	case !sizeOK(MaxWeights, in, out, k) || !sizeOK(MaxVector, l, in) || s > MaxWindow || p > MaxWindow:
+		return fmt.Errorf("%s: %d×%d×%d weights over %d steps (stride %d) is too large", kind, out, k, in, l, s)
+	case fits && !sizeOK(MaxVector, lout, out):
+		return fmt.Errorf("%s: output of %d steps × %d channels is over %d values", kind, lout, out, MaxVector)
 	case !fits:
 		return fmt.Errorf("%s: kernel %d does not fit %d steps with padding %d", kind, k, l, p)
 	case p >= k:
@@ -168,8 +174,12 @@ func (c *ConvTranspose1D) Validate() error {
 	if err := validateQ("convtranspose1d", c.W, c.Q, c.Scale, c.OutChannels); err != nil {
 		return err
 	}
-	return validateConv("convtranspose1d", c.InChannels, c.OutChannels, c.Kernel, c.Stride, c.Padding, c.Length, len(c.W)+len(c.Q), len(c.B), c.Act,
-		c.OutLength() > 0)
+	// The output length in 64 bits: (Length−1)·Stride can overflow int on
+	// 32-bit ARM.
+	lout64 := (int64(c.Length)-1)*int64(c.Stride) - 2*int64(c.Padding) + int64(c.Kernel) + int64(c.OutputPadding)
+	fits := lout64 > 0
+	lout := int(min(lout64, MaxVector+1)) // over the limit reports as such
+	return validateConv("convtranspose1d", c.InChannels, c.OutChannels, c.Kernel, c.Stride, c.Padding, c.Length, lout, len(c.W)+len(c.Q), len(c.B), c.Act, fits)
 }
 
 // Forward computes the transposed convolution by gathering, for each

@@ -16,8 +16,8 @@ type Dense struct {
 // Validate checks the layer's dimensions and activation.
 func (d *Dense) Validate() error {
 	switch {
-	case d.In <= 0 || d.Out <= 0:
-		return fmt.Errorf("dense %d→%d: sizes must be positive", d.In, d.Out)
+	case !sizeOK(MaxVector, d.In) || !sizeOK(MaxVector, d.Out) || !sizeOK(MaxWeights, d.In, d.Out):
+		return fmt.Errorf("dense %d→%d: sizes must be positive, at most %d, with at most %d weights", d.In, d.Out, MaxVector, MaxWeights)
 	case len(d.W) != d.In*d.Out:
 		return fmt.Errorf("dense %d→%d: %d weights, want %d", d.In, d.Out, len(d.W), d.In*d.Out)
 	case len(d.B) != d.Out:

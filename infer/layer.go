@@ -24,3 +24,30 @@ func DenseLayers(ds []Dense) []Layer {
 	}
 	return ls
 }
+
+// Size limits that keep a hostile or mistaken model from asking for huge
+// buffers. Sizes are checked in 64-bit arithmetic so that they cannot
+// wrap around on 32-bit ARM.
+const (
+	// MaxVector bounds every vector a model holds: a layer's input or
+	// output, a feature vector, a window's ring buffer (4 MiB of float32).
+	MaxVector = 1 << 20
+	// MaxWeights bounds the weights of one layer.
+	MaxWeights = 1 << 26
+)
+
+// sizeOK reports whether the product of dims, all positive, is at most
+// limit, without overflowing.
+func sizeOK(limit int64, dims ...int) bool {
+	p := int64(1)
+	for _, d := range dims {
+		if d <= 0 || int64(d) > limit {
+			return false
+		}
+		p *= int64(d)
+		if p > limit {
+			return false
+		}
+	}
+	return true
+}

@@ -138,7 +138,7 @@ func NewAutoencoder(c Config) (*Autoencoder, error) {
 		return nil, fmt.Errorf("infer: %w", err)
 	}
 	n := c.Features.normalized()
-	a.single = n.Window == 1 && n.Raw && len(n.Stats) == 0
+	a.single = n.Window == 1 && n.Stride == 1 && n.Raw && len(n.Stats) == 0
 	return a, nil
 }
 
@@ -149,9 +149,15 @@ func shape(l Layer) (int, int) {
 	return l.Shape()
 }
 
-// chain validates layers fed with in values and allocates their outputs.
+// MaxBuffers bounds the float32 values all of a model's layer outputs
+// hold together (64 MiB).
+const MaxBuffers = 1 << 24
+
+// chain validates layers fed with in values, checks that they chain and
+// that their outputs fit in MaxBuffers — all before allocating anything —
+// and then allocates the outputs.
 func chain(what string, layers []Layer, in int) ([][]float32, int, error) {
-	outs := make([][]float32, len(layers))
+	total := 0
 	for i, l := range layers {
 		if l == nil {
 			return nil, 0, fmt.Errorf("infer: %s %d is nil", what, i)
@@ -163,8 +169,15 @@ func chain(what string, layers []Layer, in int) ([][]float32, int, error) {
 		if li != in {
 			return nil, 0, fmt.Errorf("infer: %s %d takes %d inputs but gets %d", what, i, li, in)
 		}
-		outs[i] = make([]float32, lo)
+		if total += lo; total > MaxBuffers {
+			return nil, 0, fmt.Errorf("infer: %s %d: the outputs so far hold %d values, over the limit of %d", what, i, total, MaxBuffers)
+		}
 		in = lo
+	}
+	outs := make([][]float32, len(layers))
+	for i, l := range layers {
+		_, lo := l.Shape()
+		outs[i] = make([]float32, lo)
 	}
 	return outs, in, nil
 }
@@ -248,12 +261,14 @@ func (a *Autoencoder) ScoreFeatures(f, perChannel []float32) float32 {
 	var kl float32
 	if a.latent > 0 {
 		mu, logvar := x[:a.latent], x[a.latent:2*a.latent]
-		var s float64
-		for i, m := range mu {
-			lv := float64(logvar[i])
-			s += 1 + lv - float64(m)*float64(m) - math.Exp(lv)
+		if a.cfg.KLWeight > 0 { // skipped at 0: 0·Inf would be NaN
+			var s float64
+			for i, m := range mu {
+				lv := float64(logvar[i])
+				s += 1 + lv - float64(m)*float64(m) - math.Exp(lv)
+			}
+			kl = float32(-0.5 * s)
 		}
-		kl = float32(-0.5 * s)
 		x = mu
 		for i, l := range a.cfg.Decoder {
 			l.Forward(a.dec[i], x)
@@ -301,6 +316,20 @@ func (a *Autoencoder) ScoreFeatures(f, perChannel []float32) float32 {
 		perChannel[c] *= inv
 	}
 	return sum*inv + a.cfg.KLWeight*kl*inv
+}
+
+// InvalidChannels appends to dst the indexes of the channels of x that
+// cannot be scored — NaN, infinite, or infinite once scaled — and returns
+// it. It is for reporting a sensor fault, off the per-sample path.
+func (a *Autoencoder) InvalidChannels(dst []int, x []float32) []int {
+	const exp = 0x7f800000
+	for i, v := range x[:a.c] {
+		z := (v - a.cfg.Scaler.Center[i]) * a.inv[i]
+		if math.Float32bits(z)&exp == exp {
+			dst = append(dst, i)
+		}
+	}
+	return dst
 }
 
 // Reconstruction returns the last feature vector scored by Push and its

@@ -194,6 +194,7 @@ func TestTopShares(t *testing.T) {
 		{[]float32{5, 0, 0, 5}, 3, []Share{{0, 0.5}, {3, 0.5}, {1, 0}}},
 		{[]float32{0, 0}, 1, []Share{{0, 0}}},
 		{[]float32{2}, 4, []Share{{0, 1}}},
+		{[]float32{1, float32(math.Inf(1)), 3, float32(math.NaN())}, 3, []Share{{1, 0.5}, {3, 0.5}, {0, 0}}},
 	}
 	for _, tc := range tests {
 		got := TopShares(make([]Share, 0, tc.k), tc.per)

@@ -85,8 +85,8 @@ func (d *DenseQ8) Params() int { return len(d.Q) + len(d.Scale) + len(d.B) }
 // Validate checks the layer's dimensions, scales and activation.
 func (d *DenseQ8) Validate() error {
 	switch {
-	case d.In <= 0 || d.Out <= 0:
-		return fmt.Errorf("dense-q8 %d→%d: sizes must be positive", d.In, d.Out)
+	case !sizeOK(MaxVector, d.In) || !sizeOK(MaxVector, d.Out) || !sizeOK(MaxWeights, d.In, d.Out):
+		return fmt.Errorf("dense-q8 %d→%d: sizes must be positive, at most %d, with at most %d weights", d.In, d.Out, MaxVector, MaxWeights)
 	case len(d.Q) != d.In*d.Out:
 		return fmt.Errorf("dense-q8 %d→%d: %d weights, want %d", d.In, d.Out, len(d.Q), d.In*d.Out)
 	case len(d.Scale) != d.Out || len(d.B) != d.Out:

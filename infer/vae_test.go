@@ -132,3 +132,54 @@ func TestPushWindowedAllocs(t *testing.T) {
 		t.Errorf("windowed Push allocates %v times, want 0", a)
 	}
 }
+
+// Hostile sizes are refused before anything is allocated, in 64-bit
+// arithmetic (2^16·2^16 wraps to 0 in a 32-bit int).
+func TestSizeLimits(t *testing.T) {
+	for _, l := range []Layer{
+		&Dense{In: 1 << 16, Out: 1 << 16, B: make([]float32, 1<<16)},
+		&DenseQ8{In: 1 << 16, Out: 1 << 16, Scale: make([]float32, 1<<16), B: make([]float32, 1<<16)},
+		&Conv1D{InChannels: 1 << 16, OutChannels: 1 << 16, Kernel: 1, Stride: 1, Length: 1, B: make([]float32, 1<<16)},
+		&ConvTranspose1D{InChannels: 1, OutChannels: 1, Kernel: 1, Stride: 1 << 20, Length: 1 << 16, W: []float32{1}, B: []float32{0}},
+	} {
+		if err := l.Validate(); err == nil {
+			t.Errorf("%T with hostile sizes validated", l)
+		}
+	}
+	if _, err := NewWindow(FeatureSpec{Window: 1 << 16, Raw: true}, 256); err == nil {
+		t.Error("a 64 Ki-sample window of 256 channels (16 Mi values) was accepted")
+	}
+}
+
+// A per-sample model with a stride scores every Stride-th sample, as
+// Sequence builds its training vectors.
+func TestPerSampleStride(t *testing.T) {
+	id := Dense{In: 1, Out: 1, W: []float32{1}, B: []float32{0}}
+	ae, err := NewAutoencoder(Config{Scaler: identityScaler(1), Features: FeatureSpec{Stride: 5}, Layers: []Layer{&id}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for i := 0; i < 20; i++ {
+		if _, ready, _ := ae.Push([]float32{1}, nil); ready {
+			n++
+		}
+	}
+	if n != 4 {
+		t.Errorf("%d scores from 20 samples with stride 5, want 4", n)
+	}
+}
+
+// A VAE with no KL weight ignores an overflowing log-variance instead of
+// turning 0·Inf into a NaN score.
+func TestVAEIgnoresKLAtZeroWeight(t *testing.T) {
+	enc := Dense{In: 1, Out: 2, W: []float32{1, 0}, B: []float32{0, 100}} // log σ² = 100
+	dec := Dense{In: 1, Out: 1, W: []float32{1}, B: []float32{0}}
+	ae, err := NewAutoencoder(Config{Scaler: identityScaler(1), Layers: []Layer{&enc}, Decoder: []Layer{&dec}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _, _ := ae.Push([]float32{3}, nil); s != 0 {
+		t.Errorf("score %v, want 0 (perfect reconstruction, no KL term)", s)
+	}
+}

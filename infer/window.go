@@ -116,10 +116,10 @@ func NewWindow(spec FeatureSpec, channels int) (*Window, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	if channels <= 0 {
-		return nil, fmt.Errorf("features: %d channels, want at least 1", channels)
-	}
 	spec = spec.normalized()
+	if !sizeOK(MaxVector, spec.Window, channels) || !sizeOK(MaxVector, spec.Len(channels)) {
+		return nil, fmt.Errorf("features: a window of %d samples of %d channels (%d features): want at least one channel and at most %d values", spec.Window, channels, spec.Len(channels), MaxVector)
+	}
 	w := &Window{spec: spec, c: channels, ring: make([]float32, spec.Window*channels)}
 	for i := range w.acc {
 		w.acc[i] = make([]float64, channels)
