@@ -48,7 +48,7 @@ type StatusMessage struct {
 	Status string    `json:"status"` // online or offline
 	Agent  string    `json:"agent,omitempty"`
 	Model  string    `json:"model,omitempty"`
-	Time   time.Time `json:"time,omitzero"`
+	Time   time.Time `json:"time,omitzero"` // when the agent came online
 }
 
 // jsonScore makes a score safe for JSON: NaN becomes absent (nil),

@@ -59,14 +59,16 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	if err != nil {
 		return err
 	}
-	status := func(s string) []byte {
-		b, _ := json.Marshal(StatusMessage{Status: s, Agent: o.Version, Model: model.ID, Time: o.Now().UTC()})
+	// The online status carries the start time; the offline one none, as
+	// the broker may publish it (the last will) long after it was made.
+	status := func(s string, t time.Time) []byte {
+		b, _ := json.Marshal(StatusMessage{Status: s, Agent: o.Version, Model: model.ID, Time: t})
 		return b
 	}
 	pub, err := publish.Connect(publish.Options{
 		Broker: cfg.MQTT.Broker, ClientID: cfg.MQTT.ClientID, Prefix: cfg.MQTT.Prefix,
 		Username: cfg.MQTT.Username, Password: password, KeepAlive: cfg.MQTT.KeepAlive,
-		Online: status("online"), Offline: status("offline"), Logger: log,
+		Online: status("online", o.Now().UTC()), Offline: status("offline", time.Time{}), Logger: log,
 	})
 	if err != nil {
 		return fmt.Errorf("agent: %w", err)
