@@ -186,7 +186,7 @@ func TestPrintMessage(t *testing.T) {
 		payload string
 		want    []string
 	}{
-		{`{"state":"anomaly","score":2.5,"threshold":0.5,"top":[{"channel":"Pressure","share":0.61},{"channel":"Current","share":0.22},{"channel":"Voltage","share":0.001}],"time":"2024-05-01T12:00:00Z"}`,
+		{`{"state":"anomaly","score":2.5,"threshold":0.5,"top":[{"channel":"Pressure","share":0.61},{"channel":"Current","share":0.22},{"channel":"Voltage","share":0.005}],"time":"2024-05-01T12:00:00Z"}`,
 			[]string{"vigil/s/d", "ANOMALY", "score 2.5 (threshold 0.5)", "Pressure 61%, Current 22%\n"}},
 		{`{"state":"sensor-fault","fault":["Pressure"],"threshold":0.5,"time":"2024-05-01T12:00:00Z"}`,
 			[]string{"SENSOR-FAULT", "missing/invalid: Pressure"}},

@@ -92,13 +92,14 @@ func printMessage(out, errw io.Writer, topic string, payload []byte, raw bool) {
 	if m.State == "anomaly" && len(m.Top) > 0 {
 		b.WriteString("  ")
 		for i, t := range m.Top {
-			if t.Share < 0.005 { // would print as 0%
+			pct := fmt.Sprintf("%.0f", 100*t.Share)
+			if pct == "0" { // negligible, and sorted: the rest are too
 				break
 			}
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			fmt.Fprintf(&b, "%s %.0f%%", t.Channel, 100*t.Share)
+			fmt.Fprintf(&b, "%s %s%%", t.Channel, pct)
 		}
 	}
 	if len(m.Fault) > 0 {
