@@ -25,7 +25,7 @@ func ExampleAutoencoder() {
 		panic(err)
 	}
 	cal, _ := train.MeanKSigma(res.ValScores, 3)
-	ae, _ := infer.NewAutoencoder(infer.Config{Scaler: infer.Scaler{Center: []float32{0, 0}, Scale: []float32{1, 1}}, Layers: infer.DenseLayers(res.Layers)})
+	ae, _ := infer.NewAutoencoder(infer.Config{Scaler: infer.Scaler{Center: []float32{0, 0}, Scale: []float32{1, 1}}, Layers: res.Layers})
 	normal := ae.ScoreFeatures([]float32{1, 1}, nil)
 	broken := ae.ScoreFeatures([]float32{1, -1}, nil)
 	fmt.Println(float64(normal) < cal.Threshold, float64(broken) > cal.Threshold)

@@ -10,18 +10,54 @@ import (
 	"github.com/vigil-edge/vigil/infer"
 )
 
+// Optimizer selects the update rule.
+type Optimizer string
+
+// The optimisers.
+const (
+	Adam    Optimizer = "adam"
+	RMSprop Optimizer = "rmsprop"
+)
+
+// ConvArch describes a convolutional autoencoder over a window of Window
+// samples × Channels (the flattened raw window, time-major): a Conv1D per
+// entry of Filters (output channels), each with the given kernel and
+// stride and padding Kernel/2, then the mirror image in transposed
+// convolutions back to Window × Channels.
+type ConvArch struct {
+	Window, Channels int
+	Filters          []int
+	Kernel, Stride   int
+}
+
 // Options configure Autoencoder. DefaultOptions holds the defaults.
 type Options struct {
-	// Hidden lists the sizes of the hidden layers, e.g. {32, 4, 32}; the
-	// input and output size is the number of channels.
+	// Hidden lists the sizes of the hidden dense layers, e.g. {32, 4, 32};
+	// the input and output size is the row length. Ignored when Conv is
+	// set.
 	Hidden []int
+	// Conv, if set, makes the network convolutional instead.
+	Conv *ConvArch
 	// Activation is used after every hidden layer, Output after the last.
 	Activation, Output infer.Activation
 	// Epochs is the most passes over the training rows; Batch the rows
 	// per optimiser step.
 	Epochs, Batch int
-	// Adam's parameters.
+	// Optimizer is Adam (Beta1, Beta2) or RMSprop (Rho); both use
+	// LearningRate and Epsilon.
+	Optimizer                           Optimizer
 	LearningRate, Beta1, Beta2, Epsilon float64
+	Rho                                 float64
+	// WeightDecay adds WeightDecay·w to every weight's gradient (L2
+	// regularisation of ½·WeightDecay·‖w‖²; biases are not decayed).
+	WeightDecay float64
+	// Dropout is the probability of zeroing each hidden activation while
+	// training (inverted dropout: the rest are scaled by 1/(1−Dropout)).
+	Dropout float64
+	// InputNoise is the standard deviation of Gaussian noise added to
+	// the inputs while training, the targets staying clean (a denoising
+	// autoencoder).
+	InputNoise float64
 	// ValidationFraction of the rows, taken from the end in time order as
 	// Keras does, are held out for early stopping and calibration.
 	ValidationFraction float64
@@ -45,10 +81,12 @@ var DefaultOptions = Options{
 	Output:             infer.Linear,
 	Epochs:             50,
 	Batch:              32,
+	Optimizer:          Adam,
 	LearningRate:       1e-3,
 	Beta1:              0.9,
 	Beta2:              0.999,
 	Epsilon:            1e-7,
+	Rho:                0.9,
 	ValidationFraction: 0.2,
 	Patience:           5,
 	MinDelta:           1e-5,
@@ -64,7 +102,7 @@ type Epoch struct {
 
 // Result is a trained autoencoder.
 type Result struct {
-	Layers    []infer.Dense // the best weights found
+	Layers    []infer.Layer // the best weights found
 	History   []Epoch
 	BestEpoch int // 1-based epoch whose weights Layers holds
 	// ValScores are the per-row scores (mean squared error) of the
@@ -84,8 +122,12 @@ func (o *Options) validate(rows [][]float32) error {
 		return fmt.Errorf("train: epochs %d and batch %d must be positive", o.Epochs, o.Batch)
 	case o.ValidationFraction <= 0 || o.ValidationFraction >= 1:
 		return fmt.Errorf("train: validation fraction %v, want between 0 and 1", o.ValidationFraction)
-	case o.LearningRate <= 0 || o.Beta1 < 0 || o.Beta1 >= 1 || o.Beta2 < 0 || o.Beta2 >= 1 || o.Epsilon <= 0:
-		return errors.New("train: Adam parameters out of range (lr > 0, 0 <= beta < 1, epsilon > 0)")
+	case o.LearningRate <= 0 || o.Beta1 < 0 || o.Beta1 >= 1 || o.Beta2 < 0 || o.Beta2 >= 1 || o.Epsilon <= 0 || o.Rho < 0 || o.Rho >= 1:
+		return errors.New("train: optimiser parameters out of range (lr > 0, 0 <= beta, rho < 1, epsilon > 0)")
+	case o.Optimizer != Adam && o.Optimizer != RMSprop:
+		return fmt.Errorf("train: optimiser %q, want adam or rmsprop", o.Optimizer)
+	case o.WeightDecay < 0 || o.Dropout < 0 || o.Dropout >= 1 || o.InputNoise < 0:
+		return fmt.Errorf("train: weight decay %v, dropout %v, input noise %v: want ≥ 0 (dropout < 1)", o.WeightDecay, o.Dropout, o.InputNoise)
 	case o.Patience < 0:
 		return fmt.Errorf("train: patience %d, want >= 0", o.Patience)
 	case !o.Activation.Valid() || !o.Output.Valid():
@@ -123,8 +165,19 @@ func Autoencoder(ctx context.Context, rows [][]float32, o Options) (*Result, err
 
 	r := rand.New(rand.NewPCG(o.Seed, 0x76696769)) // "vigi"
 	c := len(rows[0])
-	sizes := append(append([]int{c}, o.Hidden...), c)
-	net := newNetwork(r, sizes, o.Activation, o.Output)
+	var layers []trainable
+	if o.Conv != nil {
+		if o.Conv.Window*o.Conv.Channels != c {
+			return nil, fmt.Errorf("train: rows of %d values, but the convolutional architecture wants %d samples × %d channels", c, o.Conv.Window, o.Conv.Channels)
+		}
+		var err error
+		if layers, err = convLayers(r, o.Conv, o.Activation, o.Output); err != nil {
+			return nil, err
+		}
+	} else {
+		layers = denseLayers(r, append(append([]int{c}, o.Hidden...), c), o.Activation, o.Output)
+	}
+	net := newNetwork(layers, o.Dropout)
 
 	order := make([]int, len(trainRows))
 	for i := range order {
@@ -145,11 +198,11 @@ func Autoencoder(ctx context.Context, rows [][]float32, o Options) (*Result, err
 			net.zeroGrad()
 			for _, idx := range order[start:end] {
 				x := trainRows[idx]
-				trainLoss += mse(net.forward(x), x, outGrad)
-				net.backward()
+				trainLoss += mse(net.forward(x, r, &o), x, outGrad)
+				net.backward(false)
 			}
 			step++
-			net.adam(&o, step, end-start)
+			net.step(&o, step, end-start)
 		}
 		ep := Epoch{N: epoch, Of: o.Epochs, Train: trainLoss / float64(len(trainRows)), Val: meanLoss(net, valRows)}
 		if ep.Val < best-o.MinDelta || res.BestEpoch == 0 {
@@ -167,10 +220,10 @@ func Autoencoder(ctx context.Context, rows [][]float32, o Options) (*Result, err
 		}
 	}
 	net.restore(bestW)
-	res.Layers = bestW
+	res.Layers = net.inferLayers()
 	res.ValScores = make([]float32, len(valRows))
 	for i, x := range valRows {
-		res.ValScores[i] = float32(mse(net.forward(x), x, nil))
+		res.ValScores[i] = float32(mse(net.forward(x, nil, &o), x, nil))
 	}
 	return res, nil
 }
@@ -178,7 +231,7 @@ func Autoencoder(ctx context.Context, rows [][]float32, o Options) (*Result, err
 func meanLoss(net *network, rows [][]float32) float64 {
 	var s float64
 	for _, x := range rows {
-		s += mse(net.forward(x), x, nil)
+		s += mse(net.forward(x, nil, nil), x, nil)
 	}
 	return s / float64(len(rows))
 }

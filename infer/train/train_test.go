@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -11,40 +12,75 @@ import (
 )
 
 // lossOf is the mse of one sample under the network's current weights.
-func lossOf(n *network, x []float32) float64 { return mse(n.forward(x), x, nil) }
+func lossOf(n *network, x []float32) float64 { return mse(n.forward(x, nil, nil), x, nil) }
 
-// TestGradientCheck compares backward's gradients with central finite
-// differences of the loss, for every activation.
+// gradCheck compares backward's parameter and input gradients with central
+// finite differences of the loss.
+func gradCheck(t *testing.T, name string, n *network, x []float32) {
+	t.Helper()
+	n.zeroGrad()
+	mse(n.forward(x, nil, nil), x, n.grads[len(n.grads)-1])
+	n.backward(true)
+	const h = 1e-2
+	check := func(what string, w []float32, g float32, j int) {
+		old := w[j]
+		w[j] = old + h
+		up := lossOf(n, x)
+		w[j] = old - h
+		down := lossOf(n, x)
+		w[j] = old
+		num := (up - down) / (2 * h)
+		if math.Abs(num-float64(g)) > 2e-3+2e-2*math.Abs(num) {
+			t.Errorf("%s %s %d: gradient %v, finite difference %v", name, what, j, g, num)
+		}
+	}
+	for li, l := range n.layers {
+		for ti, tn := range l.tensors() {
+			for j := range tn.w {
+				check(fmt.Sprintf("layer %d tensor %d", li, ti), tn.w, tn.g[j], j)
+			}
+		}
+	}
+	// The input gradient: the loss's own dependence on x (x is also the
+	// target) is left out by perturbing only the network's input copy.
+	in := append([]float32(nil), x...)
+	for j := range in {
+		old := in[j]
+		in[j] = old + h
+		up := mse(n.forward(in, nil, nil), x, nil)
+		in[j] = old - h
+		down := mse(n.forward(in, nil, nil), x, nil)
+		in[j] = old
+		num := (up - down) / (2 * h)
+		if math.Abs(num-float64(n.dx0[j])) > 2e-3+2e-2*math.Abs(num) {
+			t.Errorf("%s input %d: gradient %v, finite difference %v", name, j, n.dx0[j], num)
+		}
+	}
+}
+
+// TestGradientCheck proves every layer's and activation's backward pass
+// against finite differences.
 func TestGradientCheck(t *testing.T) {
 	for _, act := range []infer.Activation{infer.Linear, infer.Tanh, infer.Sigmoid, infer.ReLU, infer.LeakyReLU, infer.ELU} {
 		r := rand.New(rand.NewPCG(7, uint64(act)))
-		n := newNetwork(r, []int{5, 4, 3, 5}, act, act)
-		x := []float32{0.3, -0.7, 1.1, 0.05, -0.4}
-		n.zeroGrad()
-		mse(n.forward(x), x, n.grads[len(n.grads)-1])
-		n.backward()
-		const h = 1e-2
-		for li := range n.layers {
-			l := &n.layers[li]
-			params := []struct {
-				w, g []float32
-			}{{l.W, l.gW}, {l.B, l.gB}}
-			for _, p := range params {
-				for j := range p.w {
-					old := p.w[j]
-					p.w[j] = old + h
-					up := lossOf(n, x)
-					p.w[j] = old - h
-					down := lossOf(n, x)
-					p.w[j] = old
-					num := (up - down) / (2 * h)
-					got := float64(p.g[j])
-					if math.Abs(num-got) > 1e-3+2e-2*math.Abs(num) {
-						t.Errorf("%v layer %d param %d: gradient %v, finite difference %v", act, li, j, got, num)
-					}
-				}
-			}
+		n := newNetwork(denseLayers(r, []int{5, 4, 3, 5}, act, act), 0)
+		gradCheck(t, "dense "+act.String(), n, []float32{0.3, -0.7, 1.1, 0.05, -0.4})
+	}
+	r := rand.New(rand.NewPCG(8, 8))
+	for _, arch := range []ConvArch{
+		{Window: 8, Channels: 2, Filters: []int{3}, Kernel: 3, Stride: 2},
+		{Window: 12, Channels: 3, Filters: []int{4, 2}, Kernel: 5, Stride: 2},
+		{Window: 7, Channels: 2, Filters: []int{3}, Kernel: 3, Stride: 1},
+	} {
+		ls, err := convLayers(r, &arch, infer.Tanh, infer.Linear)
+		if err != nil {
+			t.Fatal(err)
 		}
+		x := make([]float32, arch.Window*arch.Channels)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		gradCheck(t, fmt.Sprintf("conv %+v", arch), newNetwork(ls, 0), x)
 	}
 }
 
@@ -86,7 +122,7 @@ func TestAutoencoderLearnsStructure(t *testing.T) {
 		t.Errorf("split %d/%d with %d scores, want 2400/600/600", res.TrainRows, res.ValRows, len(res.ValScores))
 	}
 	// The trained layers score the same in infer as in training.
-	ae, err := infer.NewAutoencoder(infer.Config{Scaler: identity(6), Layers: infer.DenseLayers(res.Layers)})
+	ae, err := infer.NewAutoencoder(infer.Config{Scaler: identity(6), Layers: res.Layers})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,13 +158,14 @@ func TestDeterministic(t *testing.T) {
 	}
 	b, _ := Autoencoder(context.Background(), rows, o)
 	for i := range a.Layers {
-		if !slices.Equal(a.Layers[i].W, b.Layers[i].W) || !slices.Equal(a.Layers[i].B, b.Layers[i].B) {
+		da, db := a.Layers[i].(*infer.Dense), b.Layers[i].(*infer.Dense)
+		if !slices.Equal(da.W, db.W) || !slices.Equal(da.B, db.B) {
 			t.Fatalf("layer %d differs between two runs with seed %d", i, o.Seed)
 		}
 	}
 	o.Seed++
 	c, _ := Autoencoder(context.Background(), rows, o)
-	if slices.Equal(a.Layers[0].W, c.Layers[0].W) {
+	if slices.Equal(a.Layers[0].(*infer.Dense).W, c.Layers[0].(*infer.Dense).W) {
 		t.Error("different seeds gave identical weights")
 	}
 }
@@ -146,7 +183,7 @@ func TestEarlyStoppingRestoresBest(t *testing.T) {
 	if len(res.History) != 3 || res.BestEpoch != 1 {
 		t.Errorf("ran %d epochs, best %d; want 3 and 1", len(res.History), res.BestEpoch)
 	}
-	ae, _ := infer.NewAutoencoder(infer.Config{Scaler: identity(6), Layers: infer.DenseLayers(res.Layers)})
+	ae, _ := infer.NewAutoencoder(infer.Config{Scaler: identity(6), Layers: res.Layers})
 	var sum float64
 	for _, x := range rows[len(rows)-res.ValRows:] {
 		s := ae.ScoreFeatures(x, nil)
@@ -171,6 +208,11 @@ func TestOptionErrors(t *testing.T) {
 		{"ragged", func(o *Options) {}, [][]float32{{1, 2}, {1}}},
 		{"nan", func(o *Options) {}, [][]float32{{1, 2}, {float32(math.NaN()), 1}}},
 		{"one row", func(o *Options) {}, rows[:1]},
+		{"optimiser", func(o *Options) { o.Optimizer = "sgd" }, rows},
+		{"dropout", func(o *Options) { o.Dropout = 1 }, rows},
+		{"noise", func(o *Options) { o.InputNoise = -1 }, rows},
+		{"decay", func(o *Options) { o.WeightDecay = -1 }, rows},
+		{"rho", func(o *Options) { o.Rho = 1 }, rows},
 	}
 	for _, tc := range tests {
 		o := DefaultOptions
@@ -197,5 +239,99 @@ func TestMeanKSigma(t *testing.T) {
 	}
 	if _, err := MeanKSigma([]float32{1, float32(math.Inf(1))}, 3); err == nil {
 		t.Error("MeanKSigma with Inf succeeded")
+	}
+}
+
+func l2(ls []infer.Layer) float64 {
+	var s float64
+	for _, l := range ls {
+		for _, w := range l.(*infer.Dense).W {
+			s += float64(w) * float64(w)
+		}
+	}
+	return s
+}
+
+// The regularisers and RMSprop still learn the structure; weight decay
+// shrinks the weights; noise and dropout stay deterministic for a seed.
+func TestRegularisersAndRMSprop(t *testing.T) {
+	rows := structured(2000, 5)
+	base := fastOptions()
+	base.Epochs = 25
+	plain, err := Autoencoder(context.Background(), rows, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	variants := []struct {
+		name string
+		mod  func(*Options)
+	}{
+		{"rmsprop", func(o *Options) { o.Optimizer = RMSprop }},
+		{"weight decay", func(o *Options) { o.WeightDecay = 1e-2 }},
+		{"dropout", func(o *Options) { o.Dropout = 0.1 }},
+		{"input noise", func(o *Options) { o.InputNoise = 0.1 }},
+	}
+	for _, v := range variants {
+		o := base
+		v.mod(&o)
+		res, err := Autoencoder(context.Background(), rows, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, best := res.History[0].Val, res.History[res.BestEpoch-1].Val
+		if best > first/3 || best > 0.5 {
+			t.Errorf("%s: validation loss %v → %v, want it to learn (below a third and 0.5)", v.name, first, best)
+		}
+		again, _ := Autoencoder(context.Background(), rows, o)
+		if !slices.Equal(res.ValScores, again.ValScores) {
+			t.Errorf("%s: two runs with one seed differ", v.name)
+		}
+		if v.name == "weight decay" && l2(res.Layers) >= l2(plain.Layers) {
+			t.Errorf("weight decay: ‖w‖² %v, without %v: want smaller", l2(res.Layers), l2(plain.Layers))
+		}
+	}
+}
+
+// A convolutional autoencoder learns windows of a smooth multichannel
+// signal, and its layers score in infer exactly as in training.
+func TestConvAutoencoderTrains(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	const w, c = 16, 3
+	rows := make([][]float32, 600)
+	for i := range rows {
+		phase, amp := r.Float64()*2*math.Pi, 0.5+r.Float64()
+		row := make([]float32, w*c)
+		for t := 0; t < w; t++ {
+			v := amp * math.Sin(phase+float64(t)/3)
+			row[t*c], row[t*c+1], row[t*c+2] = float32(v), float32(-v), float32(0.5*v)
+		}
+		rows[i] = row
+	}
+	o := DefaultOptions
+	o.Conv = &ConvArch{Window: w, Channels: c, Filters: []int{8, 4}, Kernel: 5, Stride: 2}
+	o.Epochs, o.LearningRate = 30, 3e-3
+	res, err := Autoencoder(context.Background(), rows, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first, best := res.History[0].Val, res.History[res.BestEpoch-1].Val; best > first/4 {
+		t.Errorf("conv autoencoder: validation loss %v → %v, want at least 4× lower", first, best)
+	}
+	if _, ok := res.Layers[0].(*infer.Conv1D); !ok || len(res.Layers) != 4 {
+		t.Fatalf("layers %T…, %d of them; want Conv1D first and 4 in all", res.Layers[0], len(res.Layers))
+	}
+	ae, err := infer.NewAutoencoder(infer.Config{Scaler: identity(c), Features: infer.FeatureSpec{Window: w, Raw: true}, Layers: res.Layers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	val := rows[len(rows)-res.ValRows:]
+	for i := 0; i < 5; i++ {
+		if s := ae.ScoreFeatures(val[i], nil); math.Abs(float64(s-res.ValScores[i])) > 1e-5*(1+float64(s)) {
+			t.Errorf("row %d: infer %v, training %v", i, s, res.ValScores[i])
+		}
+	}
+	o.Conv = &ConvArch{Window: w + 1, Channels: c, Filters: []int{8}, Kernel: 5, Stride: 2}
+	if _, err := Autoencoder(context.Background(), rows, o); err == nil {
+		t.Error("a conv architecture that does not match the row length was accepted")
 	}
 }

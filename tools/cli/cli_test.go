@@ -159,6 +159,28 @@ func TestSimTrainInspect(t *testing.T) {
 		}
 	}
 
+	// A convolutional autoencoder over 16-sample windows, with the
+	// regularisers, RMSprop and int8 weights.
+	modelC := filepath.Join(dir, "mc.vgm")
+	code, out, stderr = run("train", "--epochs", "2", "--window", "16", "--stride", "4", "--conv", "8,4", "--kernel", "5",
+		"--optimizer", "rmsprop", "--dropout", "0.1", "--noise", "0.05", "--weight-decay", "1e-4", "--int8", "--data", data, "--out", modelC)
+	if code != 0 {
+		t.Fatalf("train --conv: exit %d: %s\n%s", code, stderr, out)
+	}
+	lc, err := firmware.ReadFile(modelC, firmware.LoadOptions{AllowUnsigned: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lc.Model.Layers) != 4 || lc.Model.Layers[0].Kind != firmware.LayerConv1D || lc.Model.Layers[3].Kind != firmware.LayerConvTranspose1D || !lc.Model.Int8() {
+		t.Errorf("conv model layers %+v", lc.Model.Layers[0])
+	}
+	if code, out, _ = run("inspect", modelC); code != 0 || !strings.Contains(out, "8→4 ch, k5 s2, 8 steps") {
+		t.Errorf("inspect of a conv model:\n%s", out)
+	}
+	if code, _, stderr = run("train", "--conv", "8", "--data", data, "--out", modelC); code != 2 || !strings.Contains(stderr, "--conv needs") {
+		t.Errorf("--conv without a window: exit %d, %s", code, stderr)
+	}
+
 	// Same data, flags and seed: the same weights, so the same payload
 	// apart from the creation time.
 	model2 := filepath.Join(dir, "m2.vgm")

@@ -58,14 +58,19 @@ func runInspect(ctx context.Context, env Env, args []string) error {
 
 	fmt.Fprintln(env.Stdout, "\nlayers:")
 	w = tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "  #\tkind\tin\tout\tactivation\tweights\tparams\t")
-	for i, ly := range m.Layers {
+	fmt.Fprintln(w, "  #\tkind\tin\tout\tshape\tactivation\tweights\tparams\t")
+	for i, l := range l.Autoencoder.Layers() {
+		ly := m.Layers[i]
 		dtype := "float32"
 		if len(ly.WeightsQ8) > 0 {
 			dtype = "int8"
 		}
-		fmt.Fprintf(w, "  %d\t%s\t%d\t%d\t%s\t%s\t%d\t\n", i, ly.Kind, ly.In, ly.Out, ly.Activation, dtype,
-			len(ly.Weights)+len(ly.WeightsQ8)+len(ly.Scales)+len(ly.Bias))
+		in, out := l.Shape()
+		shape := ""
+		if ly.Kind != firmware.LayerDense {
+			shape = fmt.Sprintf("%d→%d ch, k%d s%d, %d steps", ly.InChannels, ly.OutChannels, ly.Kernel, ly.Stride, ly.Length)
+		}
+		fmt.Fprintf(w, "  %d\t%s\t%d\t%d\t%s\t%s\t%s\t%d\t\n", i, ly.Kind, in, out, shape, ly.Activation, dtype, l.Params())
 	}
 	return w.Flush()
 }

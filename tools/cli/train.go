@@ -44,6 +44,13 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	window := fs.Int("window", 1, "samples per window (1: score every sample on its own)")
 	stride := fs.Int("stride", 1, "score every this many samples once the window is full")
 	features := fs.String("features", "raw", "what the network sees of a window, comma-separated: raw (the samples themselves)\nand/or statistics per channel: mean, std, min, max, rms, slope")
+	conv := fs.String("conv", "", "a convolutional autoencoder over the raw window instead of dense layers:\nchannels per encoder layer, comma-separated, e.g. 32,16 (needs --window and --features raw)")
+	kernel := fs.Int("kernel", 7, "with --conv: kernel size")
+	convStride := fs.Int("conv-stride", 2, "with --conv: stride of each encoder layer")
+	optimizer := fs.String("optimizer", string(train.Adam), "adam or rmsprop")
+	decay := fs.Float64("weight-decay", 0, "L2 weight decay")
+	dropout := fs.Float64("dropout", 0, "dropout probability on hidden activations while training")
+	noise := fs.Float64("noise", 0, "standard deviation of Gaussian noise on the (scaled) inputs while training (denoising)")
 	quiet := fs.Bool("q", false, "print only the summary")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -61,6 +68,7 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 		return usagef("--hidden: %v", err)
 	}
 	o.Epochs, o.Batch, o.LearningRate, o.ValidationFraction, o.Patience, o.Seed = *epochs, *batch, *lr, *val, *patience, *seed
+	o.Optimizer, o.WeightDecay, o.Dropout, o.InputNoise = train.Optimizer(*optimizer), *decay, *dropout, *noise
 	if *sigma <= 0 {
 		return usagef("--sigma %v: want a positive number", *sigma)
 	}
@@ -71,6 +79,16 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	spec, err := parseFeatures(*window, *stride, *features)
 	if err != nil {
 		return usageError{err.Error()}
+	}
+	if *conv != "" {
+		filters, err := parseInts(*conv)
+		if err != nil {
+			return usagef("--conv: %v", err)
+		}
+		if !spec.Raw || len(spec.Stats) > 0 || spec.Window < 2 {
+			return usagef("--conv needs --window of 2 or more and --features raw")
+		}
+		o.Conv = &train.ConvArch{Window: spec.Window, Filters: filters, Kernel: *kernel, Stride: *convStride}
 	}
 
 	start := time.Now()
@@ -96,6 +114,9 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if o.Conv != nil {
+		o.Conv.Channels = len(tab.Channels)
+	}
 	if spec.Window > 1 {
 		fmt.Fprintf(env.Stdout, "%d windows of %d samples (%d features each) hold only normal rows\n", len(scaled), spec.Window, spec.Len(len(tab.Channels)))
 	}
@@ -120,11 +141,15 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 		*name = strings.TrimSuffix(filepath.Base(*out), filepath.Ext(*out))
 	}
 	best := res.History[res.BestEpoch-1]
+	layers, err := firmware.FromLayers(res.Layers)
+	if err != nil {
+		return err
+	}
 	m := &firmware.Model{
 		Name: *name, Version: *version, Created: time.Now().Unix(), Kind: firmware.KindAutoencoder,
 		Scaler:   firmware.Scaler{Kind: *scalerKind, Center: scaler.Center, Scale: scaler.Scale},
 		Features: firmware.FeaturesOf(spec),
-		Layers:   firmware.FromDense(res.Layers),
+		Layers:   layers,
 		Threshold: firmware.Threshold{
 			Value: float32(cal.Threshold), Method: cal.Method, K: cal.K, Mean: cal.Mean, Std: cal.Std, N: uint64(cal.N),
 		},
@@ -291,14 +316,15 @@ func intsString(v []int) string {
 	return strings.Join(s, ",")
 }
 
-// layerShape renders layers as in→h1→…→out.
-func layerShape(ls []infer.Dense) string {
+// layerShape renders layers as in→h1→…→out (flattened sizes).
+func layerShape(ls []infer.Layer) string {
 	var b strings.Builder
 	for i, l := range ls {
+		in, out := l.Shape()
 		if i == 0 {
-			b.WriteString(strconv.Itoa(l.In))
+			b.WriteString(strconv.Itoa(in))
 		}
-		fmt.Fprintf(&b, "→%d", l.Out)
+		fmt.Fprintf(&b, "→%d", out)
 	}
 	return b.String()
 }
