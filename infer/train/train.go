@@ -30,6 +30,24 @@ type ConvArch struct {
 	Kernel, Stride   int
 }
 
+// VAEArch makes the network a variational autoencoder (as in the seeds:
+// encoder in→Hidden…→latent μ and log σ², decoder mirrored back), trained
+// with the reparameterisation trick on reconstruction loss plus Beta
+// times the KL divergence from N(0, 1), divided by the row length.
+type VAEArch struct {
+	Latent int
+	Beta   float64
+}
+
+// Loss is the reconstruction loss trained on.
+type Loss string
+
+// The losses.
+const (
+	MSE Loss = "mse" // mean squared error
+	BCE Loss = "bce" // binary cross-entropy: sigmoid outputs, targets in [0, 1]
+)
+
 // Options configure Autoencoder. DefaultOptions holds the defaults.
 type Options struct {
 	// Hidden lists the sizes of the hidden dense layers, e.g. {32, 4, 32};
@@ -38,6 +56,10 @@ type Options struct {
 	Hidden []int
 	// Conv, if set, makes the network convolutional instead.
 	Conv *ConvArch
+	// VAE, if set, makes it a variational autoencoder (dense layers).
+	VAE *VAEArch
+	// Loss is MSE (the default when empty) or BCE.
+	Loss Loss
 	// Activation is used after every hidden layer, Output after the last.
 	Activation, Output infer.Activation
 	// Epochs is the most passes over the training rows; Batch the rows
@@ -102,7 +124,10 @@ type Epoch struct {
 
 // Result is a trained autoencoder.
 type Result struct {
-	Layers    []infer.Layer // the best weights found
+	Layers []infer.Layer // the best weights found (a VAE's encoder)
+	// Decoder and KLWeight are a VAE's, for infer.Config.
+	Decoder   []infer.Layer
+	KLWeight  float32
 	History   []Epoch
 	BestEpoch int // 1-based epoch whose weights Layers holds
 	// ValScores are the per-row scores (mean squared error) of the
@@ -124,6 +149,10 @@ func (o *Options) validate(rows [][]float32) error {
 		return fmt.Errorf("train: validation fraction %v, want between 0 and 1", o.ValidationFraction)
 	case o.LearningRate <= 0 || o.Beta1 < 0 || o.Beta1 >= 1 || o.Beta2 < 0 || o.Beta2 >= 1 || o.Epsilon <= 0 || o.Rho < 0 || o.Rho >= 1:
 		return errors.New("train: optimiser parameters out of range (lr > 0, 0 <= beta, rho < 1, epsilon > 0)")
+	case o.Loss != "" && o.Loss != MSE && o.Loss != BCE:
+		return fmt.Errorf("train: loss %q, want mse or bce", o.Loss)
+	case o.VAE != nil && (o.VAE.Latent <= 0 || o.VAE.Beta < 0 || math.IsNaN(o.VAE.Beta) || math.IsInf(o.VAE.Beta, 0) || o.Conv != nil):
+		return fmt.Errorf("train: VAE latent %d, beta %v: want a positive latent size, beta ≥ 0, and dense layers", o.VAE.Latent, o.VAE.Beta)
 	case o.Optimizer != Adam && o.Optimizer != RMSprop:
 		return fmt.Errorf("train: optimiser %q, want adam or rmsprop", o.Optimizer)
 	case o.WeightDecay < 0 || o.Dropout < 0 || o.Dropout >= 1 || o.InputNoise < 0:
@@ -165,28 +194,29 @@ func Autoencoder(ctx context.Context, rows [][]float32, o Options) (*Result, err
 
 	r := rand.New(rand.NewPCG(o.Seed, 0x76696769)) // "vigi"
 	c := len(rows[0])
-	var layers []trainable
-	if o.Conv != nil {
+	var m model
+	switch {
+	case o.VAE != nil:
+		m = newVAE(r, c, &o)
+	case o.Conv != nil:
 		if o.Conv.Window*o.Conv.Channels != c {
 			return nil, fmt.Errorf("train: rows of %d values, but the convolutional architecture wants %d samples × %d channels", c, o.Conv.Window, o.Conv.Channels)
 		}
-		var err error
-		if layers, err = convLayers(r, o.Conv, o.Activation, o.Output); err != nil {
+		layers, err := convLayers(r, o.Conv, o.Activation, o.Output)
+		if err != nil {
 			return nil, err
 		}
-	} else {
-		layers = denseLayers(r, append(append([]int{c}, o.Hidden...), c), o.Activation, o.Output)
+		m = &ae{newNetwork(layers, o.Dropout)}
+	default:
+		m = &ae{newNetwork(denseLayers(r, append(append([]int{c}, o.Hidden...), c), o.Activation, o.Output), o.Dropout)}
 	}
-	net := newNetwork(layers, o.Dropout)
 
 	order := make([]int, len(trainRows))
 	for i := range order {
 		order[i] = i
 	}
 	res := &Result{TrainRows: len(trainRows), ValRows: len(valRows)}
-	best, bestW, since, step := math.Inf(1), net.snapshot(), 0, 0
-	res.BestEpoch = 0
-	outGrad := net.grads[len(net.grads)-1]
+	best, bestW, since, steps := math.Inf(1), snapshot(m), 0, 0
 	for epoch := 1; epoch <= o.Epochs; epoch++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -195,18 +225,16 @@ func Autoencoder(ctx context.Context, rows [][]float32, o Options) (*Result, err
 		var trainLoss float64
 		for start := 0; start < len(order); start += o.Batch {
 			end := min(start+o.Batch, len(order))
-			net.zeroGrad()
+			zeroGrad(m)
 			for _, idx := range order[start:end] {
-				x := trainRows[idx]
-				trainLoss += mse(net.forward(x, r, &o), x, outGrad)
-				net.backward(false)
+				trainLoss += m.trainStep(trainRows[idx], r, &o)
 			}
-			step++
-			net.step(&o, step, end-start)
+			steps++
+			step(m, &o, steps, end-start)
 		}
-		ep := Epoch{N: epoch, Of: o.Epochs, Train: trainLoss / float64(len(trainRows)), Val: meanLoss(net, valRows)}
+		ep := Epoch{N: epoch, Of: o.Epochs, Train: trainLoss / float64(len(trainRows)), Val: meanScore(m, valRows)}
 		if ep.Val < best-o.MinDelta || res.BestEpoch == 0 {
-			best, bestW, since, res.BestEpoch = ep.Val, net.snapshot(), 0, epoch
+			best, bestW, since, res.BestEpoch = ep.Val, snapshot(m), 0, epoch
 			ep.Best = true
 		} else {
 			since++
@@ -219,19 +247,25 @@ func Autoencoder(ctx context.Context, rows [][]float32, o Options) (*Result, err
 			break
 		}
 	}
-	net.restore(bestW)
-	res.Layers = net.inferLayers()
+	restore(m, bestW)
+	switch m := m.(type) {
+	case *ae:
+		res.Layers = m.net.inferLayers()
+	case *vae:
+		res.Layers, res.Decoder, res.KLWeight = m.enc.inferLayers(), m.dec.inferLayers(), float32(m.beta)
+	}
 	res.ValScores = make([]float32, len(valRows))
 	for i, x := range valRows {
-		res.ValScores[i] = float32(mse(net.forward(x, nil, &o), x, nil))
+		res.ValScores[i] = float32(m.score(x))
 	}
 	return res, nil
 }
 
-func meanLoss(net *network, rows [][]float32) float64 {
+// meanScore is the validation loss: the mean deterministic score.
+func meanScore(m model, rows [][]float32) float64 {
 	var s float64
 	for _, x := range rows {
-		s += mse(net.forward(x, nil, nil), x, nil)
+		s += m.score(x)
 	}
 	return s / float64(len(rows))
 }

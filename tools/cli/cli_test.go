@@ -181,6 +181,29 @@ func TestSimTrainInspect(t *testing.T) {
 		t.Errorf("--conv without a window: exit %d, %s", code, stderr)
 	}
 
+	// A variational autoencoder trained on BCE over min-max scaled rows.
+	modelV := filepath.Join(dir, "mv.vgm")
+	code, out, stderr = run("train", "--epochs", "3", "--vae", "3", "--beta", "0.5", "--hidden", "16,8", "--loss", "bce",
+		"--output", "sigmoid", "--scaler", "minmax", "--data", data, "--out", modelV)
+	if code != 0 {
+		t.Fatalf("train --vae: exit %d: %s\n%s", code, stderr, out)
+	}
+	lv, err := firmware.ReadFile(modelV, firmware.LoadOptions{AllowUnsigned: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lv.Model.Kind != firmware.KindVAE || len(lv.Model.Decoder) != 3 || lv.Model.KLWeight != 0.5 || lv.Model.Layers[2].Out != 6 {
+		t.Errorf("VAE model: kind %q, %d decoder layers, KL weight %v, head %d", lv.Model.Kind, len(lv.Model.Decoder), lv.Model.KLWeight, lv.Model.Layers[2].Out)
+	}
+	if code, out, _ = run("inspect", modelV); code != 0 || !strings.Contains(out, "KL weight 0.5, 3 decoder layers") {
+		t.Errorf("inspect of a VAE:\n%s", out)
+	}
+	for _, bad := range [][]string{{"--loss", "hinge"}, {"--output", "softmax"}, {"--vae", "2", "--beta", "-1"}} {
+		if code, _, stderr = run(append([]string{"train", "--data", data, "--out", modelV}, bad...)...); code == 0 {
+			t.Errorf("train %q succeeded: %s", bad, stderr)
+		}
+	}
+
 	// Same data, flags and seed: the same weights, so the same payload
 	// apart from the creation time.
 	model2 := filepath.Join(dir, "m2.vgm")

@@ -48,6 +48,11 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	kernel := fs.Int("kernel", 7, "with --conv: kernel size")
 	convStride := fs.Int("conv-stride", 2, "with --conv: stride of each encoder layer")
 	optimizer := fs.String("optimizer", string(train.Adam), "adam or rmsprop")
+	vae := fs.Int("vae", 0, "train a variational autoencoder with this latent size (encoder --hidden, mirrored decoder)")
+	beta := fs.Float64("beta", 1, "with --vae: weight of the KL term in the loss and the score")
+	loss := fs.String("loss", string(train.MSE), "reconstruction loss: mse, or bce (with --output sigmoid and --scaler minmax)")
+	output := fs.String("output", train.DefaultOptions.Output.String(), "activation of the output layer")
+	activation := fs.String("activation", train.DefaultOptions.Activation.String(), "activation of the hidden layers")
 	decay := fs.Float64("weight-decay", 0, "L2 weight decay")
 	dropout := fs.Float64("dropout", 0, "dropout probability on hidden activations while training")
 	noise := fs.Float64("noise", 0, "standard deviation of Gaussian noise on the (scaled) inputs while training (denoising)")
@@ -69,6 +74,17 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	}
 	o.Epochs, o.Batch, o.LearningRate, o.ValidationFraction, o.Patience, o.Seed = *epochs, *batch, *lr, *val, *patience, *seed
 	o.Optimizer, o.WeightDecay, o.Dropout, o.InputNoise = train.Optimizer(*optimizer), *decay, *dropout, *noise
+	o.Loss = train.Loss(*loss)
+	if o.Output, err = infer.ParseActivation(*output); err != nil {
+		return usagef("--output: %v", err)
+	}
+	if o.Activation, err = infer.ParseActivation(*activation); err != nil {
+		return usagef("--activation: %v", err)
+	}
+	kind := firmware.KindAutoencoder
+	if *vae > 0 {
+		o.VAE, kind = &train.VAEArch{Latent: *vae, Beta: *beta}, firmware.KindVAE
+	}
 	if *sigma <= 0 {
 		return usagef("--sigma %v: want a positive number", *sigma)
 	}
@@ -145,8 +161,12 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	decoder, err := firmware.FromLayers(res.Decoder)
+	if err != nil {
+		return err
+	}
 	m := &firmware.Model{
-		Name: *name, Version: *version, Created: time.Now().Unix(), Kind: firmware.KindAutoencoder,
+		Name: *name, Version: *version, Created: time.Now().Unix(), Kind: kind, Decoder: decoder, KLWeight: res.KLWeight,
 		Scaler:   firmware.Scaler{Kind: *scalerKind, Center: scaler.Center, Scale: scaler.Scale},
 		Features: firmware.FeaturesOf(spec),
 		Layers:   layers,
