@@ -335,3 +335,58 @@ func TestConvAutoencoderTrains(t *testing.T) {
 		t.Error("a conv architecture that does not match the row length was accepted")
 	}
 }
+
+func TestPercentile(t *testing.T) {
+	scores := make([]float32, 101)
+	for i := range scores {
+		scores[100-i] = float32(i) // unsorted on purpose
+	}
+	c, err := Percentile(scores, 99)
+	if err != nil || c.Threshold != 99 || c.Method != "percentile" || c.K != 99 {
+		t.Errorf("Percentile(0..100, 99) = %+v, %v; want 99", c, err)
+	}
+	if c, _ := Percentile(scores, 99.5); math.Abs(c.Threshold-99.5) > 1e-9 {
+		t.Errorf("Percentile 99.5 = %v, want 99.5 (interpolated)", c.Threshold)
+	}
+	for _, p := range []float64{0, 100, -1} {
+		if _, err := Percentile(scores, p); err == nil {
+			t.Errorf("Percentile(%v) succeeded", p)
+		}
+	}
+}
+
+// On samples with a known tail, the peaks-over-threshold estimate lands
+// near the true quantile at the requested risk.
+func TestPeaksOverThreshold(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	const n = 200000
+	tests := []struct {
+		name   string
+		sample func() float64
+		quant  func(risk float64) float64 // true value exceeded with prob risk
+	}{
+		{"exponential", func() float64 { return r.ExpFloat64() }, func(q float64) float64 { return -math.Log(q) }},
+		{"pareto tail ξ=0.2", func() float64 { return 5 * (math.Pow(1-r.Float64(), -0.2) - 1) }, func(q float64) float64 { return 5 * (math.Pow(q, -0.2) - 1) }},
+	}
+	for _, tc := range tests {
+		scores := make([]float32, n)
+		for i := range scores {
+			scores[i] = float32(tc.sample())
+		}
+		for _, risk := range []float64{1e-3, 1e-4} {
+			c, err := PeaksOverThreshold(scores, risk)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := tc.quant(risk); math.Abs(c.Threshold-want) > 0.1*want {
+				t.Errorf("%s risk %v: threshold %v, true quantile %v", tc.name, risk, c.Threshold, want)
+			}
+		}
+	}
+	if _, err := PeaksOverThreshold(make([]float32, 100), 1e-3); err == nil {
+		t.Error("POT on 100 equal scores succeeded")
+	}
+	if _, err := PeaksOverThreshold(make([]float32, 1000), 0.05); err == nil {
+		t.Error("POT with risk above the initial 2 % succeeded")
+	}
+}

@@ -204,6 +204,22 @@ func TestSimTrainInspect(t *testing.T) {
 		}
 	}
 
+	// The other threshold methods, recorded in the model.
+	for _, tc := range []struct{ flags, method string }{{"--threshold percentile --percentile 99", "percentile"}, {"--threshold pot --risk 0.005", "pot"}} {
+		p := filepath.Join(dir, "t.vgm")
+		args := append([]string{"train", "-q", "--epochs", "2", "--data", data, "--out", p}, strings.Fields(tc.flags)...)
+		if code, out, stderr = run(args...); code != 0 {
+			t.Fatalf("%s: exit %d: %s", tc.flags, code, stderr)
+		}
+		lt, err := firmware.ReadFile(p, firmware.LoadOptions{AllowUnsigned: true})
+		if err != nil || lt.Model.Threshold.Method != tc.method {
+			t.Errorf("%s: model threshold %+v, %v", tc.flags, lt.Model.Threshold, err)
+		}
+	}
+	if code, _, stderr = run("train", "--threshold", "magic", "--data", data, "--out", modelV); code != 2 {
+		t.Errorf("--threshold magic: exit %d, %s", code, stderr)
+	}
+
 	// Same data, flags and seed: the same weights, so the same payload
 	// apart from the creation time.
 	model2 := filepath.Join(dir, "m2.vgm")

@@ -36,7 +36,10 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	val := fs.Float64("val", train.DefaultOptions.ValidationFraction, "fraction of rows, from the end, held out for validation and threshold calibration")
 	patience := fs.Int("patience", train.DefaultOptions.Patience, "epochs without validation improvement before stopping (0: never stop early)")
 	seed := fs.Uint64("seed", train.DefaultOptions.Seed, "random seed; the same data, flags and seed give the same weights")
-	sigma := fs.Float64("sigma", 3, "threshold = mean + sigma × standard deviation of validation scores")
+	method := fs.String("threshold", "mean+ksigma", "how to set the threshold from the validation scores:\nmean+ksigma (mean + sigma·std, the seeds' rule), percentile, or pot (extreme value theory at --risk)")
+	sigma := fs.Float64("sigma", 3, "with --threshold mean+ksigma: threshold = mean + sigma × standard deviation")
+	pct := fs.Float64("percentile", 99.5, "with --threshold percentile: the percentile of validation scores")
+	risk := fs.Float64("risk", 1e-3, "with --threshold pot: the probability a normal score exceeds the threshold")
 	name := fs.String("name", "", "model name (default: the output file's base name)")
 	version := fs.Uint64("version", 1, "model version (increase it for every model pushed to a device)")
 	scalerKind := fs.String("scaler", firmware.ScalerStandard, "input scaler: standard (z-score), minmax or robust (median/IQR)")
@@ -84,6 +87,14 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	kind := firmware.KindAutoencoder
 	if *vae > 0 {
 		o.VAE, kind = &train.VAEArch{Latent: *vae, Beta: *beta}, firmware.KindVAE
+	}
+	calibrate, ok := map[string]func([]float32) (train.Calibration, error){
+		"mean+ksigma": func(v []float32) (train.Calibration, error) { return train.MeanKSigma(v, *sigma) },
+		"percentile":  func(v []float32) (train.Calibration, error) { return train.Percentile(v, *pct) },
+		"pot":         func(v []float32) (train.Calibration, error) { return train.PeaksOverThreshold(v, *risk) },
+	}[*method]
+	if !ok {
+		return usagef("--threshold %q: want mean+ksigma, percentile or pot", *method)
 	}
 	if *sigma <= 0 {
 		return usagef("--sigma %v: want a positive number", *sigma)
@@ -149,7 +160,7 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cal, err := train.MeanKSigma(res.ValScores, *sigma)
+	cal, err := calibrate(res.ValScores)
 	if err != nil {
 		return err
 	}
@@ -204,7 +215,7 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "trained %s on %d rows (%d validation) in %v: best epoch %d of %d, val loss %.5f\n",
 		layerShape(res.Layers), res.TrainRows, res.ValRows, time.Since(start).Round(time.Millisecond), res.BestEpoch, len(res.History), best.Val)
-	fmt.Fprintf(env.Stdout, "threshold %.5f (%s, k=%g: mean %.5f, std %.5f over %d validation rows)\n", cal.Threshold, cal.Method, cal.K, cal.Mean, cal.Std, cal.N)
+	fmt.Fprintf(env.Stdout, "threshold %.5f (%s %g; validation scores: mean %.5f, std %.5f over %d rows)\n", cal.Threshold, cal.Method, cal.K, cal.Mean, cal.Std, cal.N)
 	fmt.Fprintf(env.Stdout, "wrote %s (%d bytes)\n", *out, len(b))
 	return nil
 }
