@@ -26,7 +26,7 @@ var units = map[string]string{
 func runTrain(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "train", "--data FILE.csv [--data ...] --out MODEL.vgm")
 	var data listFlag
-	fs.Var(&data, "data", "CSV recording of normal operation (repeatable; further files may follow the flags)")
+	fs.Var(&data, "data", "CSV recording of normal operation, or a directory of them (read recursively);\nrepeatable, and further files may follow the flags")
 	out := fs.String("out", "", "model file to write (required)")
 	channels := fs.String("channels", "", "comma-separated channels to use (default: every column but datetime and labels)")
 	hidden := fs.String("hidden", intsString(train.DefaultOptions.Hidden), "hidden layer sizes, comma-separated")
@@ -46,6 +46,7 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	int8w := fs.Bool("int8", false, "store int8 weights (a quarter of the size) and report how scores change")
 	window := fs.Int("window", 1, "samples per window (1: score every sample on its own)")
 	stride := fs.Int("stride", 1, "score every this many samples once the window is full")
+	gap := fs.Float64("gap", 5, "a time step over this many times a file's median step is a gap: windows never span it")
 	features := fs.String("features", "raw", "what the network sees of a window, comma-separated: raw (the samples themselves)\nand/or statistics per channel: mean, std, min, max, rms, slope")
 	conv := fs.String("conv", "", "a convolutional autoencoder over the raw window instead of dense layers:\nchannels per encoder layer, comma-separated, e.g. 32,16 (needs --window and --features raw)")
 	kernel := fs.Int("kernel", 7, "with --conv: kernel size")
@@ -119,7 +120,11 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	}
 
 	start := time.Now()
-	tab, err := dataset.ReadFiles(data, want)
+	files, err := dataset.Expand(data)
+	if err != nil {
+		return err
+	}
+	tab, err := dataset.ReadFiles(files, want)
 	if err != nil {
 		return err
 	}
@@ -137,7 +142,10 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	scaled, err := featureRows(tab, scaler, spec)
+	if *gap <= 1 {
+		return usagef("--gap %v: want a factor above 1", *gap)
+	}
+	scaled, err := featureRows(tab, scaler, spec, *gap)
 	if err != nil {
 		return err
 	}
@@ -248,13 +256,13 @@ func parseFeatures(window, stride int, list string) (infer.FeatureSpec, error) {
 }
 
 // featureRows scales every row and builds the network's training matrix
-// with infer.Sequence, the gateway's own window code, file by file (a
-// window never spans two recordings), keeping only windows whose rows are
-// all labelled normal.
-func featureRows(tab *dataset.Table, scaler *infer.Scaler, spec infer.FeatureSpec) ([][]float32, error) {
+// with infer.Sequence, the gateway's own window code, segment by segment
+// (a window never spans two recordings or a gap in time), keeping only
+// windows whose rows are all labelled normal.
+func featureRows(tab *dataset.Table, scaler *infer.Scaler, spec infer.FeatureSpec, gap float64) ([][]float32, error) {
 	var out [][]float32
-	for _, f := range tab.Files {
-		rows := tab.Rows[f.Start : f.Start+f.Rows]
+	for _, sg := range tab.Segments(gap) {
+		rows := tab.Rows[sg.Start:sg.End]
 		scaled := make([][]float32, len(rows))
 		for i, r := range rows {
 			scaled[i] = make([]float32, len(r))
@@ -262,13 +270,13 @@ func featureRows(tab *dataset.Table, scaler *infer.Scaler, spec infer.FeatureSpe
 		}
 		vecs, ends, err := infer.Sequence(spec, scaled)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f.Path, err)
+			return nil, fmt.Errorf("%s: %w", tab.Files[sg.File].Path, err)
 		}
 	windows:
 		for k, v := range vecs {
 			if tab.Labels != nil {
 				for i := ends[k] - max(spec.Window, 1) + 1; i <= ends[k]; i++ {
-					if tab.Labels[f.Start+i] != 0 {
+					if tab.Labels[sg.Start+i] != 0 {
 						continue windows
 					}
 				}
