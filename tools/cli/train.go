@@ -155,16 +155,12 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	if spec.Window > 1 {
 		fmt.Fprintf(env.Stdout, "%d windows of %d samples (%d features each) hold only normal rows\n", len(scaled), spec.Window, spec.Len(len(tab.Channels)))
 	}
+	done := func() {}
 	if !*quiet {
-		o.Progress = func(e train.Epoch) {
-			mark := ""
-			if e.Best {
-				mark = " *"
-			}
-			fmt.Fprintf(env.Stdout, "epoch %3d/%d  train %.5f  val %.5f%s\n", e.N, e.Of, e.Train, e.Val, mark)
-		}
+		o.Progress, done = epochReporter(env.Stdout, o.Epochs)
 	}
 	res, err := train.Autoencoder(ctx, scaled, o)
+	done()
 	if err != nil {
 		return err
 	}
