@@ -1,0 +1,55 @@
+package eval_test
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/vigil-edge/vigil/tools/eval"
+)
+
+// Score one recording sampled every second: a fault starts at 00:00:10
+// (changepoint) and lasts 20 s; the detector flags it from 00:00:15 to the
+// end, and once by mistake at 00:00:03.
+func Example() {
+	start := time.Date(2020, 3, 9, 0, 0, 0, 0, time.UTC)
+	const n = 40
+	times := make([]time.Time, n)
+	labels := make([]uint8, n)
+	changepoints := make([]uint8, n)
+	predictions := make([]bool, n)
+	for i := range n {
+		times[i] = start.Add(time.Duration(i) * time.Second)
+		if i >= 10 && i < 30 {
+			labels[i] = 1
+		}
+		predictions[i] = i == 3 || i >= 15
+	}
+	changepoints[10] = 1
+
+	c, err := eval.NewConfusion(labels, predictions)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(c)
+
+	mean, detected, segments, err := eval.DetectionDelay(labels, predictions)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("delay %.0f samples, %d of %d anomalies detected\n", mean, detected, segments)
+
+	// The alarms are the edges of the flags: 00:00:03 (rise) and 00:00:04
+	// (fall), both false, and 00:00:15 (rise), 5 s into the 60 s window
+	// opened by the changepoint, which scores 0.968 of A_tp = 1.
+	s, err := eval.NAB(times, changepoints, predictions, eval.SKABWindow, eval.Standard)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("NAB S %.3f (null %.0f, perfect %.0f), %d false alarms\n", s.S, s.Null, s.Perfect, s.FalseAlarms)
+	fmt.Printf("NAB total %.2f\n", eval.NABTotal([]eval.NABScore{s}))
+	// Output:
+	// TP 15 FP 11 FN 5 TN 9: F1 0.65 FAR 55.00% MAR 25.00%
+	// delay 5 samples, 1 of 1 anomalies detected
+	// NAB S 0.748 (null -1, perfect 1), 2 false alarms
+	// NAB total 87.40
+}
