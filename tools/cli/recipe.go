@@ -1,0 +1,281 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/vigil-edge/vigil/firmware"
+	"github.com/vigil-edge/vigil/infer"
+	"github.com/vigil-edge/vigil/infer/train"
+	"github.com/vigil-edge/vigil/tools/dataset"
+)
+
+// recipe is everything that turns recordings into a model: the scaler,
+// the feature windows, the network and its training, and the threshold.
+// vigil train and vigil bench share it, so a benchmark measures exactly
+// what training produces.
+type recipe struct {
+	o          train.Options
+	kind       string
+	spec       infer.FeatureSpec
+	scalerKind string
+	calibrate  func([]float32) (train.Calibration, error)
+	gap        float64
+	channels   []string
+}
+
+// addRecipeFlags registers the model flags on fs; the function it returns
+// checks them, after parsing, and builds the recipe.
+func addRecipeFlags(fs *flag.FlagSet) func() (*recipe, error) {
+	channels := fs.String("channels", "", "comma-separated channels to use (default: every column but datetime and labels)")
+	hidden := fs.String("hidden", intsString(train.DefaultOptions.Hidden), "hidden layer sizes, comma-separated")
+	epochs := fs.Int("epochs", train.DefaultOptions.Epochs, "most passes over the training rows")
+	batch := fs.Int("batch", train.DefaultOptions.Batch, "rows per optimiser step")
+	lr := fs.Float64("lr", train.DefaultOptions.LearningRate, "learning rate")
+	val := fs.Float64("val", train.DefaultOptions.ValidationFraction, "fraction of rows, from the end, held out for validation and threshold calibration")
+	patience := fs.Int("patience", train.DefaultOptions.Patience, "epochs without validation improvement before stopping (0: never stop early)")
+	seed := fs.Uint64("seed", train.DefaultOptions.Seed, "random seed; the same data, flags and seed give the same weights")
+	method := fs.String("threshold", "mean+ksigma", "how to set the threshold from the validation scores:\nmean+ksigma (mean + sigma·std, the seeds' rule), percentile, or pot (extreme value theory at --risk)")
+	sigma := fs.Float64("sigma", 3, "with --threshold mean+ksigma: threshold = mean + sigma × standard deviation")
+	pct := fs.Float64("percentile", 99.5, "with --threshold percentile: the percentile of validation scores")
+	risk := fs.Float64("risk", 1e-3, "with --threshold pot: the probability a normal score exceeds the threshold")
+	scalerKind := fs.String("scaler", firmware.ScalerStandard, "input scaler: standard (z-score), minmax or robust (median/IQR)")
+	window := fs.Int("window", 1, "samples per window (1: score every sample on its own)")
+	stride := fs.Int("stride", 1, "score every this many samples once the window is full")
+	gap := fs.Float64("gap", 5, "a time step over this many times a file's median step is a gap: windows never span it")
+	features := fs.String("features", "raw", "what the network sees of a window, comma-separated: raw (the samples themselves)\nand/or statistics per channel: mean, std, min, max, rms, slope")
+	conv := fs.String("conv", "", "a convolutional autoencoder over the raw window instead of dense layers:\nchannels per encoder layer, comma-separated, e.g. 32,16 (needs --window and --features raw)")
+	kernel := fs.Int("kernel", 7, "with --conv: kernel size")
+	convStride := fs.Int("conv-stride", 2, "with --conv: stride of each encoder layer")
+	optimizer := fs.String("optimizer", string(train.Adam), "adam or rmsprop")
+	vae := fs.Int("vae", 0, "train a variational autoencoder with this latent size (encoder --hidden, mirrored decoder)")
+	beta := fs.Float64("beta", 1, "with --vae: weight of the KL term in the loss and the score")
+	loss := fs.String("loss", string(train.MSE), "reconstruction loss: mse, or bce (with --output sigmoid and --scaler minmax)")
+	output := fs.String("output", train.DefaultOptions.Output.String(), "activation of the output layer")
+	activation := fs.String("activation", train.DefaultOptions.Activation.String(), "activation of the hidden layers")
+	decay := fs.Float64("weight-decay", 0, "L2 weight decay")
+	dropout := fs.Float64("dropout", 0, "dropout probability on hidden activations while training")
+	noise := fs.Float64("noise", 0, "standard deviation of Gaussian noise on the (scaled) inputs while training (denoising)")
+	return func() (*recipe, error) {
+		rc := &recipe{o: train.DefaultOptions, kind: firmware.KindAutoencoder, scalerKind: *scalerKind, gap: *gap}
+		o := &rc.o
+		var err error
+		if o.Hidden, err = parseInts(*hidden); err != nil {
+			return nil, usagef("--hidden: %v", err)
+		}
+		o.Epochs, o.Batch, o.LearningRate, o.ValidationFraction, o.Patience, o.Seed = *epochs, *batch, *lr, *val, *patience, *seed
+		o.Optimizer, o.WeightDecay, o.Dropout, o.InputNoise = train.Optimizer(*optimizer), *decay, *dropout, *noise
+		o.Loss = train.Loss(*loss)
+		if o.Output, err = infer.ParseActivation(*output); err != nil {
+			return nil, usagef("--output: %v", err)
+		}
+		if o.Activation, err = infer.ParseActivation(*activation); err != nil {
+			return nil, usagef("--activation: %v", err)
+		}
+		if *vae > 0 {
+			o.VAE, rc.kind = &train.VAEArch{Latent: *vae, Beta: *beta}, firmware.KindVAE
+		}
+		var ok bool
+		rc.calibrate, ok = map[string]func([]float32) (train.Calibration, error){
+			"mean+ksigma": func(v []float32) (train.Calibration, error) { return train.MeanKSigma(v, *sigma) },
+			"percentile":  func(v []float32) (train.Calibration, error) { return train.Percentile(v, *pct) },
+			"pot":         func(v []float32) (train.Calibration, error) { return train.PeaksOverThreshold(v, *risk) },
+		}[*method]
+		if !ok {
+			return nil, usagef("--threshold %q: want mean+ksigma, percentile or pot", *method)
+		}
+		if *sigma <= 0 {
+			return nil, usagef("--sigma %v: want a positive number", *sigma)
+		}
+		if _, ok := scalerFits[*scalerKind]; !ok {
+			return nil, usagef("--scaler %q: want standard, minmax or robust", *scalerKind)
+		}
+		if *gap <= 1 {
+			return nil, usagef("--gap %v: want a factor above 1", *gap)
+		}
+		if *channels != "" {
+			rc.channels = strings.Split(*channels, ",")
+		}
+		if rc.spec, err = parseFeatures(*window, *stride, *features); err != nil {
+			return nil, usageError{err.Error()}
+		}
+		if *conv != "" {
+			filters, err := parseInts(*conv)
+			if err != nil {
+				return nil, usagef("--conv: %v", err)
+			}
+			if !rc.spec.Raw || len(rc.spec.Stats) > 0 || rc.spec.Window < 2 {
+				return nil, usagef("--conv needs --window of 2 or more and --features raw")
+			}
+			o.Conv = &train.ConvArch{Window: rc.spec.Window, Filters: filters, Kernel: *kernel, Stride: *convStride}
+		}
+		return rc, nil
+	}
+}
+
+// fitted is what fit learnt besides the model.
+type fitted struct {
+	res    *train.Result
+	cal    train.Calibration
+	scaled [][]float32 // the training matrix, validation rows last
+}
+
+// fit trains a model on the normal rows of tab: the scaler on the first
+// (1 − validation) share of them, the network on feature vectors built by
+// infer's window code, the threshold on the validation scores. progress,
+// if non-nil, receives the epochs.
+func (rc *recipe) fit(ctx context.Context, tab *dataset.Table, progress io.Writer) (*firmware.Model, *fitted, error) {
+	o := rc.o // a copy: fit may run many times
+	if o.Conv != nil {
+		conv := *o.Conv
+		conv.Channels = len(tab.Channels)
+		o.Conv = &conv
+	}
+	rows := tab.Normal()
+	nTrain := len(rows) - int(float64(len(rows))*o.ValidationFraction+0.5)
+	if nTrain < 1 || nTrain >= len(rows) {
+		return nil, nil, fmt.Errorf("%d normal rows are too few to split %v for validation", len(rows), o.ValidationFraction)
+	}
+	scaler, err := scalerFits[rc.scalerKind](rows[:nTrain])
+	if err != nil {
+		return nil, nil, err
+	}
+	scaled, err := featureRows(tab, scaler, rc.spec, rc.gap)
+	if err != nil {
+		return nil, nil, err
+	}
+	done := func() {}
+	if progress != nil {
+		o.Progress, done = epochReporter(progress, o.Epochs)
+	}
+	res, err := train.Autoencoder(ctx, scaled, o)
+	done()
+	if err != nil {
+		return nil, nil, err
+	}
+	cal, err := rc.calibrate(res.ValScores)
+	if err != nil {
+		return nil, nil, err
+	}
+	layers, err := firmware.FromLayers(res.Layers)
+	if err != nil {
+		return nil, nil, err
+	}
+	decoder, err := firmware.FromLayers(res.Decoder)
+	if err != nil {
+		return nil, nil, err
+	}
+	best := res.History[res.BestEpoch-1]
+	m := &firmware.Model{
+		Kind: rc.kind, Decoder: decoder, KLWeight: res.KLWeight,
+		Scaler:   firmware.Scaler{Kind: rc.scalerKind, Center: scaler.Center, Scale: scaler.Scale},
+		Features: firmware.FeaturesOf(rc.spec),
+		Layers:   layers,
+		Threshold: firmware.Threshold{
+			Value: float32(cal.Threshold), Method: cal.Method, K: cal.K, Mean: cal.Mean, Std: cal.Std, N: uint64(cal.N),
+		},
+		Training: firmware.Training{
+			DatasetDigest: tab.Digest, Rows: uint64(len(rows)), Epochs: uint32(len(res.History)),
+			BestEpoch: uint32(res.BestEpoch), TrainLoss: best.Train, ValLoss: best.Val, Seed: o.Seed,
+			Tool: "vigil train",
+		},
+	}
+	for _, f := range tab.Files {
+		m.Training.Sources = append(m.Training.Sources, filepath.Base(f.Path))
+	}
+	for _, c := range tab.Channels {
+		m.Channels = append(m.Channels, firmware.Channel{Name: c, Unit: units[c]})
+	}
+	return m, &fitted{res: res, cal: cal, scaled: scaled}, nil
+}
+
+var scalerFits = map[string]func([][]float32) (*infer.Scaler, error){
+	firmware.ScalerStandard: infer.FitStandard,
+	firmware.ScalerMinMax:   infer.FitMinMax,
+	firmware.ScalerRobust:   infer.FitRobust,
+}
+
+// parseFeatures builds the feature spec from the command line.
+func parseFeatures(window, stride int, list string) (infer.FeatureSpec, error) {
+	spec := infer.FeatureSpec{Window: window, Stride: stride}
+	for _, name := range strings.Split(list, ",") {
+		name = strings.TrimSpace(name)
+		if name == "raw" {
+			spec.Raw = true
+			continue
+		}
+		st, err := infer.ParseStat(name)
+		if err != nil {
+			return spec, fmt.Errorf("--features: %q is neither raw nor a statistic (mean, std, min, max, rms, slope)", name)
+		}
+		spec.Stats = append(spec.Stats, st)
+	}
+	if window < 1 || stride < 1 {
+		return spec, fmt.Errorf("--window %d --stride %d: want positive numbers", window, stride)
+	}
+	return spec, spec.Validate()
+}
+
+// featureRows scales every row and builds the network's training matrix
+// with infer.Sequence, the gateway's own window code, segment by segment
+// (a window never spans two recordings or a gap in time), keeping only
+// windows whose rows are all labelled normal.
+func featureRows(tab *dataset.Table, scaler *infer.Scaler, spec infer.FeatureSpec, gap float64) ([][]float32, error) {
+	var out [][]float32
+	for _, sg := range tab.Segments(gap) {
+		rows := tab.Rows[sg.Start:sg.End]
+		scaled := make([][]float32, len(rows))
+		for i, r := range rows {
+			scaled[i] = make([]float32, len(r))
+			scaler.Transform(scaled[i], r)
+		}
+		vecs, ends, err := infer.Sequence(spec, scaled)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", tab.Files[sg.File].Path, err)
+		}
+	windows:
+		for k, v := range vecs {
+			if tab.Labels != nil {
+				for i := ends[k] - max(spec.Window, 1) + 1; i <= ends[k]; i++ {
+					if tab.Labels[sg.Start+i] != 0 {
+						continue windows
+					}
+				}
+			}
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// reportInt8 rescores the validation feature vectors with the packed int8
+// model and prints how far its scores and decisions are from the float32
+// model's.
+func reportInt8(env Env, packed []byte, rows [][]float32, f32 []float32, threshold float64) error {
+	l, err := firmware.Decode(packed, firmware.LoadOptions{AllowUnsigned: true})
+	if err != nil {
+		return err
+	}
+	var worst float64
+	rel := make([]float64, len(rows))
+	flips := 0
+	for i, r := range rows {
+		s := l.Autoencoder.ScoreFeatures(r, nil)
+		d := math.Abs(float64(s - f32[i]))
+		worst = max(worst, d)
+		rel[i] = d / max(math.Abs(float64(f32[i])), 1e-12)
+		if (float64(s) > threshold) != (float64(f32[i]) > threshold) {
+			flips++
+		}
+	}
+	slices.Sort(rel)
+	fmt.Fprintf(env.Stdout, "int8 weights: scores change by %.2f%% (median), at most %.3g (%.2f%% of the threshold); %d of %d validation decisions differ (%.2f%%)\n",
+		100*rel[len(rel)/2], worst, 100*worst/threshold, flips, len(rows), 100*float64(flips)/float64(len(rows)))
+	return nil
+}
