@@ -24,14 +24,18 @@ import (
 	"github.com/vigil-edge/vigil/sensors/csvline"
 )
 
-// LabelColumn is the name of the 0/1 anomaly label column.
-const LabelColumn = "anomaly"
+// LabelColumn is the name of the 0/1 anomaly label column, and
+// ChangepointColumn that of SKAB's 0/1 changepoint marks.
+const (
+	LabelColumn       = "anomaly"
+	ChangepointColumn = "changepoint"
+)
 
 // MaxLine is the longest line accepted, in bytes.
 const MaxLine = 1 << 16
 
 // ignored are columns that are never channels.
-var ignored = []string{LabelColumn, "changepoint"}
+var ignored = []string{LabelColumn, ChangepointColumn}
 
 // Table is the rows of one or more recordings.
 type Table struct {
@@ -41,6 +45,9 @@ type Table struct {
 	// Labels holds each row's anomaly label (0 or 1) when every file had
 	// the label column, else nil.
 	Labels []uint8
+	// Changepoints holds each row's changepoint mark (0 or 1) when every
+	// file had that column too, else nil.
+	Changepoints []uint8
 	// Files lists the files read, with the index of each one's first row.
 	Files []File
 	// Digest is the SHA-256 (hex) of the bytes of every file read, in order.
@@ -65,42 +72,46 @@ func ReadFiles(paths []string, channels []string) (*Table, error) {
 	}
 	t := &Table{Channels: channels}
 	h := sha256.New()
-	labelled := true
-	var labels []uint8
+	labelled, marked := true, true
+	var labels, cps []uint8
 	for _, p := range paths {
 		f, err := os.Open(p)
 		if err != nil {
 			return nil, fmt.Errorf("dataset: %w", err)
 		}
 		start := len(t.Rows)
-		hasLabel, err := t.read(p, io.TeeReader(f, h), &labels)
+		hasLabel, hasCP, err := t.read(p, io.TeeReader(f, h), &labels, &cps)
 		f.Close()
 		if err != nil {
 			return nil, err
 		}
-		labelled = labelled && hasLabel
+		labelled, marked = labelled && hasLabel, marked && hasCP
 		t.Files = append(t.Files, File{Path: p, Start: start, Rows: len(t.Rows) - start})
 	}
 	if labelled {
 		t.Labels = labels
+		if marked {
+			t.Changepoints = cps
+		}
 	}
 	t.Digest = hex.EncodeToString(h.Sum(nil))
 	return t, nil
 }
 
-// read appends the rows of one file and reports whether it had labels.
-func (t *Table) read(path string, r io.Reader, labels *[]uint8) (bool, error) {
+// read appends the rows of one file and reports whether it had labels
+// and changepoint marks.
+func (t *Table) read(path string, r io.Reader, labels, cps *[]uint8) (bool, bool, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), MaxLine)
 	if !sc.Scan() {
 		if err := sc.Err(); err != nil {
-			return false, fmt.Errorf("%s:1: %w", path, err)
+			return false, false, fmt.Errorf("%s:1: %w", path, err)
 		}
-		return false, fmt.Errorf("%s: empty file, want a header line", path)
+		return false, false, fmt.Errorf("%s: empty file, want a header line", path)
 	}
 	columns, err := csvline.ParseHeader(sc.Bytes(), csvline.Opts{})
 	if err != nil {
-		return false, fmt.Errorf("%s:1: %w", path, err)
+		return false, false, fmt.Errorf("%s:1: %w", path, err)
 	}
 	if t.Channels == nil {
 		for _, c := range columns {
@@ -109,17 +120,22 @@ func (t *Table) read(path string, r io.Reader, labels *[]uint8) (bool, error) {
 			}
 		}
 		if len(t.Channels) == 0 {
-			return false, fmt.Errorf("%s:1: no channel columns in the header", path)
+			return false, false, fmt.Errorf("%s:1: no channel columns in the header", path)
 		}
 	}
-	want := t.Channels
-	hasLabel := slices.Contains(columns, LabelColumn)
-	if hasLabel {
-		want = append(slices.Clip(want), LabelColumn)
+	want := slices.Clip(t.Channels)
+	// The 0/1 flag columns present, read after the channels.
+	var flags []string
+	var dsts []*[]uint8
+	for i, name := range ignored {
+		if slices.Contains(columns, name) {
+			flags, dsts = append(flags, name), append(dsts, [](*[]uint8){labels, cps}[i])
+			want = append(want, name)
+		}
 	}
 	layout, err := csvline.NewLayout(columns, want, csvline.Opts{})
 	if err != nil {
-		return false, fmt.Errorf("%s:1: %w", path, err)
+		return false, false, fmt.Errorf("%s:1: %w", path, err)
 	}
 	s := sensors.Sample{Values: make([]float32, len(want))}
 	line := 1
@@ -130,21 +146,21 @@ func (t *Table) read(path string, r io.Reader, labels *[]uint8) (bool, error) {
 			continue
 		}
 		if err := layout.Parse(b, &s); err != nil {
-			return false, fmt.Errorf("%s:%d: %w", path, line, err)
+			return false, false, fmt.Errorf("%s:%d: %w", path, line, err)
 		}
 		row := make([]float32, len(t.Channels))
 		copy(row, s.Values)
 		for i, v := range row {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return false, fmt.Errorf("%s:%d: column %q: missing or non-finite value, want a number", path, line, t.Channels[i])
+				return false, false, fmt.Errorf("%s:%d: column %q: missing or non-finite value, want a number", path, line, t.Channels[i])
 			}
 		}
-		if hasLabel {
-			switch l := s.Values[len(want)-1]; l {
+		for i, name := range flags {
+			switch v := s.Values[len(t.Channels)+i]; v {
 			case 0, 1:
-				*labels = append(*labels, uint8(l))
+				*dsts[i] = append(*dsts[i], uint8(v))
 			default:
-				return false, fmt.Errorf("%s:%d: column %q: %v, want 0 or 1", path, line, LabelColumn, l)
+				return false, false, fmt.Errorf("%s:%d: column %q: %v, want 0 or 1", path, line, name, v)
 			}
 		}
 		t.Rows = append(t.Rows, row)
@@ -152,11 +168,27 @@ func (t *Table) read(path string, r io.Reader, labels *[]uint8) (bool, error) {
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			return false, fmt.Errorf("%s:%d: line longer than %d bytes", path, line+1, MaxLine)
+			return false, false, fmt.Errorf("%s:%d: line longer than %d bytes", path, line+1, MaxLine)
 		}
-		return false, fmt.Errorf("%s:%d: %w", path, line+1, err)
+		return false, false, fmt.Errorf("%s:%d: %w", path, line+1, err)
 	}
-	return hasLabel, nil
+	return slices.Contains(flags, LabelColumn), slices.Contains(flags, ChangepointColumn), nil
+}
+
+// Slice returns the rows [start, end) of file fi as a table of their own
+// (sharing the row data), for fitting on a part of one recording.
+func (t *Table) Slice(fi, start, end int) *Table {
+	f := t.Files[fi]
+	lo, hi := f.Start+start, f.Start+min(end, f.Rows)
+	s := &Table{Channels: t.Channels, Rows: t.Rows[lo:hi], Times: t.Times[lo:hi], Digest: t.Digest,
+		Files: []File{{Path: f.Path, Start: 0, Rows: hi - lo}}}
+	if t.Labels != nil {
+		s.Labels = t.Labels[lo:hi]
+	}
+	if t.Changepoints != nil {
+		s.Changepoints = t.Changepoints[lo:hi]
+	}
+	return s
 }
 
 // Normal returns the rows labelled normal (all rows if unlabelled).

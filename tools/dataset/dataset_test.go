@@ -23,6 +23,13 @@ func TestReadFiles(t *testing.T) {
 	if n := tab.Normal(); len(n) != 2 {
 		t.Errorf("Normal() has %d rows, want 2", len(n))
 	}
+	if !slices.Equal(tab.Changepoints, []uint8{0, 0, 1}) {
+		t.Errorf("changepoints %v, want [0 0 1]", tab.Changepoints)
+	}
+	sl := tab.Slice(0, 1, 3)
+	if len(sl.Rows) != 2 || !slices.Equal(sl.Labels, []uint8{0, 1}) || !slices.Equal(sl.Changepoints, []uint8{0, 1}) || sl.Files[0].Rows != 2 {
+		t.Errorf("Slice(0, 1, 3) = %+v", sl)
+	}
 	// Two files, one comma-separated with columns in another order:
 	// channels are matched by name, and labels dropped (one file has none).
 	tab, err = ReadFiles([]string{"testdata/labelled.csv", "testdata/comma.csv"}, []string{"b", "a"})
@@ -54,6 +61,7 @@ func TestReadFilesErrors(t *testing.T) {
 		{"bad value", "datetime;a;b\n2020-01-01 00:00:00;1;2\n2020-01-01 00:00:01;1;x\n", nil, []string{":3:", "(b)", "x"}},
 		{"missing value", "datetime;a;b\n2020-01-01 00:00:00;;2\n", nil, []string{":2:", `"a"`, "missing"}},
 		{"bad label", "datetime;a;anomaly\n2020-01-01 00:00:00;1;2\n", nil, []string{":2:", "anomaly"}},
+		{"bad changepoint", "datetime;a;anomaly;changepoint\n2020-01-01 00:00:00;1;0;0.5\n", nil, []string{":2:", "changepoint"}},
 		{"bad time", "datetime;a\n2020-13-01 00:00:00;1\n", nil, []string{":2:"}},
 		{"short row", "datetime;a;b\n2020-01-01 00:00:00;1\n", nil, []string{":2:"}},
 		{"no channel", "datetime;a\n2020-01-01 00:00:00;1\n", []string{"Pressure"}, []string{":1:", "Pressure"}},
