@@ -29,6 +29,8 @@ var commands = map[string]command{
 	"sim":     {"simulate a water pump, writing CSV lines", runSim},
 	"broker":  {"run an embedded MQTT broker on loopback", runBroker},
 	"watch":   {"print state changes published by agents", runWatch},
+	"eval":    {"score labelled recordings with a model: F1, FAR, MAR, AUCs, NAB, delay", runEval},
+	"bench":   {"the SKAB leaderboard protocol: vigil bench skab --data DIR", runBench},
 }
 
 // Main runs the subcommand named by args[0] and returns the process exit

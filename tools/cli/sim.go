@@ -24,7 +24,7 @@ func runSim(ctx context.Context, env Env, args []string) error {
 	seed := fs.Uint64("seed", 1, "random seed; the same seed and flags give the same values")
 	fast := fs.Bool("fast", false, "do not pace samples in real time (for training data; needs --for)")
 	forDur := fs.Duration("for", 0, "stop after this much simulated time (0: run until interrupted)")
-	labels := fs.Bool("labels", false, "add an anomaly column: 1 while a fault is active")
+	labels := fs.Bool("labels", false, "add SKAB's label columns: anomaly (1 while a fault is active)\nand changepoint (1 where a fault begins or ends)")
 	usePty := fs.Bool("pty", false, "write to a new pseudo-terminal instead of stdout and print its path")
 	link := fs.String("link", "", "with --pty: also make this symlink to the terminal (removed on exit)")
 	device := fs.String("device", "", "write to this serial device instead of stdout")
@@ -103,10 +103,11 @@ func runSim(ctx context.Context, env Env, args []string) error {
 func writeCSV(ctx context.Context, w io.Writer, src *sim.Source, pump *sim.Pump, sep byte, labels, flushEach bool) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	names := append([]string(nil), src.Channels()...)
-	values := make([]float32, len(src.Channels()), len(src.Channels())+1)
+	values := make([]float32, len(src.Channels()), len(src.Channels())+2)
 	if labels {
-		names = append(names, "anomaly")
+		names = append(names, "anomaly", "changepoint")
 	}
+	wasActive := false
 	line := csvline.AppendHeader(nil, names, sep)
 	s := sensors.Sample{Values: values}
 	for {
@@ -130,12 +131,17 @@ func writeCSV(ctx context.Context, w io.Writer, src *sim.Source, pump *sim.Pump,
 		}
 		v := s.Values
 		if labels {
-			label := float32(0)
-			if _, active := pump.Active(); active {
-				label = 1
-			}
-			v = append(v, label)
+			_, active := pump.Active()
+			v = append(v, b2f(active), b2f(active != wasActive))
+			wasActive = active
 		}
 		line = csvline.AppendLine(line[:0], s.Time, v, sep)
 	}
+}
+
+func b2f(b bool) float32 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// simulate writes a labelled 1 Hz recording with one fault.
+func simulate(t *testing.T, path, seed, fault string, dur string) {
+	t.Helper()
+	code, csv, stderr := run("sim", "--fast", "--for", dur, "--rate", "1", "--seed", seed, "--labels", "--fault", fault)
+	if code != 0 {
+		t.Fatalf("sim: %s", stderr)
+	}
+	os.MkdirAll(filepath.Dir(path), 0o755)
+	if err := os.WriteFile(path, []byte(csv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestEvalAndBench(t *testing.T) {
+	dir := t.TempDir()
+	simulate(t, filepath.Join(dir, "skab", "valve", "0.csv"), "1", "valve-closed@10m+3m", "16m40s")
+	simulate(t, filepath.Join(dir, "skab", "valve", "1.csv"), "2", "valve-closed@11m+2m", "16m40s")
+	simulate(t, filepath.Join(dir, "skab", "rotor", "0.csv"), "3", "rotor-imbalance@9m+4m", "16m40s")
+	normal := filepath.Join(dir, "normal.csv")
+	if code, csv, _ := run("sim", "--fast", "--for", "3h", "--rate", "1", "--seed", "9"); code == 0 {
+		os.WriteFile(normal, []byte(csv), 0o600)
+	}
+
+	// bench: every labelled file, fit on its first 400 rows, score the
+	// remaining 600, totals and JSON.
+	js := filepath.Join(dir, "bench.json")
+	code, out, stderr := run("bench", "skab", "--data", filepath.Join(dir, "skab"), "--json", js, "--epochs", "20", "--k", "3", "--n", "5")
+	if code != 0 {
+		t.Fatalf("bench: exit %d: %s", code, stderr)
+	}
+	var b benchJSON
+	raw, err := os.ReadFile(js)
+	if err != nil || json.Unmarshal(raw, &b) != nil {
+		t.Fatalf("bench JSON: %v\n%s", err, raw)
+	}
+	rows := 0
+	for _, f := range b.Files {
+		rows += f.TP + f.FP + f.FN + f.TN
+	}
+	if len(b.Files) != 3 || rows != 3*600 || b.Model.Params == 0 || b.Model.PackedBytes == 0 || b.Model.Weights != "float32" {
+		t.Errorf("bench JSON: %d files, %d test rows, model %+v; want 3, 1800", len(b.Files), rows, b.Model)
+	}
+	// The simulated faults are plain: a sound detector finds them.
+	if b.Total.F1 < 0.6 || b.Total.ROCAUC < 0.8 || b.Total.MAR > 50 {
+		t.Errorf("bench totals %+v: want F1 ≥ 0.6, ROC-AUC ≥ 0.8, MAR ≤ 50 %%", b.Total)
+	}
+	for _, want := range []string{"valve/0.csv", "total: F1", "NAB standard", "model: "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("bench output lacks %q:\n%s", want, out)
+		}
+	}
+
+	// eval: a model trained on other normal data, on all three files.
+	model := filepath.Join(dir, "m.vgm")
+	if code, _, stderr = run("train", "-q", "--data", normal, "--out", model); code != 0 {
+		t.Fatalf("train: %s", stderr)
+	}
+	code, out, stderr = run("eval", "--model", model, "--data", filepath.Join(dir, "skab"), "--k", "3", "--n", "5")
+	if code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"rotor/0.csv", "ROC-AUC", "3 of 3 anomalies detected", "NAB standard"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("eval output lacks %q:\n%s", want, out)
+		}
+	}
+	if code, _, stderr = run("eval", "--model", model, "--data", normal); code != 1 || !strings.Contains(stderr, "labels") {
+		t.Errorf("eval of unlabelled data: exit %d, %s", code, stderr)
+	}
+	if code, _, _ = run("bench", "nab"); code != 2 {
+		t.Errorf("bench nab: exit %d, want 2", code)
+	}
+}

@@ -1,0 +1,136 @@
+package cli
+
+import (
+	"math"
+
+	"github.com/vigil-edge/vigil/agent/decision"
+	"github.com/vigil-edge/vigil/infer"
+	"github.com/vigil-edge/vigil/tools/dataset"
+	"github.com/vigil-edge/vigil/tools/eval"
+)
+
+// verdicts is a model's output over a table, row by row, as the gateway
+// would produce it: the latest score (NaN before the first) and the
+// debounced state (k of the last n scores above the threshold, the
+// agent's own decision code).
+type verdicts struct {
+	scores []float64
+	alarm  []bool
+}
+
+// replay runs model over every row of tab, segment by segment (a fresh
+// window and decision after a gap), like an agent reading the recording.
+func replay(model *infer.Autoencoder, threshold float32, tab *dataset.Table, gap float64, k, n int) (verdicts, error) {
+	v := verdicts{scores: make([]float64, len(tab.Rows)), alarm: make([]bool, len(tab.Rows))}
+	for _, sg := range tab.Segments(gap) {
+		ae := model.Clone()
+		deb, err := decision.New(k, n)
+		if err != nil {
+			return v, err
+		}
+		last := math.NaN()
+		for i := sg.Start; i < sg.End; i++ {
+			s, ready, err := ae.Push(tab.Rows[i], nil)
+			switch {
+			case err != nil:
+				deb.Fault()
+			case ready:
+				last = float64(s)
+				deb.Observe(!(s <= threshold))
+			}
+			v.scores[i] = last
+			v.alarm[i] = deb.State() == decision.Anomaly
+		}
+	}
+	return v, nil
+}
+
+// report holds the evaluation figures of one or more recordings.
+type report struct {
+	conf             eval.Confusion
+	rocAUC, prAUC    float64 // NaN if not computable (one class only)
+	delay            float64 // mean samples from a labelled anomaly's start to the alarm
+	detected, events int
+	nab              [3]eval.NABScore // Standard, LowFP, LowFN; zero without changepoints
+}
+
+var nabProfiles = [3]eval.Profile{eval.Standard, eval.LowFP, eval.LowFN}
+
+// evaluate scores rows [from, end) of every file of tab against its
+// labels. scores are normalised by the threshold so that pooled curves
+// over files with different models stay meaningful.
+func evaluate(tab *dataset.Table, v verdicts, threshold float64, from int) (report, []report, error) {
+	var total report
+	var perFile []report
+	var allScores []float64
+	var allLabels []uint8
+	for _, f := range tab.Files {
+		lo, hi := f.Start+min(from, f.Rows), f.Start+f.Rows
+		var r report
+		var err error
+		if r.conf, err = eval.NewConfusion(tab.Labels[lo:hi], v.alarm[lo:hi]); err != nil {
+			return total, nil, err
+		}
+		var d float64
+		d, r.detected, r.events, err = eval.DetectionDelay(tab.Labels[lo:hi], v.alarm[lo:hi])
+		if err != nil {
+			return total, nil, err
+		}
+		r.delay = d
+		if tab.Changepoints != nil {
+			for p, prof := range nabProfiles {
+				if r.nab[p], err = eval.NAB(tab.Times[lo:hi], tab.Changepoints[lo:hi], v.alarm[lo:hi], eval.SKABWindow, prof); err != nil {
+					return total, nil, err
+				}
+			}
+		}
+		var s []float64
+		var l []uint8
+		for i := lo; i < hi; i++ {
+			if !math.IsNaN(v.scores[i]) {
+				s, l = append(s, v.scores[i]/threshold), append(l, tab.Labels[i])
+			}
+		}
+		r.rocAUC, r.prAUC = aucs(s, l)
+		allScores, allLabels = append(allScores, s...), append(allLabels, l...)
+		perFile = append(perFile, r)
+		total.conf = total.conf.Add(r.conf)
+		if r.detected > 0 {
+			total.delay += r.delay * float64(r.detected)
+		}
+		total.detected += r.detected
+		total.events += r.events
+	}
+	if total.detected > 0 {
+		total.delay /= float64(total.detected)
+	} else {
+		total.delay = math.NaN()
+	}
+	total.rocAUC, total.prAUC = aucs(allScores, allLabels)
+	return total, perFile, nil
+}
+
+func aucs(s []float64, l []uint8) (float64, float64) {
+	roc, err := eval.ROCAUC(s, l)
+	if err != nil {
+		roc = math.NaN()
+	}
+	pr, err := eval.PRAUC(s, l)
+	if err != nil {
+		pr = math.NaN()
+	}
+	return roc, pr
+}
+
+// nabTotals applies NABTotal per profile.
+func nabTotals(files []report) [3]float64 {
+	var out [3]float64
+	for p := range nabProfiles {
+		var s []eval.NABScore
+		for _, f := range files {
+			s = append(s, f.nab[p])
+		}
+		out[p] = eval.NABTotal(s)
+	}
+	return out
+}
