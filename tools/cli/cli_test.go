@@ -205,7 +205,7 @@ func TestSimTrainInspect(t *testing.T) {
 	}
 
 	// The other threshold methods, recorded in the model.
-	for _, tc := range []struct{ flags, method string }{{"--threshold percentile --percentile 99", "percentile"}, {"--threshold pot --risk 0.005", "pot"}} {
+	for _, tc := range []struct{ flags, method string }{{"--threshold percentile --percentile 99", "percentile"}, {"--threshold pot --risk 0.005", "pot"}, {"--threshold-factor 1.5", "mean+ksigma×1.5"}} {
 		p := filepath.Join(dir, "t.vgm")
 		args := append([]string{"train", "-q", "--epochs", "2", "--data", data, "--out", p}, strings.Fields(tc.flags)...)
 		if code, out, stderr = run(args...); code != 0 {

@@ -45,6 +45,7 @@ func addRecipeFlags(fs *flag.FlagSet) func() (*recipe, error) {
 	sigma := fs.Float64("sigma", 3, "with --threshold mean+ksigma: threshold = mean + sigma × standard deviation")
 	pct := fs.Float64("percentile", 99.5, "with --threshold percentile: the percentile of validation scores")
 	risk := fs.Float64("risk", 1e-3, "with --threshold pot: the probability a normal score exceeds the threshold")
+	factor := fs.Float64("threshold-factor", 1, "multiply the calibrated threshold by this margin (Conv-AE's recipe uses 4/3)")
 	scalerKind := fs.String("scaler", firmware.ScalerStandard, "input scaler: standard (z-score), minmax or robust (median/IQR)")
 	window := fs.Int("window", 1, "samples per window (1: score every sample on its own)")
 	stride := fs.Int("stride", 1, "score every this many samples once the window is full")
@@ -92,6 +93,17 @@ func addRecipeFlags(fs *flag.FlagSet) func() (*recipe, error) {
 		}
 		if *sigma <= 0 {
 			return nil, usagef("--sigma %v: want a positive number", *sigma)
+		}
+		if *factor <= 0 {
+			return nil, usagef("--threshold-factor %v: want a positive number", *factor)
+		}
+		if base := rc.calibrate; *factor != 1 {
+			rc.calibrate = func(v []float32) (train.Calibration, error) {
+				c, err := base(v)
+				c.Threshold *= *factor
+				c.Method += fmt.Sprintf("×%g", *factor)
+				return c, err
+			}
 		}
 		if _, ok := scalerFits[*scalerKind]; !ok {
 			return nil, usagef("--scaler %q: want standard, minmax or robust", *scalerKind)
