@@ -26,6 +26,7 @@ type command struct {
 var commands = map[string]command{
 	"train":   {"train an autoencoder on CSV recordings and pack it", runTrain},
 	"inspect": {"print a summary of a model file", runInspect},
+	"pack":    {"repack a model file (int8 weights, version, name), comparing both on data", runPack},
 	"sim":     {"simulate a water pump, writing CSV lines", runSim},
 	"broker":  {"run an embedded MQTT broker on loopback", runBroker},
 	"watch":   {"print state changes published by agents", runWatch},

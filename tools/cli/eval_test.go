@@ -74,6 +74,25 @@ func TestEvalAndBench(t *testing.T) {
 			t.Errorf("eval output lacks %q:\n%s", want, out)
 		}
 	}
+	// pack --int8: smaller, and the figures side by side.
+	packed := filepath.Join(dir, "m8.vgm")
+	code, out, stderr = run("pack", "--in", model, "--out", packed, "--int8", "--version", "7", "--data", filepath.Join(dir, "skab"), "--k", "3", "--n", "5")
+	if code != 0 {
+		t.Fatalf("pack: exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"before", "after", "decisions differ", "version 7"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("pack output lacks %q:\n%s", want, out)
+		}
+	}
+	st, _ := os.Stat(model)
+	st8, _ := os.Stat(packed)
+	if st8.Size() >= st.Size() {
+		t.Errorf("int8 pack %d bytes, float32 %d", st8.Size(), st.Size())
+	}
+	if code, _, _ = run("pack", "--in", model); code != 2 {
+		t.Errorf("pack without --out: exit %d", code)
+	}
 	if code, _, stderr = run("eval", "--model", model, "--data", normal); code != 1 || !strings.Contains(stderr, "labels") {
 		t.Errorf("eval of unlabelled data: exit %d, %s", code, stderr)
 	}
