@@ -65,7 +65,8 @@ func TestEvalAndBench(t *testing.T) {
 	if code, _, stderr = run("train", "-q", "--data", normal, "--out", model); code != 0 {
 		t.Fatalf("train: %s", stderr)
 	}
-	code, out, stderr = run("eval", "--model", model, "--data", filepath.Join(dir, "skab"), "--k", "3", "--n", "5")
+	plotDir := filepath.Join(dir, "plots")
+	code, out, stderr = run("eval", "--model", model, "--data", filepath.Join(dir, "skab"), "--k", "3", "--n", "5", "--plots", plotDir)
 	if code != 0 {
 		t.Fatalf("eval: exit %d: %s", code, stderr)
 	}
@@ -92,6 +93,19 @@ func TestEvalAndBench(t *testing.T) {
 	}
 	if code, _, _ = run("pack", "--in", model); code != 2 {
 		t.Errorf("pack without --out: exit %d", code)
+	}
+	for _, f := range []string{"histogram.png", "curves.png", "attribution.png", "timeline-" + strings.TrimLeft(strings.ReplaceAll(strings.TrimSuffix(filepath.ToSlash(filepath.Join(dir, "skab", "rotor", "0.csv")), ".csv"), "/", "_"), "._") + ".png"} {
+		if st, err := os.Stat(filepath.Join(plotDir, f)); err != nil || st.Size() < 5000 {
+			t.Errorf("eval --plots: %s: %v", f, err)
+		}
+	}
+	if code, _, stderr = run("train", "-q", "--epochs", "3", "--data", normal, "--out", filepath.Join(dir, "p.vgm"), "--plots", plotDir); code != 0 {
+		t.Fatalf("train --plots: %s", stderr)
+	}
+	for _, f := range []string{"losses.png", "validation.png"} {
+		if _, err := os.Stat(filepath.Join(plotDir, f)); err != nil {
+			t.Errorf("train --plots: %v", err)
+		}
 	}
 	if code, _, stderr = run("eval", "--model", model, "--data", normal); code != 1 || !strings.Contains(stderr, "labels") {
 		t.Errorf("eval of unlabelled data: exit %d, %s", code, stderr)

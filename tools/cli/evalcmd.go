@@ -17,6 +17,7 @@ import (
 
 	"github.com/vigil-edge/vigil/firmware"
 	"github.com/vigil-edge/vigil/tools/dataset"
+	"github.com/vigil-edge/vigil/tools/plots"
 )
 
 func runEval(ctx context.Context, env Env, args []string) error {
@@ -27,6 +28,7 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	k := fs.Int("k", 1, "alarm once k of the last n scores are above the threshold (the agent's decision)")
 	n := fs.Int("n", 1, "see -k")
 	gap := fs.Float64("gap", 5, "a time step over this many times a file's median step is a gap")
+	plotDir := fs.String("plots", "", "write figures (PNG) to this directory: score histogram, ROC/PR curves,\na score timeline per file, the channels' shares of alarms")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -63,6 +65,9 @@ func runEval(ctx context.Context, env Env, args []string) error {
 		names[i] = f.Path
 	}
 	printReport(env.Stdout, names, perFile, total, tab.Changepoints != nil)
+	if *plotDir != "" {
+		return evalPlots(*plotDir, tab, v, float64(thr), 0)
+	}
 	return nil
 }
 
@@ -129,6 +134,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	var data listFlag
 	fs.Var(&data, "data", "SKAB files or directories (read recursively; files without labels are skipped)")
 	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
+	plotDir := fs.String("plots", "", "write figures (PNG) to this directory: pooled score histogram and curves\n(scores over each file's threshold), a timeline per file")
 	trainRows := fs.Int("train-rows", 400, "rows at the start of each file to fit its scaler and model on (the leaderboard's 400)")
 	k := fs.Int("k", 1, "alarm once k of the last n scores are above the threshold (the agent's decision)")
 	n := fs.Int("n", 1, "see -k")
@@ -168,6 +174,8 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	}
 	type result struct {
 		rep    report
+		v      verdicts
+		thr    float64
 		params int
 		bytes  int
 		err    error
@@ -207,7 +215,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 					if err != nil {
 						return result{err: err}
 					}
-					return result{rep: per[0], params: l.Autoencoder.Params(), bytes: len(b)}
+					return result{rep: per[0], v: v, thr: float64(m.Threshold.Value), params: l.Autoencoder.Params(), bytes: len(b)}
 				}()
 			}
 		}()
@@ -251,6 +259,28 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "model: %d parameters, %d bytes packed (%s weights); %d files in %v\n",
 		out.Model.Params, out.Model.PackedBytes, out.Model.Weights, len(tabs), time.Since(start).Round(time.Millisecond))
+	if *plotDir != "" {
+		// One table of every file's test rows, scores over its threshold.
+		all := &dataset.Table{Channels: tabs[0].Channels}
+		v := verdicts{shares: make([]float64, len(tabs[0].Channels))}
+		for i, t := range tabs {
+			v.alarms += results[i].v.alarms
+			for c, sh := range results[i].v.shares {
+				v.shares[c] += sh
+			}
+			s := t.Slice(0, *trainRows, t.Files[0].Rows)
+			s.Files[0].Start = len(all.Rows)
+			all.Files = append(all.Files, s.Files[0])
+			all.Rows, all.Labels = append(all.Rows, s.Rows...), append(all.Labels, s.Labels...)
+			for j := *trainRows; j < t.Files[0].Rows; j++ {
+				v.scores = append(v.scores, results[i].v.scores[j]/results[i].thr)
+				v.alarm = append(v.alarm, results[i].v.alarm[j])
+			}
+		}
+		if err := evalPlots(*plotDir, all, v, 1, 0); err != nil {
+			return err
+		}
+	}
 	if *jsonOut != "" {
 		b, err := json.MarshalIndent(out, "", "  ")
 		if err != nil {
@@ -282,4 +312,46 @@ func pooled(files []report) (roc, pr, delay float64, detected, events int) {
 		events += f.events
 	}
 	return roc / wr, pr / wp, delay / w, detected, events
+}
+
+// evalPlots draws the evaluation figures of a replay into dir.
+func evalPlots(dir string, tab *dataset.Table, v verdicts, threshold float64, from int) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var normal, anomalous []float64
+	for i, s := range v.scores {
+		if math.IsNaN(s) {
+			continue
+		}
+		if tab.Labels[i] == 1 {
+			anomalous = append(anomalous, s)
+		} else {
+			normal = append(normal, s)
+		}
+	}
+	if err := plots.Histogram(filepath.Join(dir, "histogram.png"), normal, anomalous, threshold); err != nil {
+		return err
+	}
+	if len(normal) > 0 && len(anomalous) > 0 {
+		if err := plots.Curves(filepath.Join(dir, "curves.png"), v.scores, tab.Labels); err != nil {
+			return err
+		}
+	}
+	for _, f := range tab.Files {
+		name := strings.TrimSuffix(strings.ReplaceAll(filepath.ToSlash(f.Path), "/", "_"), ".csv")
+		name = strings.TrimLeft(name, "._")
+		lo, hi := f.Start+from, f.Start+f.Rows
+		if err := plots.Timeline(filepath.Join(dir, "timeline-"+name+".png"), f.Path, v.scores[lo:hi], tab.Labels[lo:hi], threshold); err != nil {
+			return err
+		}
+	}
+	if v.alarms > 0 {
+		shares := make([]float64, len(v.shares))
+		for i, s := range v.shares {
+			shares[i] = s / float64(v.alarms)
+		}
+		return plots.Attribution(filepath.Join(dir, "attribution.png"), tab.Channels, shares)
+	}
+	return nil
 }

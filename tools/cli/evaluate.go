@@ -16,12 +16,18 @@ import (
 type verdicts struct {
 	scores []float64
 	alarm  []bool
+	// shares sums each channel's share of the error over the scores that
+	// were above the threshold; alarms counts those scores.
+	shares []float64
+	alarms int
 }
 
 // replay runs model over every row of tab, segment by segment (a fresh
 // window and decision after a gap), like an agent reading the recording.
 func replay(model *infer.Autoencoder, threshold float32, tab *dataset.Table, gap float64, k, n int) (verdicts, error) {
-	v := verdicts{scores: make([]float64, len(tab.Rows)), alarm: make([]bool, len(tab.Rows))}
+	v := verdicts{scores: make([]float64, len(tab.Rows)), alarm: make([]bool, len(tab.Rows)), shares: make([]float64, len(tab.Channels))}
+	per := make([]float32, len(tab.Channels))
+	top := make([]infer.Share, 0, len(per))
 	for _, sg := range tab.Segments(gap) {
 		ae := model.Clone()
 		deb, err := decision.New(k, n)
@@ -30,13 +36,20 @@ func replay(model *infer.Autoencoder, threshold float32, tab *dataset.Table, gap
 		}
 		last := math.NaN()
 		for i := sg.Start; i < sg.End; i++ {
-			s, ready, err := ae.Push(tab.Rows[i], nil)
+			s, ready, err := ae.Push(tab.Rows[i], per)
 			switch {
 			case err != nil:
 				deb.Fault()
 			case ready:
 				last = float64(s)
-				deb.Observe(!(s <= threshold))
+				above := !(s <= threshold)
+				deb.Observe(above)
+				if above {
+					v.alarms++
+					for _, sh := range infer.TopShares(top, per) {
+						v.shares[sh.Channel] += float64(sh.Share)
+					}
+				}
 			}
 			v.scores[i] = last
 			v.alarm[i] = deb.State() == decision.Anomaly

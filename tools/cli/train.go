@@ -13,6 +13,7 @@ import (
 	"github.com/vigil-edge/vigil/firmware"
 	"github.com/vigil-edge/vigil/infer"
 	"github.com/vigil-edge/vigil/tools/dataset"
+	"github.com/vigil-edge/vigil/tools/plots"
 )
 
 // units of the channels vigil knows by name (SKAB's pump).
@@ -30,6 +31,7 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	version := fs.Uint64("version", 1, "model version (increase it for every model pushed to a device)")
 	int8w := fs.Bool("int8", false, "store int8 weights (a quarter of the size) and report how scores change")
 	quiet := fs.Bool("q", false, "print only the summary")
+	plotDir := fs.String("plots", "", "write figures (PNG) to this directory: loss curves, validation score histogram")
 	recipeOf := addRecipeFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -93,7 +95,29 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 		layerShape(res.Layers), res.TrainRows, res.ValRows, time.Since(start).Round(time.Millisecond), res.BestEpoch, len(res.History), best.Val)
 	fmt.Fprintf(env.Stdout, "threshold %.5f (%s %g; validation scores: mean %.5f, std %.5f over %d rows)\n", cal.Threshold, cal.Method, cal.K, cal.Mean, cal.Std, cal.N)
 	fmt.Fprintf(env.Stdout, "wrote %s (%d bytes)\n", *out, len(b))
+	if *plotDir != "" {
+		return trainPlots(*plotDir, fit)
+	}
 	return nil
+}
+
+// trainPlots draws the loss curves and the validation scores' histogram.
+func trainPlots(dir string, fit *fitted) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var tr, va []float64
+	for _, e := range fit.res.History {
+		tr, va = append(tr, e.Train), append(va, e.Val)
+	}
+	if err := plots.Losses(filepath.Join(dir, "losses.png"), tr, va, fit.res.BestEpoch); err != nil {
+		return err
+	}
+	val := make([]float64, len(fit.res.ValScores))
+	for i, s := range fit.res.ValScores {
+		val[i] = float64(s)
+	}
+	return plots.Histogram(filepath.Join(dir, "validation.png"), val, nil, fit.cal.Threshold)
 }
 
 // writeFileAtomic writes b to path via a synced temporary file and a
