@@ -43,7 +43,9 @@ func TestFigures(t *testing.T) {
 		draw func(path string) error
 	}{
 		{"hist.png", func(p string) error { return Histogram(p, normal, anomalous, 3) }},
-		{"loss.png", func(p string) error { return Losses(p, []float64{1, 0.5, 0.3, 0.31}, []float64{1.1, 0.6, 0.35, 0.4}, 3) }},
+		{"loss.png", func(p string) error {
+			return Losses(p, []float64{1, 0.5, 0.3, 0.31}, []float64{1.1, 0.6, 0.35, 0.4}, 3)
+		}},
 		{"curves.png", func(p string) error { return Curves(p, scores, labels) }},
 		{"timeline.png", func(p string) error { return Timeline(p, "valve1/0.csv", scores, labels, 3) }},
 		{"attribution.png", func(p string) error {
