@@ -79,9 +79,18 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 		}
 	}()
 
+	k, n := cfg.Decision.K, cfg.Decision.N
+	switch {
+	case k > 0:
+	case model.Model.Decision.K > 0:
+		k, n = int(model.Model.Decision.K), int(model.Model.Decision.N)
+	default:
+		k, n = DefaultK, DefaultN
+	}
+	log.Info("decision", "k", k, "n", n, "from", decisionSource(cfg.Decision.K, model.Model.Decision.K))
 	p, err := NewPipeline(PipelineOptions{
 		Source: src, Model: model.Autoencoder, Channels: names, Threshold: model.Model.Threshold.Value,
-		ModelID: model.ID, K: cfg.Decision.K, N: cfg.Decision.N, Top: cfg.Decision.Top,
+		ModelID: model.ID, K: k, N: n, Top: cfg.Decision.Top,
 		ScoreInterval: cfg.MQTT.ScoreInterval, Publisher: pub,
 		AlertPrefix: cfg.MQTT.ClientID + "-" + strconv.FormatInt(o.Now().UnixNano(), 36),
 		Now:         o.Now, Logger: log,
@@ -94,6 +103,20 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	samples, faults := p.Counts()
 	log.Info("agent stopping", "samples", samples, "sensor_faults", faults, "state", p.State().String())
 	return err
+}
+
+// DefaultK and DefaultN are the debounce when neither the configuration
+// nor the model sets one.
+const DefaultK, DefaultN = 6, 8
+
+func decisionSource(cfgK int, modelK uint32) string {
+	switch {
+	case cfgK > 0:
+		return "configuration"
+	case modelK > 0:
+		return "model"
+	}
+	return "default"
 }
 
 // openSource opens the configured source, giving channels in model order.

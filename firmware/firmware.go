@@ -168,6 +168,9 @@ func (m *Model) autoencoder() (*infer.Autoencoder, error) {
 	if t := float64(m.Threshold.Value); math.IsNaN(t) || math.IsInf(t, 0) || t <= 0 {
 		return nil, fmt.Errorf("firmware: threshold %v, want a positive finite number", t)
 	}
+	if d := m.Decision; (d != Decision{}) && (d.K < 1 || d.K > d.N || d.N > 1000) {
+		return nil, fmt.Errorf("firmware: decision %d of %d, want 1 ≤ k ≤ n ≤ 1000 (or none)", d.K, d.N)
+	}
 	cfg := infer.Config{Scaler: infer.Scaler{Center: m.Scaler.Center, Scale: m.Scaler.Scale}, KLWeight: m.KLWeight}
 	var err error
 	if cfg.Features, err = m.Features.spec(); err != nil {

@@ -105,6 +105,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"activation", string(model(func(m *Model) { m.Layers[0].Activation = "swish" })), "layer 0"},
 		{"nan weight", string(model(func(m *Model) { m.Layers[0].Weights[2] = float32(math.NaN()) })), "weight 2"},
 		{"threshold", string(model(func(m *Model) { m.Threshold.Value = 0 })), "threshold"},
+		{"decision", string(model(func(m *Model) { m.Decision = Decision{K: 5, N: 3} })), "decision 5 of 3"},
 		{"scaler", string(model(func(m *Model) { m.Scaler.Scale[1] = 0 })), "scale"},
 	}
 	for _, tc := range tests {

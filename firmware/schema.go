@@ -45,7 +45,17 @@ type Model struct {
 	// Error is "squared" (the default when empty) or "absolute".
 	Error     string    `msg:"error"`
 	Threshold Threshold `msg:"threshold"`
-	Training  Training  `msg:"training"`
+	// Decision is the debounce calibrated with the threshold; zero when
+	// the model does not suggest one.
+	Decision Decision `msg:"decision"`
+	Training Training `msg:"training"`
+}
+
+// Decision suggests the agent's debounce: anomaly once K of the last N
+// scores are above the threshold.
+type Decision struct {
+	K uint32 `msg:"k"`
+	N uint32 `msg:"n"`
 }
 
 // Channel is one model input.

@@ -78,6 +78,71 @@ func (z Channel) Msgsize() (s int) {
 }
 
 // MarshalMsg implements msgp.Marshaler
+func (z Decision) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 2
+	// string "k"
+	o = append(o, 0x82, 0xa1, 0x6b)
+	o = msgp.AppendUint32(o, z.K)
+	// string "n"
+	o = append(o, 0xa1, 0x6e)
+	o = msgp.AppendUint32(o, z.N)
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *Decision) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > zb417a25dlimitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "k":
+			z.K, bts, err = msgp.ReadUint32Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "K")
+				return
+			}
+		case "n":
+			z.N, bts, err = msgp.ReadUint32Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "N")
+				return
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z Decision) Msgsize() (s int) {
+	s = 1 + 2 + msgp.Uint32Size + 2 + msgp.Uint32Size
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
 func (z *Envelope) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
 	// map header, size 5
@@ -568,9 +633,9 @@ func (z *Layer) Msgsize() (s int) {
 // MarshalMsg implements msgp.Marshaler
 func (z *Model) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 13
+	// map header, size 14
 	// string "name"
-	o = append(o, 0x8d, 0xa4, 0x6e, 0x61, 0x6d, 0x65)
+	o = append(o, 0x8e, 0xa4, 0x6e, 0x61, 0x6d, 0x65)
 	o = msgp.AppendString(o, z.Name)
 	// string "version"
 	o = append(o, 0xa7, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e)
@@ -640,6 +705,15 @@ func (z *Model) MarshalMsg(b []byte) (o []byte, err error) {
 		err = msgp.WrapError(err, "Threshold")
 		return
 	}
+	// string "decision"
+	o = append(o, 0xa8, 0x64, 0x65, 0x63, 0x69, 0x73, 0x69, 0x6f, 0x6e)
+	// map header, size 2
+	// string "k"
+	o = append(o, 0x82, 0xa1, 0x6b)
+	o = msgp.AppendUint32(o, z.Decision.K)
+	// string "n"
+	o = append(o, 0xa1, 0x6e)
+	o = msgp.AppendUint32(o, z.Decision.N)
 	// string "training"
 	o = append(o, 0xa8, 0x74, 0x72, 0x61, 0x69, 0x6e, 0x69, 0x6e, 0x67)
 	o, err = z.Training.MarshalMsg(o)
@@ -828,6 +902,45 @@ func (z *Model) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "Threshold")
 				return
 			}
+		case "decision":
+			var zb0006 uint32
+			zb0006, bts, err = msgp.ReadMapHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Decision")
+				return
+			}
+			if zb0006 > zb417a25dlimitMaps {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			for zb0006 > 0 {
+				zb0006--
+				field, bts, err = msgp.ReadMapKeyZC(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Decision")
+					return
+				}
+				switch msgp.UnsafeString(field) {
+				case "k":
+					z.Decision.K, bts, err = msgp.ReadUint32Bytes(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "Decision", "K")
+						return
+					}
+				case "n":
+					z.Decision.N, bts, err = msgp.ReadUint32Bytes(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "Decision", "N")
+						return
+					}
+				default:
+					bts, err = msgp.Skip(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "Decision")
+						return
+					}
+				}
+			}
 		case "training":
 			bts, err = z.Training.UnmarshalMsg(bts)
 			if err != nil {
@@ -860,7 +973,7 @@ func (z *Model) Msgsize() (s int) {
 	for za0003 := range z.Decoder {
 		s += z.Decoder[za0003].Msgsize()
 	}
-	s += 10 + msgp.Float32Size + 6 + msgp.StringPrefixSize + len(z.Error) + 10 + z.Threshold.Msgsize() + 9 + z.Training.Msgsize()
+	s += 10 + msgp.Float32Size + 6 + msgp.StringPrefixSize + len(z.Error) + 10 + z.Threshold.Msgsize() + 9 + 1 + 2 + msgp.Uint32Size + 2 + msgp.Uint32Size + 9 + z.Training.Msgsize()
 	return
 }
 

@@ -91,7 +91,8 @@ type MQTT struct {
 
 // Decision configures the debounce: the state becomes anomaly once K of
 // the last N scores are above the threshold, and normal again once K of
-// the last N are below it.
+// the last N are below it. K and N both 0 (the default) take the model's
+// calibrated k of n, or 6 of 8 if the model has none.
 type Decision struct {
 	K int `yaml:"k"`
 	N int `yaml:"n"`
@@ -113,7 +114,7 @@ func Default() Config {
 			KeepAlive:     30 * time.Second,
 			ScoreInterval: time.Second,
 		},
-		Decision: Decision{K: 6, N: 8, Top: 3},
+		Decision: Decision{Top: 3},
 		Log:      Log{Level: "info"},
 	}
 }
@@ -241,11 +242,13 @@ func (c *Config) check(root *yaml.Node) error {
 		return err
 	}
 	d := c.Decision
-	if d.N < 1 || d.N > 1000 {
-		return fieldError(root, "decision.n", "%d: want 1 to 1000", d.N)
-	}
-	if d.K < 1 || d.K > d.N {
-		return fieldError(root, "decision.k", "%d: want 1 to n (%d)", d.K, d.N)
+	if d.K != 0 || d.N != 0 {
+		if d.N < 1 || d.N > 1000 {
+			return fieldError(root, "decision.n", "%d: want 1 to 1000 (or k and n both left out)", d.N)
+		}
+		if d.K < 1 || d.K > d.N {
+			return fieldError(root, "decision.k", "%d: want 1 to n (%d)", d.K, d.N)
+		}
 	}
 	if d.Top < 0 {
 		return fieldError(root, "decision.top", "%d: want 0 or more", d.Top)

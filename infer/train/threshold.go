@@ -143,3 +143,30 @@ func quantile(sorted []float64, q float64) float64 {
 	}
 	return sorted[i] + (pos-float64(i))*(sorted[i+1]-sorted[i])
 }
+
+// KofN picks the debounce for a threshold from the scores of normal rows
+// in time order (validation data): for each window length n up to maxN,
+// the least k that no run of n consecutive scores reaches (one more than
+// the most scores above the threshold in any n in a row). It returns the
+// pair with the smallest k — the fewest scores, so the least delay, before
+// an alarm — and the shorter n on a tie; with no such pair, (maxN, maxN).
+// On the calibration data the returned pair never raises an alarm.
+func KofN(scores []float32, threshold float64, maxN int) (k, n int) {
+	k, n = maxN, maxN
+	for w := 1; w <= maxN && w <= len(scores); w++ {
+		most, above := 0, 0
+		for i, s := range scores {
+			if !(float64(s) <= threshold) {
+				above++
+			}
+			if i >= w && !(float64(scores[i-w]) <= threshold) {
+				above--
+			}
+			most = max(most, above)
+		}
+		if need := most + 1; need <= w && need < k {
+			k, n = need, w
+		}
+	}
+	return k, n
+}

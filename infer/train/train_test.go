@@ -390,3 +390,28 @@ func TestPeaksOverThreshold(t *testing.T) {
 		t.Error("POT with risk above the initial 2 % succeeded")
 	}
 }
+
+func TestKofN(t *testing.T) {
+	tests := []struct {
+		scores string // '+' above the threshold 1, '-' below
+		maxN   int
+		k, n   int
+	}{
+		{"----------", 10, 1, 1}, // nothing above: alarm on the first
+		{"---+------", 10, 2, 2}, // single spikes: two in a row
+		{"-++--+-+--", 10, 3, 3}, // runs of two: three of three
+		{"-+-+-+-+-+", 10, 2, 2}, // alternating: never two in a row
+		{"++++++++++", 5, 5, 5},  // always above: give up at maxN
+	}
+	for _, tc := range tests {
+		scores := make([]float32, len(tc.scores))
+		for i, c := range tc.scores {
+			if c == '+' {
+				scores[i] = 2
+			}
+		}
+		if k, n := KofN(scores, 1, tc.maxN); k != tc.k || n != tc.n {
+			t.Errorf("KofN(%s) = %d of %d, want %d of %d", tc.scores, k, n, tc.k, tc.n)
+		}
+	}
+}

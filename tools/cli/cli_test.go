@@ -78,7 +78,7 @@ func TestSimTrainInspect(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("train: exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"read 2400 rows (2280 normal)", "epoch   5/5", "threshold", "wrote " + model} {
+	for _, want := range []string{"read 2400 rows (2280 normal)", "epoch   5/5", "threshold", "decision: anomaly once", "wrote " + model} {
 		if !strings.Contains(out, want) {
 			t.Errorf("train output lacks %q:\n%s", want, out)
 		}
@@ -91,7 +91,8 @@ func TestSimTrainInspect(t *testing.T) {
 	if m.Name != "pump-a" || m.Version != 4 || len(m.Layers) != 4 || m.Layers[1].Out != 3 || m.Channels[3].Name != "Pressure" || m.Channels[3].Unit != "bar" {
 		t.Errorf("model %+v", m)
 	}
-	if m.Threshold.Method != "mean+ksigma" || m.Threshold.K != 3 || m.Training.Rows != 2280 || m.Training.DatasetDigest != tab.Digest {
+	if m.Threshold.Method != "mean+ksigma" || m.Threshold.K != 3 || m.Training.Rows != 2280 || m.Training.DatasetDigest != tab.Digest ||
+		m.Decision.K < 1 || m.Decision.K > m.Decision.N {
 		t.Errorf("threshold %+v training %+v", m.Threshold, m.Training)
 	}
 	// The threshold is mean + 3σ of the calibration scores it records.

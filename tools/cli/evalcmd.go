@@ -25,8 +25,8 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	model := fs.String("model", "", "model file (required)")
 	var data listFlag
 	fs.Var(&data, "data", "labelled CSV recording (anomaly column; changepoint for NAB), or a directory of them")
-	k := fs.Int("k", 1, "alarm once k of the last n scores are above the threshold (the agent's decision)")
-	n := fs.Int("n", 1, "see -k")
+	k := fs.Int("k", 0, "alarm once k of the last n scores are above the threshold (the agent's decision;\ndefault: the model's calibrated k of n)")
+	n := fs.Int("n", 0, "see -k")
 	gap := fs.Float64("gap", 5, "a time step over this many times a file's median step is a gap")
 	plotDir := fs.String("plots", "", "write figures (PNG) to this directory: score histogram, ROC/PR curves,\na score timeline per file, the channels' shares of alarms")
 	if err := parse(fs, args); err != nil {
@@ -52,7 +52,9 @@ func runEval(ctx context.Context, env Env, args []string) error {
 		return errors.New("eval needs labels: every file must have an anomaly column")
 	}
 	thr := l.Model.Threshold.Value
-	v, err := replay(l.Autoencoder, thr, tab, *gap, *k, *n)
+	dk, dn := decisionFor(l.Model, *k, *n)
+	fmt.Fprintf(env.Stdout, "decision: anomaly once %d of the last %d scores are above %.5g\n", dk, dn, thr)
+	v, err := replay(l.Autoencoder, thr, tab, *gap, dk, dn)
 	if err != nil {
 		return usageError{err.Error()}
 	}
@@ -136,8 +138,8 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
 	plotDir := fs.String("plots", "", "write figures (PNG) to this directory: pooled score histogram and curves\n(scores over each file's threshold), a timeline per file")
 	trainRows := fs.Int("train-rows", 400, "rows at the start of each file to fit its scaler and model on (the leaderboard's 400)")
-	k := fs.Int("k", 1, "alarm once k of the last n scores are above the threshold (the agent's decision)")
-	n := fs.Int("n", 1, "see -k")
+	k := fs.Int("k", 0, "alarm once k of the last n scores are above the threshold (the agent's decision;\ndefault: each model's calibrated k of n)")
+	n := fs.Int("n", 0, "see -k")
 	int8w := fs.Bool("int8", false, "score with int8 weights")
 	recipeOf := addRecipeFlags(fs)
 	if err := parse(fs, args[1:]); err != nil {
@@ -207,7 +209,8 @@ func runBench(ctx context.Context, env Env, args []string) error {
 					if err != nil {
 						return result{err: err}
 					}
-					v, err := replay(l.Autoencoder, m.Threshold.Value, tab, rc.gap, *k, *n)
+					dk, dn := decisionFor(m, *k, *n)
+					v, err := replay(l.Autoencoder, m.Threshold.Value, tab, rc.gap, dk, dn)
 					if err != nil {
 						return result{err: err}
 					}

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/vigil-edge/vigil/agent/decision"
+	"github.com/vigil-edge/vigil/firmware"
 	"github.com/vigil-edge/vigil/infer"
 	"github.com/vigil-edge/vigil/tools/dataset"
 	"github.com/vigil-edge/vigil/tools/eval"
@@ -146,4 +147,16 @@ func nabTotals(files []report) [3]float64 {
 		out[p] = eval.NABTotal(s)
 	}
 	return out
+}
+
+// decisionFor returns the k-of-n to replay with: the flags if set, else
+// the model's calibrated one, else 1 of 1 (the raw threshold).
+func decisionFor(m *firmware.Model, k, n int) (int, int) {
+	switch {
+	case k > 0 || n > 0:
+		return k, n
+	case m.Decision.K > 0:
+		return int(m.Decision.K), int(m.Decision.N)
+	}
+	return 1, 1
 }

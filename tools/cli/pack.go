@@ -20,8 +20,8 @@ func runPack(ctx context.Context, env Env, args []string) error {
 	name := fs.String("name", "", "set the model name")
 	var data listFlag
 	fs.Var(&data, "data", "labelled recordings to score with both models, side by side (repeatable)")
-	k := fs.Int("k", 1, "with --data: alarm once k of the last n scores are above the threshold")
-	n := fs.Int("n", 1, "see -k")
+	k := fs.Int("k", 0, "with --data: alarm once k of the last n scores are above the threshold\n(default: the model's calibrated k of n)")
+	n := fs.Int("n", 0, "see -k")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -87,7 +87,8 @@ func compareModels(env Env, a, b *firmware.Loaded, data []string, k, n int) erro
 	var reps [2]report
 	var vs [2]verdicts
 	for i, l := range []*firmware.Loaded{a, b} {
-		v, err := replay(l.Autoencoder, l.Model.Threshold.Value, tab, 5, k, n)
+		dk, dn := decisionFor(l.Model, k, n)
+		v, err := replay(l.Autoencoder, l.Model.Threshold.Value, tab, 5, dk, dn)
 		if err != nil {
 			return usageError{err.Error()}
 		}

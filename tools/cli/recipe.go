@@ -184,8 +184,10 @@ func (rc *recipe) fit(ctx context.Context, tab *dataset.Table, progress io.Write
 		return nil, nil, err
 	}
 	best := res.History[res.BestEpoch-1]
+	k, n := train.KofN(res.ValScores, cal.Threshold, 10)
 	m := &firmware.Model{
-		Kind: rc.kind, Decoder: decoder, KLWeight: res.KLWeight,
+		Decision: firmware.Decision{K: uint32(k), N: uint32(n)},
+		Kind:     rc.kind, Decoder: decoder, KLWeight: res.KLWeight,
 		Scaler:   firmware.Scaler{Kind: rc.scalerKind, Center: scaler.Center, Scale: scaler.Scale},
 		Features: firmware.FeaturesOf(rc.spec),
 		Layers:   layers,

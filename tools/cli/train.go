@@ -94,6 +94,7 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "trained %s on %d rows (%d validation) in %v: best epoch %d of %d, val loss %.5f\n",
 		layerShape(res.Layers), res.TrainRows, res.ValRows, time.Since(start).Round(time.Millisecond), res.BestEpoch, len(res.History), best.Val)
 	fmt.Fprintf(env.Stdout, "threshold %.5f (%s %g; validation scores: mean %.5f, std %.5f over %d rows)\n", cal.Threshold, cal.Method, cal.K, cal.Mean, cal.Std, cal.N)
+	fmt.Fprintf(env.Stdout, "decision: anomaly once %d of the last %d scores are above it (no alarm on the validation rows)\n", m.Decision.K, m.Decision.N)
 	fmt.Fprintf(env.Stdout, "wrote %s (%d bytes)\n", *out, len(b))
 	if *plotDir != "" {
 		return trainPlots(*plotDir, fit)
