@@ -40,11 +40,7 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	files, err := dataset.Expand(data)
-	if err != nil {
-		return err
-	}
-	tab, err := dataset.ReadFiles(files, l.Model.ChannelNames())
+	tab, err := dataset.Load(data, l.Model.ChannelNames())
 	if err != nil {
 		return err
 	}

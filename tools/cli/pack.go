@@ -73,11 +73,7 @@ func runPack(ctx context.Context, env Env, args []string) error {
 // compareModels evaluates both models on the same recordings and prints
 // their figures side by side, with how far their scores differ.
 func compareModels(env Env, a, b *firmware.Loaded, data []string, k, n int) error {
-	files, err := dataset.Expand(data)
-	if err != nil {
-		return err
-	}
-	tab, err := dataset.ReadFiles(files, a.Model.ChannelNames())
+	tab, err := dataset.Load(data, a.Model.ChannelNames())
 	if err != nil {
 		return err
 	}

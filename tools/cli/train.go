@@ -48,11 +48,7 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	start := time.Now()
-	files, err := dataset.Expand(data)
-	if err != nil {
-		return err
-	}
-	tab, err := dataset.ReadFiles(files, rc.channels)
+	tab, err := dataset.Load(data, rc.channels)
 	if err != nil {
 		return err
 	}

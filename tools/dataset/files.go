@@ -85,3 +85,13 @@ func (t *Table) Segments(gapFactor float64) []Segment {
 	}
 	return segs
 }
+
+// Load reads the CSV files paths name (directories expanded as by Expand)
+// into one table; see ReadFiles.
+func Load(paths, channels []string) (*Table, error) {
+	files, err := Expand(paths)
+	if err != nil {
+		return nil, err
+	}
+	return ReadFiles(files, channels)
+}
