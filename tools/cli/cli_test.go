@@ -217,6 +217,23 @@ func TestSimTrainInspect(t *testing.T) {
 			t.Errorf("%s: model threshold %+v, %v", tc.flags, lt.Model.Threshold, err)
 		}
 	}
+	// Absolute error, calibrated on every training window: recorded, and
+	// the int8 report still pairs validation rows with their scores.
+	pa := filepath.Join(dir, "abs.vgm")
+	if code, out, stderr = run("train", "-q", "--epochs", "2", "--error", "absolute", "--calibrate-on", "all", "--int8", "--data", data, "--out", pa); code != 0 {
+		t.Fatalf("--error absolute: exit %d: %s", code, stderr)
+	}
+	if la, err := firmware.ReadFile(pa, firmware.LoadOptions{AllowUnsigned: true}); err != nil || la.Model.Error != "absolute" || la.Model.Threshold.N != 2280 {
+		t.Errorf("absolute-error model: error %q, calibrated on %d scores (want 2280, every normal row), %v", la.Model.Error, la.Model.Threshold.N, err)
+	}
+	if !strings.Contains(out, " of 456 validation decisions differ") {
+		t.Errorf("int8 report should cover the 456 validation rows:\n%s", out)
+	}
+	for _, bad := range [][]string{{"--error", "cubic"}, {"--calibrate-on", "test"}} {
+		if code, _, _ = run(append([]string{"train", "--data", data, "--out", pa}, bad...)...); code != 2 {
+			t.Errorf("train %q: exit %d, want 2", bad, code)
+		}
+	}
 	if code, _, stderr = run("train", "--threshold", "magic", "--data", data, "--out", modelV); code != 2 {
 		t.Errorf("--threshold magic: exit %d, %s", code, stderr)
 	}

@@ -27,6 +27,8 @@ type recipe struct {
 	scalerKind string
 	calibrate  func([]float32) (train.Calibration, error)
 	gap        float64
+	errorKind  infer.ErrorKind
+	calibAll   bool // calibrate on every training window, not only validation
 	channels   []string
 }
 
@@ -63,6 +65,8 @@ func addRecipeFlags(fs *flag.FlagSet) func() (*recipe, error) {
 	decay := fs.Float64("weight-decay", 0, "L2 weight decay")
 	dropout := fs.Float64("dropout", 0, "dropout probability on hidden activations while training")
 	noise := fs.Float64("noise", 0, "standard deviation of Gaussian noise on the (scaled) inputs while training (denoising)")
+	errKind := fs.String("error", "squared", "how a feature's reconstruction error counts in the score: squared or absolute")
+	calibrateOn := fs.String("calibrate-on", "validation", "the scores the threshold and k-of-n are calibrated on:\nvalidation (held-out rows) or all (training rows too)")
 	return func() (*recipe, error) {
 		rc := &recipe{o: train.DefaultOptions, kind: firmware.KindAutoencoder, scalerKind: *scalerKind, gap: *gap}
 		o := &rc.o
@@ -110,6 +114,16 @@ func addRecipeFlags(fs *flag.FlagSet) func() (*recipe, error) {
 		}
 		if *gap <= 1 {
 			return nil, usagef("--gap %v: want a factor above 1", *gap)
+		}
+		if rc.errorKind, err = infer.ParseErrorKind(*errKind); err != nil {
+			return nil, usagef("--error: %v", err)
+		}
+		switch *calibrateOn {
+		case "validation":
+		case "all":
+			rc.calibAll = true
+		default:
+			return nil, usagef("--calibrate-on %q: want validation or all", *calibrateOn)
 		}
 		if *channels != "" {
 			rc.channels = strings.Split(*channels, ",")
@@ -171,7 +185,25 @@ func (rc *recipe) fit(ctx context.Context, tab *dataset.Table, progress io.Write
 	if err != nil {
 		return nil, nil, err
 	}
-	cal, err := rc.calibrate(res.ValScores)
+	// Scores as the gateway computes them, on the rows calibration uses.
+	calScores := res.ValScores
+	if rc.errorKind != infer.SquaredError || rc.calibAll {
+		ae, err := infer.NewAutoencoder(infer.Config{Scaler: *scaler, Features: rc.spec, Layers: res.Layers,
+			Decoder: res.Decoder, KLWeight: res.KLWeight, Error: rc.errorKind})
+		if err != nil {
+			return nil, nil, err
+		}
+		rows := scaled[len(scaled)-res.ValRows:]
+		if rc.calibAll {
+			rows = scaled
+		}
+		calScores = make([]float32, len(rows))
+		for i, f := range rows {
+			calScores[i] = ae.ScoreFeatures(f, nil)
+		}
+		res.ValScores = calScores
+	}
+	cal, err := rc.calibrate(calScores)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -191,6 +223,7 @@ func (rc *recipe) fit(ctx context.Context, tab *dataset.Table, progress io.Write
 		Scaler:   firmware.Scaler{Kind: rc.scalerKind, Center: scaler.Center, Scale: scaler.Scale},
 		Features: firmware.FeaturesOf(rc.spec),
 		Layers:   layers,
+		Error:    rc.errorKind.String(),
 		Threshold: firmware.Threshold{
 			Value: float32(cal.Threshold), Method: cal.Method, K: cal.K, Mean: cal.Mean, Std: cal.Std, N: uint64(cal.N),
 		},

@@ -79,7 +79,8 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	}
 	res, cal := fit.res, fit.cal
 	if *int8w {
-		if err := reportInt8(env, b, fit.scaled[len(fit.scaled)-res.ValRows:], res.ValScores, cal.Threshold); err != nil {
+		val := res.ValScores[len(res.ValScores)-res.ValRows:] // the last rows are validation with --calibrate-on all too
+		if err := reportInt8(env, b, fit.scaled[len(fit.scaled)-res.ValRows:], val, cal.Threshold); err != nil {
 			return err
 		}
 	}
