@@ -208,36 +208,28 @@ func FuzzConv(f *testing.F) {
 	f.Add(uint8(1), uint8(1), uint8(1), uint8(1), uint8(0), uint8(1), uint8(0), true)
 	f.Fuzz(func(t *testing.T, in, out, k, s, p, l, op uint8, transpose bool) {
 		r := rand.New(rand.NewPCG(uint64(in), uint64(l)))
+		w, b := randSlice(r, int(in)*int(out)*int(k)), randSlice(r, int(out))
+		var layer Layer
+		var naive func(x []float32) []float32
 		if transpose {
-			c := ConvTranspose1D{InChannels: int(in), OutChannels: int(out), Kernel: int(k), Stride: int(s), Padding: int(p),
-				OutputPadding: int(op), Length: int(l), Act: ReLU}
-			c.W, c.B = randSlice(r, int(in)*int(out)*int(k)), randSlice(r, int(out))
-			if c.Validate() != nil {
-				return
-			}
-			x := randSlice(r, int(l)*int(in))
-			_, n := c.Shape()
-			got := make([]float32, n)
-			c.Forward(got, x)
-			for i, w := range naiveConvT(&c, x) {
-				if math.Abs(float64(got[i]-w)) > 1e-3*(1+math.Abs(float64(w))) {
-					t.Fatalf("%+v: y[%d] = %v, want %v", c, i, got[i], w)
-				}
-			}
-			return
+			c := &ConvTranspose1D{InChannels: int(in), OutChannels: int(out), Kernel: int(k), Stride: int(s), Padding: int(p),
+				OutputPadding: int(op), Length: int(l), W: w, B: b, Act: ReLU}
+			layer, naive = c, func(x []float32) []float32 { return naiveConvT(c, x) }
+		} else {
+			c := &Conv1D{InChannels: int(in), OutChannels: int(out), Kernel: int(k), Stride: int(s), Padding: int(p), Length: int(l),
+				W: w, B: b, Act: ReLU}
+			layer, naive = c, func(x []float32) []float32 { return naiveConv(c, x) }
 		}
-		c := Conv1D{InChannels: int(in), OutChannels: int(out), Kernel: int(k), Stride: int(s), Padding: int(p), Length: int(l), Act: ReLU}
-		c.W, c.B = randSlice(r, int(in)*int(out)*int(k)), randSlice(r, int(out))
-		if c.Validate() != nil {
+		if layer.Validate() != nil {
 			return
 		}
 		x := randSlice(r, int(l)*int(in))
-		_, n := c.Shape()
+		_, n := layer.Shape()
 		got := make([]float32, n)
-		c.Forward(got, x)
-		for i, w := range naiveConv(&c, x) {
-			if math.Abs(float64(got[i]-w)) > 1e-3*(1+math.Abs(float64(w))) {
-				t.Fatalf("%+v: y[%d] = %v, want %v", c, i, got[i], w)
+		layer.Forward(got, x)
+		for i, want := range naive(x) {
+			if math.Abs(float64(got[i]-want)) > 1e-3*(1+math.Abs(float64(want))) {
+				t.Fatalf("%+v: y[%d] = %v, want %v", layer, i, got[i], want)
 			}
 		}
 	})
