@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -47,17 +48,15 @@ type PipelineOptions struct {
 // Pipeline reads samples, scores them and publishes decisions. It is not
 // safe for concurrent use.
 type Pipeline struct {
-	o        PipelineOptions
-	deb      *decision.Debouncer
-	sample   sensors.Sample
-	per      []float32
-	shares   []infer.Share
-	since    time.Time
-	lastPub  time.Time
-	seq      uint64
-	samples  uint64
-	faults   uint64
-	lastFail []string
+	o       PipelineOptions
+	deb     *decision.Debouncer
+	sample  sensors.Sample
+	per     []float32
+	shares  []infer.Share
+	lastPub time.Time
+	seq     uint64
+	samples uint64
+	faults  uint64
 }
 
 // NewPipeline checks o and allocates every per-sample buffer.
@@ -107,12 +106,12 @@ func NewPipeline(o PipelineOptions) (*Pipeline, error) {
 func CheckChannels(model, configured []string) error {
 	var lack, extra []string
 	for _, m := range model {
-		if !contains(configured, m) {
+		if !slices.Contains(configured, m) {
 			lack = append(lack, m)
 		}
 	}
 	for _, c := range configured {
-		if !contains(model, c) {
+		if !slices.Contains(model, c) {
 			extra = append(extra, c)
 		}
 	}
@@ -127,15 +126,6 @@ func CheckChannels(model, configured []string) error {
 		msg += fmt.Sprintf(" the configuration lists %q, which the model does not use;", extra)
 	}
 	return errors.New(msg[:len(msg)-1])
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // Run processes samples until ctx ends (returns nil), the source is
@@ -197,7 +187,6 @@ func (p *Pipeline) Counts() (samples, faults uint64) { return p.samples, p.fault
 // learnt the machine is normal at start-up, an alert.
 func (p *Pipeline) changed(prev decision.State, s *sensors.Sample, score float64) {
 	now := p.o.Now()
-	p.since = now
 	st := p.deb.State()
 	msg := StateMessage{
 		State:      st.String(),

@@ -15,7 +15,7 @@ type network struct {
 	acts   [][]float32 // acts[i]: output of layer i after its activation
 	outs   [][]float32 // outs[i]: acts[i] after dropout (the next input)
 	masks  [][]float32 // masks[i]: dropout multipliers of layer i, or nil
-	grads  [][]float32 // grads[i]: dLoss/d(outs[i]); grads[-1] is in dx of layer 0 (unused)
+	grads  [][]float32 // grads[i]: dLoss/d(outs[i]), the gradient flowing into layer i+1
 	dz     [][]float32 // scratch: dLoss/d(pre-activation) of layer i
 	dx0    []float32   // dLoss/d(input), computed only by gradient checks
 }

@@ -240,7 +240,8 @@ func runBench(ctx context.Context, env Env, args []string) error {
 		c := r.rep.conf
 		out.Files = append(out.Files, benchFile{File: name, TP: c.TP, FP: c.FP, FN: c.FN, TN: c.TN})
 	}
-	// Pooled curves: every file's test scores, over its own threshold.
+	// Each file has its own model: AUCs averaged by file size, delays
+	// over all detected anomalies.
 	total.rocAUC, total.prAUC, total.delay, total.detected, total.events = pooled(perFile)
 	marked := true
 	for _, t := range tabs {

@@ -109,18 +109,10 @@ func evaluate(tab *dataset.Table, v verdicts, threshold float64, from int) (repo
 		allScores, allLabels = append(allScores, s...), append(allLabels, l...)
 		perFile = append(perFile, r)
 		total.conf = total.conf.Add(r.conf)
-		if r.detected > 0 {
-			total.delay += r.delay * float64(r.detected)
-		}
-		total.detected += r.detected
-		total.events += r.events
 	}
-	if total.detected > 0 {
-		total.delay /= float64(total.detected)
-	} else {
-		total.delay = math.NaN()
-	}
+	// Curves over the pooled scores; delays over all detected anomalies.
 	total.rocAUC, total.prAUC = aucs(allScores, allLabels)
+	_, _, total.delay, total.detected, total.events = pooled(perFile)
 	return total, perFile, nil
 }
 
