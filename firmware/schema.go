@@ -138,4 +138,9 @@ type Training struct {
 	ValLoss       float64  `msg:"val_loss"`
 	Seed          uint64   `msg:"seed"`
 	Tool          string   `msg:"tool"`
+	// Widened names the slow channels whose scale training multiplied
+	// by WidenFactor (see infer/train.WidenSlow); Scaler.Scale already
+	// includes it.
+	Widened     []string `msg:"widened,limit=256"`
+	WidenFactor float32  `msg:"widen_factor"`
 }

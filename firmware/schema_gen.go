@@ -1195,9 +1195,9 @@ func (z *Threshold) Msgsize() (s int) {
 // MarshalMsg implements msgp.Marshaler
 func (z *Training) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 9
+	// map header, size 11
 	// string "dataset_digest"
-	o = append(o, 0x89, 0xae, 0x64, 0x61, 0x74, 0x61, 0x73, 0x65, 0x74, 0x5f, 0x64, 0x69, 0x67, 0x65, 0x73, 0x74)
+	o = append(o, 0x8b, 0xae, 0x64, 0x61, 0x74, 0x61, 0x73, 0x65, 0x74, 0x5f, 0x64, 0x69, 0x67, 0x65, 0x73, 0x74)
 	o = msgp.AppendString(o, z.DatasetDigest)
 	// string "sources"
 	o = append(o, 0xa7, 0x73, 0x6f, 0x75, 0x72, 0x63, 0x65, 0x73)
@@ -1226,6 +1226,15 @@ func (z *Training) MarshalMsg(b []byte) (o []byte, err error) {
 	// string "tool"
 	o = append(o, 0xa4, 0x74, 0x6f, 0x6f, 0x6c)
 	o = msgp.AppendString(o, z.Tool)
+	// string "widened"
+	o = append(o, 0xa7, 0x77, 0x69, 0x64, 0x65, 0x6e, 0x65, 0x64)
+	o = msgp.AppendArrayHeader(o, uint32(len(z.Widened)))
+	for za0002 := range z.Widened {
+		o = msgp.AppendString(o, z.Widened[za0002])
+	}
+	// string "widen_factor"
+	o = append(o, 0xac, 0x77, 0x69, 0x64, 0x65, 0x6e, 0x5f, 0x66, 0x61, 0x63, 0x74, 0x6f, 0x72)
+	o = msgp.AppendFloat32(o, z.WidenFactor)
 	return
 }
 
@@ -1322,6 +1331,35 @@ func (z *Training) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "Tool")
 				return
 			}
+		case "widened":
+			var zb0003 uint32
+			zb0003, bts, err = msgp.ReadArrayHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Widened")
+				return
+			}
+			if zb0003 > 256 {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Widened) >= int(zb0003) {
+				z.Widened = (z.Widened)[:zb0003]
+			} else {
+				z.Widened = make([]string, zb0003)
+			}
+			for za0002 := range z.Widened {
+				z.Widened[za0002], bts, err = msgp.ReadStringBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Widened", za0002)
+					return
+				}
+			}
+		case "widen_factor":
+			z.WidenFactor, bts, err = msgp.ReadFloat32Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "WidenFactor")
+				return
+			}
 		default:
 			bts, err = msgp.Skip(bts)
 			if err != nil {
@@ -1340,6 +1378,10 @@ func (z *Training) Msgsize() (s int) {
 	for za0001 := range z.Sources {
 		s += msgp.StringPrefixSize + len(z.Sources[za0001])
 	}
-	s += 5 + msgp.Uint64Size + 7 + msgp.Uint32Size + 11 + msgp.Uint32Size + 11 + msgp.Float64Size + 9 + msgp.Float64Size + 5 + msgp.Uint64Size + 5 + msgp.StringPrefixSize + len(z.Tool)
+	s += 5 + msgp.Uint64Size + 7 + msgp.Uint32Size + 11 + msgp.Uint32Size + 11 + msgp.Float64Size + 9 + msgp.Float64Size + 5 + msgp.Uint64Size + 5 + msgp.StringPrefixSize + len(z.Tool) + 8 + msgp.ArrayHeaderSize
+	for za0002 := range z.Widened {
+		s += msgp.StringPrefixSize + len(z.Widened[za0002])
+	}
+	s += 13 + msgp.Float32Size
 	return
 }

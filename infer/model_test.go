@@ -327,3 +327,54 @@ func BenchmarkScore(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPushRecipe measures what the gateway spends per sample with
+// the shape `vigil train` builds by default: 8 channels, a 10-sample
+// window seen raw and as mean and std (96 features), 96→64→16→64→96,
+// scored at every sample. It includes scaling, the window statistics and
+// the per-channel attribution.
+func BenchmarkPushRecipe(b *testing.B) {
+	const channels = 8
+	spec := FeatureSpec{Window: 10, Stride: 1, Raw: true, Stats: []Stat{Mean, Std}}
+	in := spec.Len(channels)
+	for _, q8 := range []bool{false, true} {
+		name := "f32"
+		if q8 {
+			name = "int8"
+		}
+		b.Run(name, func(b *testing.B) {
+			ds, _ := benchModel(b, in, []int{64, 16, 64})
+			ls := make([]Layer, len(ds))
+			for i := range ds {
+				ls[i] = &ds[i]
+				if q8 {
+					ls[i] = Quantize(&ds[i])
+				}
+			}
+			ae, err := NewAutoencoder(Config{Scaler: identityScaler(channels), Features: spec, Layers: ls})
+			if err != nil {
+				b.Fatal(err)
+			}
+			r := rand.New(rand.NewPCG(7, 8))
+			samples := make([][]float32, 64)
+			for i := range samples {
+				samples[i] = make([]float32, channels)
+				for c := range samples[i] {
+					samples[i][c] = float32(r.NormFloat64())
+				}
+			}
+			per := make([]float32, channels)
+			for _, s := range samples[:spec.Window] { // fill the window
+				ae.Push(s, per)
+			}
+			i := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, ready, err := ae.Push(samples[i%len(samples)], per); !ready || err != nil {
+					b.Fatalf("sample %d: ready %v, error %v", i, ready, err)
+				}
+				i++
+			}
+		})
+	}
+}

@@ -31,3 +31,19 @@ func ExampleAutoencoder() {
 	fmt.Println(float64(normal) < cal.Threshold, float64(broken) > cal.Threshold)
 	// Output: true true
 }
+
+// A temperature that warms up during the training rows gets a wide scale;
+// the vibration channel, noise around a steady level, keeps its own.
+func ExampleWidenSlow() {
+	rows := make([][]float32, 400)
+	for i := range rows {
+		vibration := float32(i%7) * 0.01 // fast and steady
+		temperature := 40 + float32(i)*0.02
+		rows[i] = []float32{vibration, temperature}
+	}
+	s, _ := infer.FitStandard(rows)
+	share, _ := train.Slowness(rows, 10)
+	widened, _ := train.WidenSlow(s, rows, 10, 0.45, 50)
+	fmt.Printf("slowness %.2f %.2f, widened %v\n", share[0], share[1], widened)
+	// Output: slowness 0.03 1.00, widened [1]
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -52,7 +53,11 @@ func runInspect(ctx context.Context, env Env, args []string) error {
 	w = tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "  #\tname\tunit\tcenter\tscale\t")
 	for i, c := range m.Channels {
-		fmt.Fprintf(w, "  %d\t%s\t%s\t%.6g\t%.6g\t\n", i, c.Name, c.Unit, m.Scaler.Center[i], m.Scaler.Scale[i])
+		note := ""
+		if slices.Contains(t.Widened, c.Name) {
+			note = fmt.Sprintf("  (drifted in training: scale ×%g)", t.WidenFactor)
+		}
+		fmt.Fprintf(w, "  %d\t%s\t%s\t%.6g\t%.6g\t%s\n", i, c.Name, c.Unit, m.Scaler.Center[i], m.Scaler.Scale[i], note)
 	}
 	w.Flush()
 

@@ -30,13 +30,31 @@ type recipe struct {
 	errorKind  infer.ErrorKind
 	calibAll   bool // calibrate on every training window, not only validation
 	channels   []string
+	slowShare  float64 // widen channels at least this slow (0: never)
+	slowWiden  float64
 }
+
+// Recipe defaults: a 10-sample window seen raw and as per-channel mean
+// and spread, a robust scaler, slow channels widened, and a threshold 20 %
+// over mean + 3σ of the validation scores. They are what vigil bench skab
+// measures (see the README).
+const (
+	defaultWindow   = 10
+	defaultFeatures = "raw,mean,std"
+	defaultHidden   = "64,16,64"
+	defaultFactor   = 1.2
+	// slowBlocks is how many blocks the training rows are cut into to
+	// tell whether they cover a channel's slow wandering: a channel
+	// whose block means differ a lot (infer/train.Slowness) moves on a
+	// time scale close to the whole training span.
+	slowBlocks = 8
+)
 
 // addRecipeFlags registers the model flags on fs; the function it returns
 // checks them, after parsing, and builds the recipe.
 func addRecipeFlags(fs *flag.FlagSet) func() (*recipe, error) {
 	channels := fs.String("channels", "", "comma-separated channels to use (default: every column but datetime and labels)")
-	hidden := fs.String("hidden", intsString(train.DefaultOptions.Hidden), "hidden layer sizes, comma-separated")
+	hidden := fs.String("hidden", defaultHidden, "hidden layer sizes, comma-separated")
 	epochs := fs.Int("epochs", train.DefaultOptions.Epochs, "most passes over the training rows")
 	batch := fs.Int("batch", train.DefaultOptions.Batch, "rows per optimiser step")
 	lr := fs.Float64("lr", train.DefaultOptions.LearningRate, "learning rate")
@@ -47,12 +65,14 @@ func addRecipeFlags(fs *flag.FlagSet) func() (*recipe, error) {
 	sigma := fs.Float64("sigma", 3, "with --threshold mean+ksigma: threshold = mean + sigma × standard deviation")
 	pct := fs.Float64("percentile", 99.5, "with --threshold percentile: the percentile of validation scores")
 	risk := fs.Float64("risk", 1e-3, "with --threshold pot: the probability a normal score exceeds the threshold")
-	factor := fs.Float64("threshold-factor", 1, "multiply the calibrated threshold by this margin (Conv-AE's recipe uses 4/3)")
-	scalerKind := fs.String("scaler", firmware.ScalerStandard, "input scaler: standard (z-score), minmax or robust (median/IQR)")
-	window := fs.Int("window", 1, "samples per window (1: score every sample on its own)")
+	factor := fs.Float64("threshold-factor", defaultFactor, "multiply the calibrated threshold by this margin (Conv-AE's recipe uses 4/3)")
+	scalerKind := fs.String("scaler", firmware.ScalerRobust, "input scaler: standard (z-score), minmax or robust (median/IQR)")
+	slowShare := fs.Float64("slow-share", 0.3, "a channel whose means over eighths of the training rows carry at least this share of its variance\ndrifts on the time scale of the whole recording (a motor warming up): the training shows one\nstretch of it, not its range, so its scale is widened (0: never; long recordings rarely need it)")
+	slowWiden := fs.Float64("slow-widen", 50, "multiply a drifting channel's scale by this: only moves far beyond its training spread count")
+	window := fs.Int("window", defaultWindow, "samples per window (1: score every sample on its own)")
 	stride := fs.Int("stride", 1, "score every this many samples once the window is full")
 	gap := fs.Float64("gap", 5, "a time step over this many times a file's median step is a gap: windows never span it")
-	features := fs.String("features", "raw", "what the network sees of a window, comma-separated: raw (the samples themselves)\nand/or statistics per channel: mean, std, min, max, rms, slope")
+	features := fs.String("features", defaultFeatures, "what the network sees of a window, comma-separated: raw (the samples themselves)\nand/or statistics per channel: mean, std, min, max, rms, slope")
 	conv := fs.String("conv", "", "a convolutional autoencoder over the raw window instead of dense layers:\nchannels per encoder layer, comma-separated, e.g. 32,16 (needs --window and --features raw)")
 	kernel := fs.Int("kernel", 7, "with --conv: kernel size")
 	convStride := fs.Int("conv-stride", 2, "with --conv: stride of each encoder layer")
@@ -111,6 +131,9 @@ func addRecipeFlags(fs *flag.FlagSet) func() (*recipe, error) {
 		}
 		if _, ok := scalerFits[*scalerKind]; !ok {
 			return nil, usagef("--scaler %q: want standard, minmax or robust", *scalerKind)
+		}
+		if rc.slowShare, rc.slowWiden = *slowShare, *slowWiden; rc.slowShare < 0 || rc.slowShare > 1 || !(rc.slowWiden >= 1) || math.IsInf(rc.slowWiden, 0) {
+			return nil, usagef("--slow-share %v --slow-widen %v: want a share from 0 to 1 and a finite factor of 1 or more", *slowShare, *slowWiden)
 		}
 		if *gap <= 1 {
 			return nil, usagef("--gap %v: want a factor above 1", *gap)
@@ -171,6 +194,12 @@ func (rc *recipe) fit(ctx context.Context, tab *dataset.Table, progress io.Write
 	scaler, err := scalerFits[rc.scalerKind](rows[:nTrain])
 	if err != nil {
 		return nil, nil, err
+	}
+	var widened []int
+	if rc.slowShare > 0 && rc.slowWiden > 1 && nTrain >= 2*slowBlocks {
+		if widened, err = train.WidenSlow(scaler, rows[:nTrain], nTrain/slowBlocks, rc.slowShare, rc.slowWiden); err != nil {
+			return nil, nil, err
+		}
 	}
 	scaled, err := featureRows(tab, scaler, rc.spec, rc.gap)
 	if err != nil {
@@ -238,6 +267,10 @@ func (rc *recipe) fit(ctx context.Context, tab *dataset.Table, progress io.Write
 	}
 	for _, c := range tab.Channels {
 		m.Channels = append(m.Channels, firmware.Channel{Name: c, Unit: units[c]})
+	}
+	for _, c := range widened {
+		m.Training.Widened = append(m.Training.Widened, tab.Channels[c])
+		m.Training.WidenFactor = float32(rc.slowWiden)
 	}
 	return m, &fitted{res: res, cal: cal, scaled: scaled}, nil
 }
