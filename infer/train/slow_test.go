@@ -21,6 +21,16 @@ func column(n int, f func(i int) float64) [][]float32 {
 func TestSlowness(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	noise := column(4000, func(int) float64 { return rng.NormFloat64() })
+	// A stationary process with a 30-sample time constant, as a flow
+	// following the load: cut into eighths, 400 rows cannot show its
+	// range but 40,000 rows can.
+	ar := func(n int) [][]float32 {
+		phi, z := math.Exp(-1.0/30), 0.0
+		return column(n, func(int) float64 {
+			z = phi*z + math.Sqrt(1-phi*phi)*rng.NormFloat64()
+			return z
+		})
+	}
 	tests := []struct {
 		name     string
 		rows     [][]float32
@@ -36,6 +46,8 @@ func TestSlowness(t *testing.T) {
 		// A fast square wave (period 2) averages out inside every block.
 		{"square wave", column(400, func(i int) float64 { return float64(i % 2) }), 10, 0, 1e-12},
 		{"constant", column(400, func(int) float64 { return 3 }), 10, 0, 0},
+		{"wandering, 400 rows in eighths", ar(400), 50, 0.3, 1},
+		{"wandering, 40000 rows in eighths", ar(40000), 5000, 0, 0.05},
 		// Rows past the last whole block are ignored: the step at 400 is not seen.
 		{"partial block", column(405, func(i int) float64 { return float64(i / 400) }), 10, 0, 0},
 	}
