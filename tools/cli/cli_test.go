@@ -167,10 +167,11 @@ func TestSimTrainInspect(t *testing.T) {
 		}
 	}
 
-	// A convolutional autoencoder over 16-sample windows, with the
-	// regularisers, RMSprop and int8 weights.
+	// A convolutional autoencoder over 16-sample windows (reading the raw
+	// window without being told), with the regularisers, RMSprop and
+	// int8 weights.
 	modelC := filepath.Join(dir, "mc.vgm")
-	code, out, stderr = run("train", "--epochs", "2", "--window", "16", "--stride", "4", "--features", "raw", "--conv", "8,4", "--kernel", "5",
+	code, out, stderr = run("train", "--epochs", "2", "--window", "16", "--stride", "4", "--conv", "8,4", "--kernel", "5",
 		"--optimizer", "rmsprop", "--dropout", "0.1", "--noise", "0.05", "--weight-decay", "1e-4", "--int8", "--data", data, "--out", modelC)
 	if code != 0 {
 		t.Fatalf("train --conv: exit %d: %s\n%s", code, stderr, out)
@@ -185,8 +186,10 @@ func TestSimTrainInspect(t *testing.T) {
 	if code, out, _ = run("inspect", modelC); code != 0 || !strings.Contains(out, "8→4 ch, k5 s2, 8 steps") {
 		t.Errorf("inspect of a conv model:\n%s", out)
 	}
-	if code, _, stderr = run("train", "--conv", "8", "--data", data, "--out", modelC); code != 2 || !strings.Contains(stderr, "--conv needs") {
-		t.Errorf("--conv without a window: exit %d, %s", code, stderr)
+	for _, bad := range [][]string{{"--window", "1"}, {"--features", "raw,mean"}} {
+		if code, _, stderr = run(append([]string{"train", "--conv", "8", "--data", data, "--out", modelC}, bad...)...); code != 2 || !strings.Contains(stderr, "--conv needs") {
+			t.Errorf("--conv %q: exit %d, %s", bad, code, stderr)
+		}
 	}
 
 	// A variational autoencoder trained on BCE over min-max scaled rows.

@@ -73,7 +73,7 @@ func addRecipeFlags(fs *flag.FlagSet) func() (*recipe, error) {
 	stride := fs.Int("stride", 1, "score every this many samples once the window is full")
 	gap := fs.Float64("gap", 5, "a time step over this many times a file's median step is a gap: windows never span it")
 	features := fs.String("features", defaultFeatures, "what the network sees of a window, comma-separated: raw (the samples themselves)\nand/or statistics per channel: mean, std, min, max, rms, slope")
-	conv := fs.String("conv", "", "a convolutional autoencoder over the raw window instead of dense layers:\nchannels per encoder layer, comma-separated, e.g. 32,16 (needs --window and --features raw)")
+	conv := fs.String("conv", "", "a convolutional autoencoder over the raw window instead of dense layers:\nchannels per encoder layer, comma-separated, e.g. 32,16 (needs --window of 2 or more; reads the raw window)")
 	kernel := fs.Int("kernel", 7, "with --conv: kernel size")
 	convStride := fs.Int("conv-stride", 2, "with --conv: stride of each encoder layer")
 	optimizer := fs.String("optimizer", string(train.Adam), "adam or rmsprop")
@@ -150,6 +150,11 @@ func addRecipeFlags(fs *flag.FlagSet) func() (*recipe, error) {
 		}
 		if *channels != "" {
 			rc.channels = strings.Split(*channels, ",")
+		}
+		explicit := false
+		fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "features" })
+		if *conv != "" && !explicit {
+			*features = "raw" // a convolution reads the raw window
 		}
 		if rc.spec, err = parseFeatures(*window, *stride, *features); err != nil {
 			return nil, usageError{err.Error()}
@@ -270,6 +275,8 @@ func (rc *recipe) fit(ctx context.Context, tab *dataset.Table, progress io.Write
 	}
 	for _, c := range widened {
 		m.Training.Widened = append(m.Training.Widened, tab.Channels[c])
+	}
+	if len(widened) > 0 {
 		m.Training.WidenFactor = float32(rc.slowWiden)
 	}
 	return m, &fitted{res: res, cal: cal, scaled: scaled}, nil

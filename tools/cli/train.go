@@ -156,14 +156,6 @@ func parseInts(s string) ([]int, error) {
 	return out, nil
 }
 
-func intsString(v []int) string {
-	s := make([]string, len(v))
-	for i, n := range v {
-		s[i] = strconv.Itoa(n)
-	}
-	return strings.Join(s, ",")
-}
-
 // layerShape renders layers as in→h1→…→out (flattened sizes).
 func layerShape(ls []infer.Layer) string {
 	var b strings.Builder
