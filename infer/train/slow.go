@@ -22,6 +22,11 @@ func Slowness(rows [][]float32, block int) ([]float64, error) {
 		return nil, fmt.Errorf("train: %d rows make fewer than 2 blocks of %d", len(rows), block)
 	}
 	c := len(rows[0])
+	for i, r := range rows {
+		if len(r) != c {
+			return nil, fmt.Errorf("train: row %d has %d values, row 0 has %d", i, len(r), c)
+		}
+	}
 	out := make([]float64, c)
 	means := make([]float64, blocks)
 	for ch := range c {

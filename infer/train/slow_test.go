@@ -74,6 +74,7 @@ func TestSlownessErrors(t *testing.T) {
 		{"block 1", column(100, func(int) float64 { return 0 }), 1, "block 1"},
 		{"one block", column(19, func(int) float64 { return 0 }), 10, "fewer than 2 blocks"},
 		{"no rows", nil, 10, "fewer than 2 blocks"},
+		{"ragged", append(column(30, func(int) float64 { return 0 }), []float32{1, 2}), 10, "row 30 has 2 values"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
