@@ -344,10 +344,9 @@ func BenchmarkPushRecipe(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			ds, _ := benchModel(b, in, []int{64, 16, 64})
-			ls := make([]Layer, len(ds))
-			for i := range ds {
-				ls[i] = &ds[i]
-				if q8 {
+			ls := DenseLayers(ds)
+			if q8 {
+				for i := range ds {
 					ls[i] = Quantize(&ds[i])
 				}
 			}
