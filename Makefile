@@ -33,7 +33,7 @@ demo: build
 # checks generated code and runs every test under the race detector.
 test: deps vet generate-check cross test-arm
 	$(GO) test -count=1 -tags purego ./infer/... ./firmware/...
-	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 15m $(PKGS)
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 30m $(PKGS)
 
 # The model path's tests (golden scores included) on the gateways' CPUs,
 # under qemu user emulation. qemu's default ARM CPU accepts ARMv7
@@ -75,7 +75,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./sensors/csvline/
 	$(GO) test -run '^$$' -fuzz FuzzDense -fuzztime $(FUZZTIME) ./infer/
 	$(GO) test -run '^$$' -fuzz FuzzConv -fuzztime $(FUZZTIME) ./infer/
+	$(GO) test -run '^$$' -fuzz FuzzDecider -fuzztime $(FUZZTIME) ./infer/decide/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./agent/config/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeRecord -fuzzminimizetime 5s -fuzztime $(FUZZTIME) ./agent/outbox/
 	$(GO) test -run '^$$' -fuzz FuzzPrintMessage -fuzztime $(FUZZTIME) ./tools/cli/
 
 clean:

@@ -9,6 +9,7 @@ require (
 	github.com/schollz/progressbar/v3 v3.18.0
 	github.com/tinylib/msgp v1.6.5
 	go.bug.st/serial v1.8.0
+	go.etcd.io/bbolt v1.4.3
 	golang.org/x/sys v0.43.0
 	golang.org/x/term v0.35.0
 	gonum.org/v1/gonum v0.17.0

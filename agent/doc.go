@@ -1,11 +1,12 @@
 // Package agent is vigil's gateway daemon: it loads a model and a
-// configuration, reads samples from a source, scores every sample, debounces
-// the verdicts into a machine state and publishes state changes, alerts and
-// score telemetry over MQTT.
+// configuration, reads samples from a source, scores every sample,
+// decides the machine's state (infer/decide) and queues state changes and
+// alerts in the durable outbox (agent/outbox), from which the sender
+// (agent/publish) delivers them over MQTT in order.
 //
-// The per-sample path (read, score, decide) allocates nothing; messages are
-// built only when something is published. Its main lives in
-// agent/cmd/vigil-agent. Durable alert storage (the outbox), health
-// endpoints and model updates are later work; see the package docs of
-// agent/publish for what is and is not guaranteed today.
+// The per-sample path (read, score, decide) allocates nothing and never
+// waits on the network; messages are built only when something changes,
+// and a state change waits only for its fsync. A source that goes quiet
+// turns the state stale. Its main lives in agent/cmd/vigil-agent and
+// calls Main.
 package agent

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,7 +19,7 @@ import (
 
 // mosquittoPath finds the Debian mosquitto binary. A missing broker fails
 // the test: it is a dependency of the suite (make deps installs it).
-func mosquittoPath(t *testing.T) string {
+func mosquittoPath(t testing.TB) string {
 	for _, p := range []string{"/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto"} {
 		if _, err := os.Stat(p); err == nil {
 			return p
@@ -35,49 +34,7 @@ func mosquittoPath(t *testing.T) string {
 
 // startMosquitto runs a real mosquitto on a free loopback port with a
 // configuration of its own and returns its URL.
-func startMosquitto(t *testing.T) string {
-	bin := mosquittoPath(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().(*net.TCPAddr)
-	l.Close()
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "mosquitto.conf")
-	// mosquitto 2 refuses anonymous clients on an explicit listener
-	// unless told otherwise.
-	body := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\n", addr.Port)
-	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-c", conf)
-	logf, _ := os.Create(filepath.Join(dir, "mosquitto.log"))
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", bin, err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		logf.Close()
-		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
-			t.Logf("mosquitto log:\n%s", b)
-		}
-	})
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		c, err := net.DialTimeout("tcp", addr.String(), time.Second)
-		if err == nil {
-			c.Close()
-			return "tcp://" + addr.String()
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("mosquitto did not listen on %s within 10 s: %v", addr, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
+func startMosquitto(t *testing.T) string { return newMosquitto(t, false).url() }
 
 // vigil runs the desktop CLI in-process, as a user would from the shell.
 func vigil(t *testing.T, ctx context.Context, stdout io.Writer, args ...string) {
@@ -132,7 +89,8 @@ model: {path: %s, allow_unsigned: true}
 source:
   serial: {device: %s}
 mqtt: {broker: "%s", score_interval: 0s}
-`, model, tty, url)
+outbox: {path: %s}
+`, model, tty, url, filepath.Join(dir, "outbox.db"))
 	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}

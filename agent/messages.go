@@ -13,24 +13,33 @@ type Contribution struct {
 
 // StateMessage is the retained payload of <prefix>state.
 type StateMessage struct {
-	State string    `json:"state"` // normal, anomaly or sensor-fault
-	Since time.Time `json:"since"` // when this state began
-	// Score is absent in a sensor fault; an overflowed score reads as
-	// the largest float32 (about 3.4e38).
-	Score     *float64       `json:"score,omitempty"`
-	Threshold float64        `json:"threshold"`
-	Top       []Contribution `json:"top,omitempty"`
+	// State is normal, anomaly, sensor-fault or stale.
+	State  string    `json:"state"`
+	Site   string    `json:"site"`
+	Device string    `json:"device"`
+	Since  time.Time `json:"since"` // when this state began
+	// Score is null when there is none (sensor-fault, stale); an
+	// overflowed score reads as the largest float32 (about 3.4e38).
+	Score     *float64 `json:"score"`
+	Threshold float64  `json:"threshold"`
+	// Top lists the channels contributing most to Score, largest first;
+	// empty when there is no score.
+	Top []Contribution `json:"top"`
 	// Fault names the channels that were missing or invalid (sensor-fault).
-	Fault      []string  `json:"fault,omitempty"`
-	Model      string    `json:"model"`
+	Fault []string `json:"fault,omitempty"`
+	Model string   `json:"model"`
+	// SampleTime is the time of the sample that decided the state; for
+	// stale, of the last sample received (absent if none ever was).
 	SampleTime time.Time `json:"sample_time,omitzero"`
-	Time       time.Time `json:"time"`
+	Time       time.Time `json:"time"` // when the message was made
 }
 
 // AlertMessage is the payload of <prefix>alert, one per state change.
-// Consumers de-duplicate on ID.
+// Consumers de-duplicate on ID; Seq counts the device's alerts (1, 2, ...)
+// across restarts, so a gap shows an alert that was never stored.
 type AlertMessage struct {
 	ID   string `json:"id"`
+	Seq  uint64 `json:"seq"`
 	From string `json:"from"`
 	StateMessage
 }
@@ -40,15 +49,30 @@ type ScoreMessage struct {
 	Score     *float64  `json:"score"` // null if the score is not a number
 	Threshold float64   `json:"threshold"`
 	State     string    `json:"state"`
+	Site      string    `json:"site"`
+	Device    string    `json:"device"`
 	Time      time.Time `json:"time"`
 }
 
 // StatusMessage is the retained payload of <prefix>status.
 type StatusMessage struct {
-	Status string    `json:"status"` // online or offline
-	Agent  string    `json:"agent,omitempty"`
-	Model  string    `json:"model,omitempty"`
-	Time   time.Time `json:"time,omitzero"` // when the agent came online
+	Status string `json:"status"` // online or offline
+	Site   string `json:"site"`
+	Device string `json:"device"`
+	Agent  string `json:"agent,omitempty"`
+	Model  string `json:"model,omitempty"`
+	// OnlineSince is when the connection this status belongs to began.
+	OnlineSince time.Time `json:"online_since,omitzero"`
+	// LastSeen is when the agent was last known alive: the message's own
+	// time for online and for an orderly stop; for the offline status the
+	// broker publishes as the agent's last will, the time the connection
+	// began (the agent was alive at least until then).
+	LastSeen time.Time `json:"last_seen,omitzero"`
+	// State is the machine state when the message was made.
+	State string `json:"state,omitempty"`
+	// Reason says why an offline status was published: "stopped" by the
+	// agent, or "connection lost" by the broker (last will).
+	Reason string `json:"reason,omitempty"`
 }
 
 // jsonScore makes a score safe for JSON: NaN becomes absent (nil),

@@ -10,20 +10,15 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
-	"github.com/vigil-edge/vigil/agent/decision"
+	"github.com/vigil-edge/vigil/agent/outbox"
 	"github.com/vigil-edge/vigil/agent/publish"
 	"github.com/vigil-edge/vigil/infer"
+	"github.com/vigil-edge/vigil/infer/decide"
 	"github.com/vigil-edge/vigil/sensors"
 )
-
-// Publisher sends a payload to a topic under the agent's prefix; the
-// payload belongs to the Publisher afterwards. *publish.Client is the
-// production Publisher.
-type Publisher interface {
-	Publish(topic string, qos byte, retained bool, payload []byte)
-}
 
 // PipelineOptions configure NewPipeline. All fields are required unless
 // marked optional.
@@ -34,35 +29,67 @@ type PipelineOptions struct {
 	Channels  []string
 	Threshold float32
 	ModelID   string
-	K, N      int // debounce: K of the last N scores
-	Top       int // contributing channels named in messages
+	// Decision is the debounce, hysteresis, delays and gap rule.
+	Decision decide.Params
+	Top      int // contributing channels named in messages, >= 1
 	// ScoreInterval is the least time between score messages; 0 = none.
 	ScoreInterval time.Duration
-	Publisher     Publisher
+	// Outbox receives every state change and alert, durably, before Step
+	// returns; the publish.Sender delivers them.
+	Outbox *outbox.Outbox
+	// Telemetry takes a QoS 0 score message without waiting and reports
+	// whether it was queued (optional; publish.Sender.Telemetry).
+	Telemetry func(topic string, payload []byte) bool
+	// Site and Device are named in every message.
+	Site, Device string
 	// AlertPrefix makes alert ids unique across agents and restarts.
 	AlertPrefix string
-	Now         func() time.Time // optional; default time.Now
-	Logger      *slog.Logger     // optional
+	// StaleAfter is how long Run waits for a sample before the state
+	// becomes stale; 0 means 10 sample periods as measured, at least 5 s.
+	StaleAfter time.Duration
+	Now        func() time.Time // optional; default time.Now
+	Logger     *slog.Logger     // optional
 }
 
-// Pipeline reads samples, scores them and publishes decisions. It is not
-// safe for concurrent use.
+// MinStale is the least automatic stale timeout; the automatic one is
+// StalePeriods sample periods.
+const (
+	MinStale     = 5 * time.Second
+	StalePeriods = 10
+)
+
+// Pipeline reads samples, scores them and queues decisions. Run and Step
+// are not safe for concurrent use; State, Counts and the other accessors
+// are.
 type Pipeline struct {
-	o       PipelineOptions
-	deb     *decision.Debouncer
-	sample  sensors.Sample
-	per     []float32
-	shares  []infer.Share
-	lastPub time.Time
-	seq     uint64
-	samples uint64
-	faults  uint64
+	o      PipelineOptions
+	dec    *decide.Decider
+	bufs   [2]sensors.Sample
+	per    []float32
+	shares []infer.Share
+	fault  []int
+
+	lastPub    time.Time
+	lastSample time.Time // sample time of the last sample read
+	lastArr    time.Time // arrival (clock) time of the last sample
+	period     time.Duration
+	alertSeq   uint64
+
+	state       atomic.Uint32 // decide.State, for other goroutines
+	samples     atomic.Uint64
+	faults      atomic.Uint64
+	stales      atomic.Uint64
+	notDurable  atomic.Uint64
+	alertsLost  atomic.Uint64
+	lastWarnNDR time.Time
 }
 
-// NewPipeline checks o and allocates every per-sample buffer.
+// NewPipeline checks o, allocates every per-sample buffer and restores
+// the state an earlier run left in the outbox, so a restart that finds a
+// different state raises the alert that clears or confirms it.
 func NewPipeline(o PipelineOptions) (*Pipeline, error) {
-	if o.Source == nil || o.Model == nil || o.Publisher == nil {
-		return nil, errors.New("agent: pipeline needs a source, a model and a publisher")
+	if o.Source == nil || o.Model == nil || o.Outbox == nil {
+		return nil, errors.New("agent: pipeline needs a source, a model and an outbox")
 	}
 	if err := CheckChannels(o.Channels, o.Source.Channels()); err != nil {
 		return nil, fmt.Errorf("agent: source: %w", err)
@@ -78,12 +105,15 @@ func NewPipeline(o PipelineOptions) (*Pipeline, error) {
 	if len(o.Channels) != o.Model.Channels() {
 		return nil, fmt.Errorf("agent: %d channel names for a model of %d inputs", len(o.Channels), o.Model.Channels())
 	}
-	if !(o.Threshold > 0) || math.IsInf(float64(o.Threshold), 0) {
-		return nil, fmt.Errorf("agent: threshold %v, want a positive finite number", o.Threshold)
+	if o.Top < 1 {
+		return nil, fmt.Errorf("agent: top %d: want at least 1 channel named in messages", o.Top)
 	}
-	deb, err := decision.New(o.K, o.N)
+	dec, err := decide.New(o.Threshold, o.Decision)
 	if err != nil {
 		return nil, fmt.Errorf("agent: %w", err)
+	}
+	if o.StaleAfter < 0 {
+		return nil, fmt.Errorf("agent: stale after %v: want 0 (automatic) or more", o.StaleAfter)
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -92,13 +122,37 @@ func NewPipeline(o PipelineOptions) (*Pipeline, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	c := len(o.Channels)
-	return &Pipeline{
+	p := &Pipeline{
 		o:      o,
-		deb:    deb,
-		sample: sensors.Sample{Values: make([]float32, c)},
+		dec:    dec,
 		per:    make([]float32, c),
 		shares: make([]infer.Share, 0, min(o.Top, c)),
-	}, nil
+		fault:  make([]int, 0, c),
+	}
+	for i := range p.bufs {
+		p.bufs[i].Values = make([]float32, c)
+	}
+	p.alertSeq = o.Outbox.LastAlertSeq()
+	if b := o.Outbox.LastState(); b != nil {
+		if st, since, err := lastState(b); err != nil {
+			o.Logger.Warn("outbox: the last state stored is unreadable; starting afresh", "err", err)
+		} else if st != decide.Unknown {
+			dec.Restore(st)
+			o.Logger.Info("restored the last state", "state", st.String(), "since", since)
+		}
+	}
+	p.state.Store(uint32(dec.State()))
+	return p, nil
+}
+
+// lastState decodes a stored state message.
+func lastState(b []byte) (decide.State, time.Time, error) {
+	var m StateMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return decide.Unknown, time.Time{}, err
+	}
+	st, err := decide.ParseState(m.State)
+	return st, m.Since, err
 }
 
 // CheckChannels reports, by name, how the model's channels and the
@@ -129,113 +183,237 @@ func CheckChannels(model, configured []string) error {
 }
 
 // Run processes samples until ctx ends (returns nil), the source is
-// exhausted (nil) or the source fails (the error).
+// exhausted (nil) or the source fails (the error). A reader goroutine
+// reads the source into two alternating buffers, so Run can notice a
+// source that delivers nothing: after StaleAfter without a sample the
+// state becomes stale, and leaves it once samples return.
 func (p *Pipeline) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	free := make(chan int, len(p.bufs))
+	full := make(chan int, len(p.bufs))
+	errc := make(chan error, 1)
+	for i := range p.bufs {
+		free <- i
+	}
+	go func() {
+		for {
+			var i int
+			select {
+			case i = <-free:
+			case <-ctx.Done():
+				return
+			}
+			if err := p.o.Source.Read(ctx, &p.bufs[i]); err != nil {
+				errc <- err
+				return
+			}
+			full <- i
+		}
+	}()
+	timer := time.NewTimer(p.staleAfter())
+	defer timer.Stop()
 	for {
-		err := p.o.Source.Read(ctx, &p.sample)
-		switch {
-		case err == nil:
-			p.Step(&p.sample)
-		case ctx.Err() != nil:
-			return nil
-		case errors.Is(err, io.EOF):
-			p.o.Logger.Info("source exhausted", "samples", p.samples)
-			return nil
-		default:
+		select {
+		case i := <-full:
+			p.arrived()
+			p.Step(&p.bufs[i])
+			free <- i
+			timer.Reset(p.staleAfter())
+		case <-timer.C:
+			p.Stale()
+			timer.Reset(p.staleAfter())
+		case err := <-errc:
+			for len(full) > 0 { // samples read before the error come first
+				i := <-full
+				p.Step(&p.bufs[i])
+			}
+			switch {
+			case ctx.Err() != nil:
+				return nil
+			case errors.Is(err, io.EOF):
+				p.o.Logger.Info("source exhausted", "samples", p.samples.Load())
+				return nil
+			}
 			return fmt.Errorf("agent: reading samples: %w", err)
+		case <-ctx.Done():
+			return nil
 		}
 	}
 }
 
-// Step scores one sample (values in model channel order) and publishes
-// what it changes. It allocates only when it publishes.
+// arrived measures the sample period from arrival times (a moving
+// average), for the automatic stale timeout.
+func (p *Pipeline) arrived() {
+	now := p.o.Now()
+	if !p.lastArr.IsZero() {
+		d := now.Sub(p.lastArr)
+		if p.period == 0 {
+			p.period = d
+		} else {
+			p.period += (d - p.period) / 8
+		}
+	}
+	p.lastArr = now
+}
+
+// staleAfter is the configured timeout, or StalePeriods measured
+// periods, at least MinStale.
+func (p *Pipeline) staleAfter() time.Duration {
+	if p.o.StaleAfter > 0 {
+		return p.o.StaleAfter
+	}
+	return max(MinStale, StalePeriods*p.period)
+}
+
+// Step scores one sample (values in model channel order) and queues what
+// it changes. It allocates only when it builds a message.
 func (p *Pipeline) Step(s *sensors.Sample) {
-	p.samples++
-	prev := p.deb.State()
+	p.samples.Add(1)
+	if p.dec.Next(s.Time) {
+		// A gap in sample time longer than the decision's gap rule: the
+		// source was silent, as if stale, and the window would join two
+		// unrelated stretches. vigil eval replays gaps the same way.
+		p.o.Model.Reset()
+		p.stale("a gap in sample time", p.lastSample)
+	}
+	p.lastSample = s.Time
+	prev := p.dec.State()
 	score, ready, err := p.o.Model.Push(s.Values, p.per)
 	if err != nil {
-		p.faults++
-		if p.deb.Fault() {
-			p.changed(prev, s, math.NaN())
+		p.faults.Add(1)
+		if p.dec.Fault(s.Time) {
+			p.changed(prev, s.Time, s.Values, math.NaN())
 		}
 		return
 	}
 	if !ready { // a windowed model between scores
 		return
 	}
-	// A NaN score (an overflow inside the network) counts as above.
-	st, changed := p.deb.Observe(!(score <= p.o.Threshold))
+	st, changed := p.dec.Observe(s.Time, score)
 	if changed {
-		p.changed(prev, s, float64(score))
+		p.changed(prev, s.Time, s.Values, float64(score))
 	}
-	if p.o.ScoreInterval > 0 && st != decision.Unknown {
+	if p.o.Telemetry != nil && p.o.ScoreInterval > 0 && st != decide.Unknown {
 		if now := p.o.Now(); now.Sub(p.lastPub) >= p.o.ScoreInterval {
 			p.lastPub = now
-			p.publish(publish.TopicScore, 0, false, ScoreMessage{Score: jsonScore(float64(score)), Threshold: float64(p.o.Threshold), State: st.String(), Time: now})
+			b, _ := json.Marshal(ScoreMessage{Score: jsonScore(float64(score)), Threshold: float64(p.o.Threshold),
+				State: st.String(), Site: p.o.Site, Device: p.o.Device, Time: now})
+			p.o.Telemetry(publish.TopicScore, b)
 		}
 	}
 }
 
-// State returns the current debounced state.
-func (p *Pipeline) State() decision.State { return p.deb.State() }
+// Stale records that no sample arrived in time; the state becomes stale
+// (once) and the alert is queued. Run calls it; it is exported for
+// drivers of Step.
+func (p *Pipeline) Stale() { p.stale("no sample within "+p.staleAfter().String(), p.lastSample) }
+
+func (p *Pipeline) stale(why string, at time.Time) {
+	prev := p.dec.State()
+	if !p.dec.Stale() {
+		return
+	}
+	p.stales.Add(1)
+	p.o.Logger.Warn("source stale", "why", why, "last_sample", p.lastSample)
+	p.changed(prev, at, nil, math.NaN())
+}
+
+// State returns the current debounced state. It is safe for concurrent
+// use.
+func (p *Pipeline) State() decide.State { return decide.State(p.state.Load()) }
 
 // Counts returns how many samples were processed and how many of them
-// could not be scored (sensor faults).
-func (p *Pipeline) Counts() (samples, faults uint64) { return p.samples, p.faults }
+// could not be scored (sensor faults). It is safe for concurrent use.
+func (p *Pipeline) Counts() (samples, faults uint64) { return p.samples.Load(), p.faults.Load() }
 
-// changed publishes the retained state and, unless the agent just
-// learnt the machine is normal at start-up, an alert.
-func (p *Pipeline) changed(prev decision.State, s *sensors.Sample, score float64) {
-	now := p.o.Now()
-	st := p.deb.State()
+// changed queues the retained state and, unless the agent just learnt
+// at start-up that the machine is normal, an alert. values are the
+// sample's (nil when stale); score is NaN without one.
+func (p *Pipeline) changed(prev decide.State, sampleTime time.Time, values []float32, score float64) {
+	now := p.o.Now().UTC()
+	st := p.dec.State()
+	p.state.Store(uint32(st))
 	msg := StateMessage{
 		State:      st.String(),
+		Site:       p.o.Site,
+		Device:     p.o.Device,
 		Since:      now,
 		Threshold:  float64(p.o.Threshold),
+		Top:        []Contribution{},
 		Model:      p.o.ModelID,
-		SampleTime: s.Time,
+		SampleTime: sampleTime,
 		Time:       now,
 	}
-	if st == decision.SensorFault {
-		for _, i := range p.o.Model.InvalidChannels(nil, s.Values) {
+	switch st {
+	case decide.SensorFault:
+		for _, i := range p.o.Model.InvalidChannels(p.fault[:0], values) {
 			msg.Fault = append(msg.Fault, p.o.Channels[i])
 		}
-	} else {
+	case decide.Stale:
+	default:
 		msg.Score = jsonScore(score)
 		for _, sh := range infer.TopShares(p.shares, p.per) {
 			msg.Top = append(msg.Top, Contribution{Channel: p.o.Channels[sh.Channel], Share: math.Round(float64(sh.Share)*1000) / 1000})
 		}
 	}
 	p.o.Logger.Info("state changed", "from", prev.String(), "to", msg.State, "score", score, "threshold", p.o.Threshold, "top", msg.Top, "fault", msg.Fault)
-	p.publish(publish.TopicState, 1, true, msg)
-	if prev == decision.Unknown && st == decision.Normal {
-		return
+	recs := []outbox.Record{{Kind: outbox.KindState, Topic: publish.TopicState, Retained: true, Payload: p.encode(msg)}}
+	if prev != decide.Unknown || st != decide.Normal {
+		p.alertSeq++
+		recs = append(recs, outbox.Record{Kind: outbox.KindAlert, Topic: publish.TopicAlert, AlertSeq: p.alertSeq,
+			Payload: p.encode(AlertMessage{
+				ID:           p.o.AlertPrefix + "-" + strconv.FormatUint(p.alertSeq, 10),
+				Seq:          p.alertSeq,
+				From:         prev.String(),
+				StateMessage: msg,
+			})})
 	}
-	p.seq++
-	p.publish(publish.TopicAlert, 1, false, AlertMessage{
-		ID:           p.o.AlertPrefix + "-" + strconv.FormatUint(p.seq, 10),
-		From:         prev.String(),
-		StateMessage: msg,
-	})
+	p.queue(recs)
 }
 
-func (p *Pipeline) publish(topic string, qos byte, retained bool, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		// Every number is made finite first, so only a programming error
-		// gets here. A state or an alert still goes out, reduced to what
-		// cannot fail to encode: losing it would be worse.
-		p.o.Logger.Error("encoding message", "topic", topic, "err", err)
-		var state, id string
-		switch m := v.(type) {
-		case StateMessage:
-			state = m.State
-		case AlertMessage:
-			state, id = m.State, m.ID
-		default:
-			return
+// queue stores recs in the outbox. A record kept in memory only (the
+// disk failing) is still delivered; an alert the outbox has no room for
+// is lost, which is counted and logged as an error, and the state is
+// still queued alone so the retained state stays true.
+func (p *Pipeline) queue(recs []outbox.Record) {
+	err := p.o.Outbox.Append(recs...)
+	switch {
+	case err == nil:
+	case errors.Is(err, outbox.ErrNotDurable):
+		p.notDurable.Add(1)
+		if now := p.o.Now(); now.Sub(p.lastWarnNDR) >= 10*time.Second {
+			p.lastWarnNDR = now
+			p.o.Logger.Error("outbox: messages held in memory only until the disk accepts them again", "err", err)
 		}
-		b, _ = json.Marshal(map[string]string{"state": state, "id": id, "model": p.o.ModelID, "error": "message could not be encoded"})
+	default:
+		p.alertsLost.Add(uint64(len(recs) - 1))
+		p.o.Logger.Error("outbox: alert could not be stored; it is lost", "err", err, "seq", p.alertSeq)
+		if len(recs) > 1 {
+			if err := p.o.Outbox.Append(recs[0]); err != nil && !errors.Is(err, outbox.ErrNotDurable) {
+				p.o.Logger.Error("outbox: state could not be stored either", "err", err)
+			}
+		}
 	}
-	p.o.Publisher.Publish(topic, qos, retained, b)
+}
+
+// encode marshals a message. Every number is made finite first, so an
+// error is a programming error; the state still goes out, reduced to
+// what cannot fail to encode: losing it would be worse.
+func (p *Pipeline) encode(v any) []byte {
+	b, err := json.Marshal(v)
+	if err == nil {
+		return b
+	}
+	p.o.Logger.Error("encoding message", "err", err)
+	var state, id string
+	switch m := v.(type) {
+	case StateMessage:
+		state = m.State
+	case AlertMessage:
+		state, id = m.State, m.ID
+	}
+	b, _ = json.Marshal(map[string]string{"state": state, "id": id, "site": p.o.Site, "device": p.o.Device,
+		"model": p.o.ModelID, "error": "message could not be encoded"})
+	return b
 }

@@ -6,12 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/vigil-edge/vigil/agent/config"
+	"github.com/vigil-edge/vigil/agent/outbox"
 	"github.com/vigil-edge/vigil/agent/publish"
 	"github.com/vigil-edge/vigil/firmware"
+	"github.com/vigil-edge/vigil/infer/decide"
 	"github.com/vigil-edge/vigil/sensors"
 	"github.com/vigil-edge/vigil/sensors/serial"
 )
@@ -21,12 +25,111 @@ type Options struct {
 	Version string           // agent version, published in status
 	Logger  *slog.Logger     // optional
 	Now     func() time.Time // optional; default time.Now
+	// Drain is how long a stopping agent keeps delivering queued
+	// messages to a connected broker (default 5 s). What is left stays in
+	// the outbox for the next start.
+	Drain time.Duration
+}
+
+// DefaultK and DefaultN are the debounce when neither the configuration
+// nor the model sets one.
+const DefaultK, DefaultN = 6, 8
+
+// loaded is what Run and Check need from the configuration's files.
+type loaded struct {
+	model    *firmware.Loaded
+	names    []string
+	decision decide.Params
+	from     string // where k of n came from
+}
+
+// load reads the model and checks it against the configuration.
+func load(cfg *config.Config) (*loaded, error) {
+	model, err := firmware.ReadFile(cfg.Model.Path, firmware.LoadOptions{AllowUnsigned: cfg.Model.AllowUnsigned})
+	if errors.Is(err, firmware.ErrUnsigned) {
+		return nil, fmt.Errorf("agent: %w (set model.allow_unsigned: true to accept unsigned models)", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("agent: %w", err)
+	}
+	names := model.Model.ChannelNames()
+	if err := CheckChannels(names, cfg.Channels); err != nil {
+		return nil, fmt.Errorf("agent: model %s: %w", cfg.Model.Path, err)
+	}
+	d, from := decisionParams(cfg.Decision, model.Model.Decision)
+	if err := d.Validate(); err != nil {
+		return nil, fmt.Errorf("agent: decision (configuration over model %s): %w", cfg.Model.Path, err)
+	}
+	return &loaded{model: model, names: names, decision: d, from: from}, nil
+}
+
+// decisionParams merges the decision: the configuration's values over
+// the model's over the defaults.
+func decisionParams(c config.Decision, m firmware.Decision) (decide.Params, string) {
+	p := m.Params()
+	from := "model"
+	switch {
+	case c.K > 0:
+		p.K, p.N, from = c.K, c.N, "configuration"
+	case p.K <= 0:
+		p.K, p.N, from = DefaultK, DefaultN, "default"
+	}
+	if c.Enter > 0 {
+		p.Enter = c.Enter
+	}
+	if c.Exit > 0 {
+		p.Exit = c.Exit
+	}
+	if c.MinDuration != nil {
+		p.MinDuration = *c.MinDuration
+	}
+	if c.Cooldown != nil {
+		p.Cooldown = *c.Cooldown
+	}
+	if c.Gap != nil {
+		p.Gap = *c.Gap
+	}
+	return p, from
+}
+
+// Check does everything Run does before it starts, without connecting or
+// opening devices: it loads and checks the model against the
+// configuration, and checks that the serial device, the password file,
+// the TLS files and the outbox's directory are there. It returns a
+// summary for the operator.
+func Check(cfg *config.Config) (string, error) {
+	l, err := load(cfg)
+	if err != nil {
+		return "", err
+	}
+	if s := cfg.Source.Serial; s != nil {
+		fi, err := os.Stat(s.Device)
+		if err != nil {
+			return "", fmt.Errorf("agent: source.serial.device: %w", err)
+		}
+		if fi.Mode()&os.ModeDevice == 0 && fi.Mode()&os.ModeCharDevice == 0 && fi.Mode()&os.ModeNamedPipe == 0 {
+			return "", fmt.Errorf("agent: source.serial.device: %s is not a device", s.Device)
+		}
+	}
+	if _, err := cfg.MQTT.Password(); err != nil {
+		return "", err
+	}
+	if _, err := cfg.MQTT.TLSConfig(); err != nil {
+		return "", err
+	}
+	dir := filepath.Dir(cfg.Outbox.Path)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return "", fmt.Errorf("agent: outbox.path: directory %s: not there (%v)", dir, err)
+	}
+	return fmt.Sprintf("model %s (%s, %d channels, threshold %.4g), decision %d of %d from the %s, brokers %v",
+		cfg.Model.Path, l.model.ID, len(l.names), l.model.Model.Threshold.Value, l.decision.K, l.decision.N, l.from, cfg.MQTT.Brokers), nil
 }
 
 // Run loads the model named by cfg, checks it against the configured
-// channels, opens the source and the MQTT connection, and scores samples
-// until ctx ends (nil) or the source fails. On the way out it publishes
-// the offline status and waits briefly for unacknowledged messages.
+// channels, opens the outbox, the source and the MQTT sender, and scores
+// samples until ctx ends (nil) or the source fails. On the way out it
+// delivers what it can within Options.Drain and publishes the offline
+// status; undelivered messages wait in the outbox for the next start.
 func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -34,89 +137,95 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	log := o.Logger
-	model, err := firmware.ReadFile(cfg.Model.Path, firmware.LoadOptions{AllowUnsigned: cfg.Model.AllowUnsigned})
-	if errors.Is(err, firmware.ErrUnsigned) {
-		return fmt.Errorf("agent: %w (set model.allow_unsigned: true to accept unsigned models)", err)
+	if o.Drain <= 0 {
+		o.Drain = 5 * time.Second
 	}
+	log := o.Logger
+	l, err := load(cfg)
+	if err != nil {
+		return err
+	}
+	model := l.model
+	log.Info("model loaded", "path", cfg.Model.Path, "id", model.ID, "name", model.Model.Name,
+		"version", model.Model.Version, "channels", len(l.names), "threshold", model.Model.Threshold.Value)
+	password, err := cfg.MQTT.Password()
+	if err != nil {
+		return err
+	}
+	tlsConf, err := cfg.MQTT.TLSConfig()
+	if err != nil {
+		return err
+	}
+
+	ob, err := outbox.Open(cfg.Outbox.Path, outbox.Options{MaxRecords: cfg.Outbox.MaxRecords, MaxBytes: cfg.Outbox.MaxBytes,
+		Now: o.Now, Logger: log.With("component", "outbox")})
 	if err != nil {
 		return fmt.Errorf("agent: %w", err)
 	}
-	names := model.Model.ChannelNames()
-	if err := CheckChannels(names, cfg.Channels); err != nil {
-		return fmt.Errorf("agent: model %s: %w", cfg.Model.Path, err)
+	defer func() {
+		if err := ob.Close(); err != nil {
+			log.Error("outbox close", "err", err)
+		}
+	}()
+	if st := ob.Stats(); st.Pending > 0 || st.Recovered {
+		log.Info("outbox opened", "path", cfg.Outbox.Path, "pending", st.Pending, "alerts", st.PendingAlerts, "recovered_torn_write", st.Recovered)
 	}
-	log.Info("model loaded", "path", cfg.Model.Path, "id", model.ID, "name", model.Model.Name,
-		"version", model.Model.Version, "channels", len(names), "threshold", model.Model.Threshold.Value)
 
-	src, err := openSource(cfg, names, o)
+	src, err := openSource(cfg, l.names, o)
 	if err != nil {
 		return fmt.Errorf("agent: %w", err)
 	}
 	defer src.Close()
 
-	password, err := cfg.MQTT.Password()
-	if err != nil {
-		return err
-	}
-	// The online status carries the start time; the offline one none, as
-	// the broker may publish it (the last will) long after it was made.
-	status := func(s string, t time.Time) []byte {
-		b, _ := json.Marshal(StatusMessage{Status: s, Agent: o.Version, Model: model.ID, Time: t})
-		return b
-	}
-	pub, err := publish.Connect(publish.Options{
-		Broker: cfg.MQTT.Broker, ClientID: cfg.MQTT.ClientID, Prefix: cfg.MQTT.Prefix,
-		Username: cfg.MQTT.Username, Password: password, KeepAlive: cfg.MQTT.KeepAlive,
-		Online: status("online", o.Now().UTC()), Offline: status("offline", time.Time{}), Logger: log,
-	})
-	if err != nil {
-		return fmt.Errorf("agent: %w", err)
-	}
-	defer func() {
-		if err := pub.Close(5 * time.Second); err != nil {
-			log.Warn("mqtt close", "err", err)
-		}
-	}()
-
-	k, n := cfg.Decision.K, cfg.Decision.N
-	switch {
-	case k > 0:
-	case model.Model.Decision.K > 0:
-		k, n = int(model.Model.Decision.K), int(model.Model.Decision.N)
-	default:
-		k, n = DefaultK, DefaultN
-	}
-	log.Info("decision", "k", k, "n", n, "from", decisionSource(cfg.Decision.K, model.Model.Decision.K))
+	log.Info("decision", "k", l.decision.K, "n", l.decision.N, "from", l.from, "enter", l.decision.Enter, "exit", l.decision.Exit,
+		"min_duration", l.decision.MinDuration, "cooldown", l.decision.Cooldown, "gap", l.decision.Gap)
+	var sender *publish.Sender
 	p, err := NewPipeline(PipelineOptions{
-		Source: src, Model: model.Autoencoder, Channels: names, Threshold: model.Model.Threshold.Value,
-		ModelID: model.ID, K: k, N: n, Top: cfg.Decision.Top,
-		ScoreInterval: cfg.MQTT.ScoreInterval, Publisher: pub,
+		Source: src, Model: model.Autoencoder, Channels: l.names, Threshold: model.Model.Threshold.Value,
+		ModelID: model.ID, Decision: l.decision, Top: cfg.Decision.Top,
+		ScoreInterval: cfg.MQTT.ScoreInterval, Outbox: ob,
+		Telemetry: func(topic string, b []byte) bool { return sender.Telemetry(topic, b) },
+		Site:      cfg.Site, Device: cfg.Device,
 		AlertPrefix: cfg.MQTT.ClientID + "-" + strconv.FormatInt(o.Now().UnixNano(), 36),
+		StaleAfter:  cfg.Source.StaleAfter,
 		Now:         o.Now, Logger: log,
 	})
 	if err != nil {
 		return err
 	}
-	log.Info("agent running", "source", sourceName(cfg), "broker", cfg.MQTT.Broker, "prefix", cfg.MQTT.Prefix)
+	// The status payloads carry the connection's time and the state then:
+	// the offline one is the last will, published by the broker later.
+	status := func(online bool, at time.Time) []byte {
+		m := StatusMessage{Status: "online", Site: cfg.Site, Device: cfg.Device, Agent: o.Version, Model: model.ID,
+			OnlineSince: at, LastSeen: at, State: p.State().String()}
+		if !online {
+			m.Status, m.Reason = "offline", "connection lost"
+		}
+		b, _ := json.Marshal(m)
+		return b
+	}
+	stopped := func(at time.Time) []byte {
+		b, _ := json.Marshal(StatusMessage{Status: "offline", Site: cfg.Site, Device: cfg.Device, Agent: o.Version, Model: model.ID,
+			LastSeen: at, State: p.State().String(), Reason: "stopped"})
+		return b
+	}
+	sender, err = publish.Start(publish.Options{
+		Brokers: cfg.MQTT.Brokers, ClientID: cfg.MQTT.ClientID, Prefix: cfg.MQTT.Prefix,
+		Username: cfg.MQTT.Username, Password: password, TLS: tlsConf, KeepAlive: cfg.MQTT.KeepAlive,
+		Status: status, Stopped: stopped, Outbox: ob, Logger: log, Now: o.Now,
+	})
+	if err != nil {
+		return fmt.Errorf("agent: %w", err)
+	}
+	log.Info("agent running", "source", sourceName(cfg), "brokers", cfg.MQTT.Brokers, "prefix", cfg.MQTT.Prefix, "outbox", cfg.Outbox.Path)
 	err = p.Run(ctx)
 	samples, faults := p.Counts()
 	log.Info("agent stopping", "samples", samples, "sensor_faults", faults, "state", p.State().String())
-	return err
-}
-
-// DefaultK and DefaultN are the debounce when neither the configuration
-// nor the model sets one.
-const DefaultK, DefaultN = 6, 8
-
-func decisionSource(cfgK int, modelK uint32) string {
-	switch {
-	case cfgK > 0:
-		return "configuration"
-	case modelK > 0:
-		return "model"
+	sender.Close(o.Drain)
+	if st := ob.Stats(); st.Pending > 0 {
+		log.Warn("undelivered messages stay in the outbox for the next start", "pending", st.Pending, "alerts", st.PendingAlerts)
 	}
-	return "default"
+	return err
 }
 
 // openSource opens the configured source, giving channels in model order.

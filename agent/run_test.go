@@ -65,3 +65,44 @@ func TestRunRefuses(t *testing.T) {
 		}
 	}
 }
+
+// vigil-agent --check loads the model and looks for every file the
+// configuration names, without connecting; each refusal says what.
+func TestCheckFlag(t *testing.T) {
+	dir := t.TempDir()
+	model := writeModel(t, dir, "Current", "Pressure")
+	pw := filepath.Join(dir, "pw")
+	os.WriteFile(pw, []byte("secret\n"), 0o600)
+	ok := "site: s\ndevice: d\nchannels: [Current, Pressure]\nmodel: {path: " + model + ", allow_unsigned: true}\n" +
+		"source:\n  serial: {device: /dev/null}\nmqtt: {broker: \"tcp://127.0.0.1:1\", password_file: " + pw + "}\n" +
+		"outbox: {path: " + filepath.Join(dir, "outbox.db") + "}\n"
+	tests := []struct {
+		name, from, to string
+		want           string // "" = OK
+	}{
+		{"ok", "", "", "configuration OK"},
+		{"missing model", model, filepath.Join(dir, "nope.vgm"), "nope.vgm"},
+		{"channels", "channels: [Current, Pressure]", "channels: [Current, Voltage]", `needs ["Pressure"]`},
+		{"serial device", "/dev/null", filepath.Join(dir, "ttyUSB9"), "source.serial.device"},
+		{"not a device", "/dev/null", pw, "is not a device"},
+		{"password file", "password_file: " + pw, "password_file: " + pw + "x", "mqtt.password_file"},
+		{"outbox dir", filepath.Join(dir, "outbox.db"), "/no/such/dir/outbox.db", "outbox.path"},
+		{"broker port", "127.0.0.1:1", "127.0.0.1:99999", "port"},
+		{"top 0", "mqtt:", "decision: {top: 0}\nmqtt:", "decision.top"},
+	}
+	for _, tc := range tests {
+		conf := filepath.Join(dir, tc.name+".yaml")
+		os.WriteFile(conf, []byte(strings.Replace(ok, tc.from, tc.to, 1)), 0o600)
+		var out, errb strings.Builder
+		code := Main([]string{"--check", "--config", conf}, &out, &errb, "test")
+		if tc.want == "configuration OK" {
+			if code != 0 || !strings.Contains(out.String(), tc.want) {
+				t.Errorf("%s: exit %d, out %q, err %q", tc.name, code, out.String(), errb.String())
+			}
+			continue
+		}
+		if code != 1 || !strings.Contains(errb.String(), tc.want) {
+			t.Errorf("%s: exit %d, stderr %q: want exit 1 naming %q", tc.name, code, errb.String(), tc.want)
+		}
+	}
+}

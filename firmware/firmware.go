@@ -8,8 +8,10 @@ import (
 	"io"
 	"math"
 	"os"
+	"time"
 
 	"github.com/vigil-edge/vigil/infer"
+	"github.com/vigil-edge/vigil/infer/decide"
 )
 
 // Magic marks a vigil model file.
@@ -142,6 +144,34 @@ func Pack(m *Model) ([]byte, error) {
 	return env.MarshalMsg(nil)
 }
 
+// Params returns the decision the model suggests as infer/decide
+// parameters, field for field. K and N are 0 when the model suggests no k
+// of n, and other zero fields keep decide's meaning (factors of 1, rules
+// off): callers merge them with their own configuration and
+// decide.DefaultParams before calling decide.New.
+func (d Decision) Params() decide.Params {
+	return decide.Params{K: int(d.K), N: int(d.N), Enter: d.Enter, Exit: d.Exit,
+		MinDuration: time.Duration(d.MinDuration), Cooldown: time.Duration(d.Cooldown), Gap: time.Duration(d.Gap)}
+}
+
+// Validate checks the suggested decision: K and N both 0 (none) or 1 ≤ K
+// ≤ N ≤ decide.MaxN, and the other fields as decide.Params.Validate
+// checks them (finite factors with exit ≤ enter, no negative duration).
+// The error names the field.
+func (d Decision) Validate() error {
+	if (d.K != 0 || d.N != 0) && (d.K < 1 || d.K > d.N || d.N > decide.MaxN) {
+		return fmt.Errorf("firmware: decision %d of %d, want 1 ≤ k ≤ n ≤ %d (or both 0: none)", d.K, d.N, decide.MaxN)
+	}
+	p := d.Params()
+	if p.K == 0 {
+		p.K, p.N = 1, 1 // checked above; the rest is decide's to check
+	}
+	if err := p.Validate(); err != nil {
+		return fmt.Errorf("firmware: model decision: %w", err)
+	}
+	return nil
+}
+
 // autoencoder validates m and builds its infer model.
 func (m *Model) autoencoder() (*infer.Autoencoder, error) {
 	if m.Kind != KindAutoencoder && m.Kind != KindVAE {
@@ -168,8 +198,8 @@ func (m *Model) autoencoder() (*infer.Autoencoder, error) {
 	if t := float64(m.Threshold.Value); math.IsNaN(t) || math.IsInf(t, 0) || t <= 0 {
 		return nil, fmt.Errorf("firmware: threshold %v, want a positive finite number", t)
 	}
-	if d := m.Decision; (d != Decision{}) && (d.K < 1 || d.K > d.N || d.N > 1000) {
-		return nil, fmt.Errorf("firmware: decision %d of %d, want 1 ≤ k ≤ n ≤ 1000 (or none)", d.K, d.N)
+	if err := m.Decision.Validate(); err != nil {
+		return nil, err
 	}
 	cfg := infer.Config{Scaler: infer.Scaler{Center: m.Scaler.Center, Scale: m.Scaler.Scale}, KLWeight: m.KLWeight}
 	var err error

@@ -6,8 +6,11 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/tinylib/msgp/msgp"
 	"github.com/vigil-edge/vigil/infer"
+	"github.com/vigil-edge/vigil/infer/decide"
 )
 
 // testModel is a small valid 3-channel autoencoder.
@@ -106,6 +109,12 @@ func TestDecodeRejects(t *testing.T) {
 		{"nan weight", string(model(func(m *Model) { m.Layers[0].Weights[2] = float32(math.NaN()) })), "weight 2"},
 		{"threshold", string(model(func(m *Model) { m.Threshold.Value = 0 })), "threshold"},
 		{"decision", string(model(func(m *Model) { m.Decision = Decision{K: 5, N: 3} })), "decision 5 of 3"},
+		{"decision n only", string(model(func(m *Model) { m.Decision = Decision{N: 3} })), "decision 0 of 3"},
+		{"decision exit", string(model(func(m *Model) { m.Decision = Decision{K: 2, N: 3, Enter: 1.1, Exit: 1.2} })), "exit 1.2 > enter 1.1"},
+		{"decision enter", string(model(func(m *Model) { m.Decision = Decision{Enter: math.NaN()} })), "enter NaN"},
+		{"decision min duration", string(model(func(m *Model) { m.Decision = Decision{K: 1, N: 1, MinDuration: -1e9} })), "min duration -1s"},
+		{"decision cooldown", string(model(func(m *Model) { m.Decision = Decision{Cooldown: -1} })), "cooldown -1ns"},
+		{"decision gap", string(model(func(m *Model) { m.Decision = Decision{Gap: -5e9} })), "gap -5s"},
 		{"scaler", string(model(func(m *Model) { m.Scaler.Scale[1] = 0 })), "scale"},
 	}
 	for _, tc := range tests {
@@ -285,5 +294,45 @@ func TestQuantizeInt8Invalid(t *testing.T) {
 	m.Decoder = []Layer{{Kind: LayerDense, In: 1, Out: 1, Activation: "linear", Weights: []float32{1, 2}, Bias: []float32{0}}}
 	if err := m.QuantizeInt8(); err == nil || !strings.Contains(err.Error(), "decoder layer 0") {
 		t.Errorf("QuantizeInt8 of an invalid decoder layer: %v, want an error naming it", err)
+	}
+}
+
+// The decision's fields round-trip, and a decision written before its
+// hysteresis, delays and gap existed (only k and n, as in the golden
+// files) decodes with them zero.
+func TestDecision(t *testing.T) {
+	m := testModel()
+	m.Decision = Decision{K: 3, N: 5, Enter: 1.2, Exit: 0.9, MinDuration: int64(2 * time.Second), Cooldown: int64(time.Minute), Gap: int64(5 * time.Second)}
+	b, err := Pack(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := Decode(b, LoadOptions{AllowUnsigned: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := decide.Params{K: 3, N: 5, Enter: 1.2, Exit: 0.9, MinDuration: 2 * time.Second, Cooldown: time.Minute, Gap: 5 * time.Second}
+	if got := l.Model.Decision.Params(); got != want {
+		t.Errorf("Params() = %+v, want %+v", got, want)
+	}
+
+	old := msgp.AppendMapHeader(nil, 2)
+	old = msgp.AppendUint32(msgp.AppendString(old, "k"), 6)
+	old = msgp.AppendUint32(msgp.AppendString(old, "n"), 8)
+	var d Decision
+	if rest, err := d.UnmarshalMsg(old); err != nil || len(rest) != 0 {
+		t.Fatalf("old decision: %v, %d bytes left", err, len(rest))
+	}
+	if d != (Decision{K: 6, N: 8}) || d.Validate() != nil {
+		t.Errorf("old decision decoded as %+v (Validate: %v), want k 6 n 8 and the rest zero", d, d.Validate())
+	}
+	for _, name := range []string{"f32", "window"} {
+		l, err := ReadFile("testdata/golden/"+name+".vgm", LoadOptions{AllowUnsigned: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Model.Decision != (Decision{}) || l.Model.Decision.Params() != (decide.Params{}) {
+			t.Errorf("golden %s: decision %+v, want none", name, l.Model.Decision)
+		}
 	}
 }

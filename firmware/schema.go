@@ -51,11 +51,28 @@ type Model struct {
 	Training Training `msg:"training"`
 }
 
-// Decision suggests the agent's debounce: anomaly once K of the last N
-// scores are above the threshold.
+// Decision suggests the agent's decision (infer/decide.Params): anomaly
+// once K of the last N scores are above Enter×threshold, normal again once
+// K are at or below Exit×threshold. Every field may be zero: K and N
+// both 0 suggest no k of n; Enter and Exit 0 mean 1; zero durations turn
+// their rules off. Files written before a field existed decode with it
+// zero.
 type Decision struct {
 	K uint32 `msg:"k"`
 	N uint32 `msg:"n"`
+	// Enter and Exit are the hysteresis factors of the threshold.
+	Enter float64 `msg:"enter"`
+	Exit  float64 `msg:"exit"`
+	// MinDuration is the on-delay in nanoseconds of sample time: how long
+	// the entry condition must hold before an anomaly is raised.
+	MinDuration int64 `msg:"min_duration_ns"`
+	// Cooldown is the off-delay in nanoseconds of sample time: how long
+	// the exit condition must hold before an anomaly ends.
+	Cooldown int64 `msg:"cooldown_ns"`
+	// Gap in nanoseconds: samples further apart than this in sample time
+	// restart the feature window and the verdicts (the training data's
+	// own gap rule).
+	Gap int64 `msg:"gap_ns"`
 }
 
 // Channel is one model input.

@@ -78,15 +78,30 @@ func (z Channel) Msgsize() (s int) {
 }
 
 // MarshalMsg implements msgp.Marshaler
-func (z Decision) MarshalMsg(b []byte) (o []byte, err error) {
+func (z *Decision) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 2
+	// map header, size 7
 	// string "k"
-	o = append(o, 0x82, 0xa1, 0x6b)
+	o = append(o, 0x87, 0xa1, 0x6b)
 	o = msgp.AppendUint32(o, z.K)
 	// string "n"
 	o = append(o, 0xa1, 0x6e)
 	o = msgp.AppendUint32(o, z.N)
+	// string "enter"
+	o = append(o, 0xa5, 0x65, 0x6e, 0x74, 0x65, 0x72)
+	o = msgp.AppendFloat64(o, z.Enter)
+	// string "exit"
+	o = append(o, 0xa4, 0x65, 0x78, 0x69, 0x74)
+	o = msgp.AppendFloat64(o, z.Exit)
+	// string "min_duration_ns"
+	o = append(o, 0xaf, 0x6d, 0x69, 0x6e, 0x5f, 0x64, 0x75, 0x72, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x5f, 0x6e, 0x73)
+	o = msgp.AppendInt64(o, z.MinDuration)
+	// string "cooldown_ns"
+	o = append(o, 0xab, 0x63, 0x6f, 0x6f, 0x6c, 0x64, 0x6f, 0x77, 0x6e, 0x5f, 0x6e, 0x73)
+	o = msgp.AppendInt64(o, z.Cooldown)
+	// string "gap_ns"
+	o = append(o, 0xa6, 0x67, 0x61, 0x70, 0x5f, 0x6e, 0x73)
+	o = msgp.AppendInt64(o, z.Gap)
 	return
 }
 
@@ -124,6 +139,36 @@ func (z *Decision) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "N")
 				return
 			}
+		case "enter":
+			z.Enter, bts, err = msgp.ReadFloat64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Enter")
+				return
+			}
+		case "exit":
+			z.Exit, bts, err = msgp.ReadFloat64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Exit")
+				return
+			}
+		case "min_duration_ns":
+			z.MinDuration, bts, err = msgp.ReadInt64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "MinDuration")
+				return
+			}
+		case "cooldown_ns":
+			z.Cooldown, bts, err = msgp.ReadInt64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Cooldown")
+				return
+			}
+		case "gap_ns":
+			z.Gap, bts, err = msgp.ReadInt64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Gap")
+				return
+			}
 		default:
 			bts, err = msgp.Skip(bts)
 			if err != nil {
@@ -137,8 +182,8 @@ func (z *Decision) UnmarshalMsg(bts []byte) (o []byte, err error) {
 }
 
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
-func (z Decision) Msgsize() (s int) {
-	s = 1 + 2 + msgp.Uint32Size + 2 + msgp.Uint32Size
+func (z *Decision) Msgsize() (s int) {
+	s = 1 + 2 + msgp.Uint32Size + 2 + msgp.Uint32Size + 6 + msgp.Float64Size + 5 + msgp.Float64Size + 16 + msgp.Int64Size + 12 + msgp.Int64Size + 7 + msgp.Int64Size
 	return
 }
 
@@ -707,13 +752,11 @@ func (z *Model) MarshalMsg(b []byte) (o []byte, err error) {
 	}
 	// string "decision"
 	o = append(o, 0xa8, 0x64, 0x65, 0x63, 0x69, 0x73, 0x69, 0x6f, 0x6e)
-	// map header, size 2
-	// string "k"
-	o = append(o, 0x82, 0xa1, 0x6b)
-	o = msgp.AppendUint32(o, z.Decision.K)
-	// string "n"
-	o = append(o, 0xa1, 0x6e)
-	o = msgp.AppendUint32(o, z.Decision.N)
+	o, err = z.Decision.MarshalMsg(o)
+	if err != nil {
+		err = msgp.WrapError(err, "Decision")
+		return
+	}
 	// string "training"
 	o = append(o, 0xa8, 0x74, 0x72, 0x61, 0x69, 0x6e, 0x69, 0x6e, 0x67)
 	o, err = z.Training.MarshalMsg(o)
@@ -903,43 +946,10 @@ func (z *Model) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				return
 			}
 		case "decision":
-			var zb0006 uint32
-			zb0006, bts, err = msgp.ReadMapHeaderBytes(bts)
+			bts, err = z.Decision.UnmarshalMsg(bts)
 			if err != nil {
 				err = msgp.WrapError(err, "Decision")
 				return
-			}
-			if zb0006 > zb417a25dlimitMaps {
-				err = msgp.ErrLimitExceeded
-				return
-			}
-			for zb0006 > 0 {
-				zb0006--
-				field, bts, err = msgp.ReadMapKeyZC(bts)
-				if err != nil {
-					err = msgp.WrapError(err, "Decision")
-					return
-				}
-				switch msgp.UnsafeString(field) {
-				case "k":
-					z.Decision.K, bts, err = msgp.ReadUint32Bytes(bts)
-					if err != nil {
-						err = msgp.WrapError(err, "Decision", "K")
-						return
-					}
-				case "n":
-					z.Decision.N, bts, err = msgp.ReadUint32Bytes(bts)
-					if err != nil {
-						err = msgp.WrapError(err, "Decision", "N")
-						return
-					}
-				default:
-					bts, err = msgp.Skip(bts)
-					if err != nil {
-						err = msgp.WrapError(err, "Decision")
-						return
-					}
-				}
 			}
 		case "training":
 			bts, err = z.Training.UnmarshalMsg(bts)
@@ -973,7 +983,7 @@ func (z *Model) Msgsize() (s int) {
 	for za0003 := range z.Decoder {
 		s += z.Decoder[za0003].Msgsize()
 	}
-	s += 10 + msgp.Float32Size + 6 + msgp.StringPrefixSize + len(z.Error) + 10 + z.Threshold.Msgsize() + 9 + 1 + 2 + msgp.Uint32Size + 2 + msgp.Uint32Size + 9 + z.Training.Msgsize()
+	s += 10 + msgp.Float32Size + 6 + msgp.StringPrefixSize + len(z.Error) + 10 + z.Threshold.Msgsize() + 9 + z.Decision.Msgsize() + 9 + z.Training.Msgsize()
 	return
 }
 

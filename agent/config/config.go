@@ -2,12 +2,16 @@ package config
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +36,7 @@ type Config struct {
 	Model    Model    `yaml:"model"`
 	Source   Source   `yaml:"source"`
 	MQTT     MQTT     `yaml:"mqtt"`
+	Outbox   Outbox   `yaml:"outbox"`
 	Decision Decision `yaml:"decision"`
 	Log      Log      `yaml:"log"`
 }
@@ -48,6 +53,10 @@ type Model struct {
 type Source struct {
 	Serial *Serial `yaml:"serial"`
 	Sim    *Sim    `yaml:"sim"`
+	// StaleAfter is how long the agent waits for a valid sample before it
+	// reports the state stale. 0 (the default) means 10 sample periods as
+	// measured, and at least 5 s.
+	StaleAfter time.Duration `yaml:"stale_after"`
 }
 
 // Serial reads CSV text lines from a serial device.
@@ -76,6 +85,11 @@ type Sim struct {
 type MQTT struct {
 	// Broker is the broker's URL: tcp://host:port (or ssl://, ws://).
 	Broker string `yaml:"broker"`
+	// Brokers lists several brokers for failover, tried in order; use it
+	// instead of Broker.
+	Brokers []string `yaml:"brokers"`
+	// TLS configures ssl://, tls://, mqtts:// and wss:// brokers.
+	TLS TLS `yaml:"tls"`
 	// ClientID is fixed so the broker keeps the session; default
 	// vigil-<site>-<device>.
 	ClientID string `yaml:"client_id"`
@@ -89,6 +103,32 @@ type MQTT struct {
 	ScoreInterval time.Duration `yaml:"score_interval"`
 }
 
+// TLS names the files of a TLS connection to the broker, all PEM.
+type TLS struct {
+	// CAFile holds the certificate authorities that signed the broker's
+	// certificate; empty uses the system's roots.
+	CAFile string `yaml:"ca_file"`
+	// CertFile and KeyFile are the agent's client certificate and key,
+	// for brokers that require one; set both or neither.
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	// ServerName overrides the name checked against the broker's
+	// certificate (default: the host in the broker URL).
+	ServerName string `yaml:"server_name"`
+}
+
+// Outbox configures the durable queue of state and alert messages.
+type Outbox struct {
+	// Path of the queue's file (default /var/lib/vigil/outbox.db); its
+	// directory must be writable by the agent.
+	Path string `yaml:"path"`
+	// MaxRecords and MaxBytes bound the messages kept while the broker
+	// is unreachable (defaults 100000 and 32 MiB). Superseded state
+	// messages are dropped first; alerts never are.
+	MaxRecords int   `yaml:"max_records"`
+	MaxBytes   int64 `yaml:"max_bytes"`
+}
+
 // Decision configures the debounce: the state becomes anomaly once K of
 // the last N scores are above the threshold, and normal again once K of
 // the last N are below it. K and N both 0 (the default) take the model's
@@ -96,9 +136,25 @@ type MQTT struct {
 type Decision struct {
 	K int `yaml:"k"`
 	N int `yaml:"n"`
-	// Top is how many contributing channels messages name (at most the
-	// number of channels).
+	// Top is how many contributing channels messages name: 1 to the
+	// number of channels (default 3).
 	Top int `yaml:"top"`
+	// Enter and Exit are hysteresis factors of the model's threshold: a
+	// score counts toward entering anomaly above Enter×threshold and
+	// toward leaving it at or below Exit×threshold (0 < Exit <= Enter).
+	// 0 takes the model's value, or 1.
+	Enter float64 `yaml:"enter"`
+	Exit  float64 `yaml:"exit"`
+	// MinDuration: the entry condition must hold this long (sample time)
+	// before anomaly is reported. Cooldown: the exit condition must hold
+	// this long before normal is reported again. Absent takes the
+	// model's value, or 0.
+	MinDuration *time.Duration `yaml:"min_duration"`
+	Cooldown    *time.Duration `yaml:"cooldown"`
+	// Gap: a sample more than Gap after the previous one restarts the
+	// window and the decision history. Absent takes the model's value;
+	// 0 turns the rule off.
+	Gap *time.Duration `yaml:"gap"`
 }
 
 // Log configures the agent's own log.
@@ -114,6 +170,7 @@ func Default() Config {
 			KeepAlive:     30 * time.Second,
 			ScoreInterval: time.Second,
 		},
+		Outbox:   Outbox{Path: "/var/lib/vigil/outbox.db", MaxRecords: 100000, MaxBytes: 32 << 20},
 		Decision: Decision{Top: 3},
 		Log:      Log{Level: "info"},
 	}
@@ -196,6 +253,30 @@ func lineOf(root *yaml.Node, key string) int {
 	return line
 }
 
+// hasKey reports whether the document sets the dotted key.
+func hasKey(root *yaml.Node, key string) bool {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	for _, part := range strings.Split(key, ".") {
+		if n.Kind != yaml.MappingNode {
+			return false
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == part {
+				next = n.Content[i+1]
+			}
+		}
+		if next == nil {
+			return false
+		}
+		n = next
+	}
+	return true
+}
+
 func (c *Config) check(root *yaml.Node) error {
 	if !validName(c.Site) {
 		return fieldError(root, "site", "%q: want a non-empty name without '/', '+', '#' or spaces", c.Site)
@@ -250,10 +331,39 @@ func (c *Config) check(root *yaml.Node) error {
 			return fieldError(root, "decision.k", "%d: want 1 to n (%d)", d.K, d.N)
 		}
 	}
-	if d.Top < 0 {
-		return fieldError(root, "decision.top", "%d: want 0 or more", d.Top)
+	if !hasKey(root, "decision.top") {
+		d.Top = min(d.Top, len(c.Channels))
+		c.Decision.Top = d.Top
 	}
-	c.Decision.Top = min(d.Top, len(c.Channels))
+	if d.Top < 1 || d.Top > len(c.Channels) {
+		return fieldError(root, "decision.top", "%d: want 1 to the number of channels (%d)", d.Top, len(c.Channels))
+	}
+	if d.Enter < 0 || d.Exit < 0 || math.IsInf(d.Enter, 0) || math.IsInf(d.Exit, 0) || math.IsNaN(d.Enter) || math.IsNaN(d.Exit) {
+		return fieldError(root, "decision.enter", "enter %v exit %v: want positive finite factors of the threshold (or leave them out)", d.Enter, d.Exit)
+	}
+	if d.Enter > 0 && d.Exit > d.Enter {
+		return fieldError(root, "decision.exit", "%v is above enter (%v): the exit level must not exceed the entry level", d.Exit, d.Enter)
+	}
+	for _, f := range []struct {
+		key string
+		v   *time.Duration
+	}{{"decision.min_duration", d.MinDuration}, {"decision.cooldown", d.Cooldown}, {"decision.gap", d.Gap}} {
+		if f.v != nil && *f.v < 0 {
+			return fieldError(root, f.key, "%v: want 0 or a positive duration", *f.v)
+		}
+	}
+	if c.Source.StaleAfter < 0 || c.Source.StaleAfter > 0 && c.Source.StaleAfter < 100*time.Millisecond {
+		return fieldError(root, "source.stale_after", "%v: want 0 (automatic) or at least 100ms", c.Source.StaleAfter)
+	}
+	if c.Outbox.Path == "" {
+		return fieldError(root, "outbox.path", "missing: the outbox file, e.g. /var/lib/vigil/outbox.db")
+	}
+	if c.Outbox.MaxRecords < 10 {
+		return fieldError(root, "outbox.max_records", "%d: want at least 10", c.Outbox.MaxRecords)
+	}
+	if c.Outbox.MaxBytes < 64<<10 {
+		return fieldError(root, "outbox.max_bytes", "%d: want at least 65536", c.Outbox.MaxBytes)
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -295,14 +405,34 @@ func (s *Serial) check(root *yaml.Node, channels []string) error {
 }
 
 func (m *MQTT) check(root *yaml.Node, site, device string) error {
-	u, err := url.Parse(m.Broker)
-	if err != nil || u.Host == "" {
-		return fieldError(root, "mqtt.broker", "%q: want a URL such as tcp://127.0.0.1:1883", m.Broker)
+	switch {
+	case len(m.Brokers) > 0 && hasKey(root, "mqtt.broker"):
+		return fieldError(root, "mqtt.brokers", "set either broker or brokers, not both")
+	case len(m.Brokers) == 0:
+		if m.Broker == "" {
+			return fieldError(root, "mqtt.broker", "missing: the broker URL, e.g. tcp://127.0.0.1:1883")
+		}
+		m.Brokers = []string{m.Broker}
 	}
-	switch u.Scheme {
-	case "tcp", "ssl", "tls", "mqtt", "mqtts", "ws", "wss":
-	default:
-		return fieldError(root, "mqtt.broker", "scheme %q: want tcp, ssl, mqtt, mqtts, ws or wss", u.Scheme)
+	m.Broker = m.Brokers[0]
+	key := "mqtt.broker"
+	if hasKey(root, "mqtt.brokers") {
+		key = "mqtt.brokers"
+	}
+	secure := false
+	for _, b := range m.Brokers {
+		s, err := checkBroker(b)
+		if err != nil {
+			return fieldError(root, key, "%v", err)
+		}
+		secure = secure || s
+	}
+	t := m.TLS
+	if (t.CertFile == "") != (t.KeyFile == "") {
+		return fieldError(root, "mqtt.tls", "cert_file and key_file go together: set both or neither")
+	}
+	if !secure && (t.CAFile != "" || t.CertFile != "" || t.ServerName != "") {
+		return fieldError(root, "mqtt.tls", "set, but no broker URL uses TLS (ssl://, tls://, mqtts:// or wss://)")
 	}
 	if m.ClientID == "" {
 		m.ClientID = "vigil-" + site + "-" + device
@@ -323,6 +453,65 @@ func (m *MQTT) check(root *yaml.Node, site, device string) error {
 		return fieldError(root, "mqtt.score_interval", "%v: want 0 (off) or a positive duration", m.ScoreInterval)
 	}
 	return nil
+}
+
+// checkBroker checks one broker URL and reports whether it uses TLS.
+func checkBroker(b string) (bool, error) {
+	u, err := url.Parse(b)
+	if err != nil || u.Host == "" {
+		return false, fmt.Errorf("%q: want a URL such as tcp://127.0.0.1:1883", b)
+	}
+	secure := false
+	switch u.Scheme {
+	case "tcp", "mqtt", "ws":
+	case "ssl", "tls", "mqtts", "wss":
+		secure = true
+	default:
+		return false, fmt.Errorf("%q: scheme %q: want tcp, ssl, tls, mqtt, mqtts, ws or wss", b, u.Scheme)
+	}
+	if u.Hostname() == "" {
+		return false, fmt.Errorf("%q: no host", b)
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return false, fmt.Errorf("%q: port %q: want 1 to 65535", b, p)
+		}
+	}
+	return secure, nil
+}
+
+// TLSConfig loads the TLS files named by m.TLS into a configuration for
+// the broker connection; nil (and no error) when no broker uses TLS.
+// Errors name the key and file.
+func (m *MQTT) TLSConfig() (*tls.Config, error) {
+	secure := false
+	for _, b := range m.Brokers {
+		s, _ := checkBroker(b)
+		secure = secure || s
+	}
+	if !secure {
+		return nil, nil
+	}
+	c := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: m.TLS.ServerName}
+	if f := m.TLS.CAFile; f != "" {
+		pem, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("config: mqtt.tls.ca_file: %w", err)
+		}
+		c.RootCAs = x509.NewCertPool()
+		if !c.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("config: mqtt.tls.ca_file: %s holds no PEM certificate", f)
+		}
+	}
+	if m.TLS.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(m.TLS.CertFile, m.TLS.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("config: mqtt.tls.cert_file %s / key_file %s: %w", m.TLS.CertFile, m.TLS.KeyFile, err)
+		}
+		c.Certificates = []tls.Certificate{cert}
+	}
+	return c, nil
 }
 
 // Password reads the MQTT password from PasswordFile, if one is set.

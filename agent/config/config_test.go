@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/tls"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,6 +60,18 @@ func TestParseErrors(t *testing.T) {
 		{"prefix", base + "mqtt: {prefix: \"a/#\"}\n", []string{"wildcards"}},
 		{"k > n", base + "decision: {k: 6, n: 5}\n", []string{"line 7", "decision.k"}},
 		{"top", base + "decision: {top: -1}\n", []string{"decision.top"}},
+		{"top 0", base + "decision: {top: 0}\n", []string{"line 7", "decision.top", "want 1 to"}},
+		{"top too many", base + "decision: {top: 3}\n", []string{"decision.top", "(2)"}},
+		{"port", base + "mqtt: {broker: \"tcp://127.0.0.1:99999\"}\n", []string{"line 7", "port \"99999\""}},
+		{"no host", base + "mqtt: {broker: \"tcp://:1883\"}\n", []string{"mqtt.broker"}},
+		{"broker and brokers", base + "mqtt: {broker: \"tcp://a:1\", brokers: [\"tcp://b:1\"]}\n", []string{"either broker or brokers"}},
+		{"bad failover", base + "mqtt:\n  brokers: [\"tcp://a:1\", \"http://b:1\"]\n", []string{"line 8", "mqtt.brokers", "http"}},
+		{"tls without ssl", base + "mqtt: {tls: {ca_file: ca.pem}}\n", []string{"mqtt.tls", "no broker URL uses TLS"}},
+		{"cert without key", base + "mqtt: {broker: \"ssl://b:8883\", tls: {cert_file: c.pem}}\n", []string{"key_file"}},
+		{"exit above enter", base + "decision: {enter: 1.0, exit: 1.5}\n", []string{"decision.exit"}},
+		{"negative cooldown", base + "decision: {cooldown: -1s}\n", []string{"decision.cooldown"}},
+		{"stale", base[:len(base)-1] + "\n  stale_after: 1ms\n", []string{"source.stale_after"}},
+		{"outbox", base + "outbox: {path: \"\"}\n", []string{"outbox.path"}},
 		{"level", base + "log: {level: loud}\n", []string{"log.level"}},
 	}
 	for _, tc := range tests {
@@ -72,6 +85,30 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("%s: error %q does not mention %q", tc.name, err, w)
 			}
 		}
+	}
+}
+
+func TestParseDefaults(t *testing.T) {
+	c, err := Parse([]byte(base + "mqtt:\n  brokers: [\"ssl://a:8883\", \"tcp://b:1883\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Decision.Top != 2 {
+		t.Errorf("top %d with two channels and none set, want 2", c.Decision.Top)
+	}
+	if c.MQTT.Broker != "ssl://a:8883" || len(c.MQTT.Brokers) != 2 {
+		t.Errorf("brokers %q broker %q", c.MQTT.Brokers, c.MQTT.Broker)
+	}
+	if c.Outbox.Path != "/var/lib/vigil/outbox.db" || c.Decision.Cooldown != nil {
+		t.Errorf("outbox %+v cooldown %v", c.Outbox, c.Decision.Cooldown)
+	}
+	tc, err := c.MQTT.TLSConfig()
+	if err != nil || tc == nil || tc.MinVersion != tls.VersionTLS12 {
+		t.Errorf("TLSConfig() = %+v, %v: want TLS 1.2 or later with the system roots", tc, err)
+	}
+	c.MQTT.TLS.CAFile = filepath.Join(t.TempDir(), "missing.pem")
+	if _, err := c.MQTT.TLSConfig(); err == nil || !strings.Contains(err.Error(), "mqtt.tls.ca_file") {
+		t.Errorf("TLSConfig with a missing CA file: %v", err)
 	}
 }
 

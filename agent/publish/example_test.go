@@ -1,24 +1,35 @@
 package publish_test
 
 import (
+	"log"
+	"os"
+	"path/filepath"
 	"time"
 
+	"github.com/vigil-edge/vigil/agent/outbox"
 	"github.com/vigil-edge/vigil/agent/publish"
 )
 
-// Connect keeps a persistent session and a retained last-will status; it
-// returns at once and connects in the background.
-func ExampleConnect() {
-	c, err := publish.Connect(publish.Options{
-		Broker:   "tcp://127.0.0.1:1883",
+// Start connects in the background and delivers the outbox in order; the
+// pipeline only appends to the outbox and never waits for the network.
+func ExampleStart() {
+	dir, _ := os.MkdirTemp("", "vigil")
+	defer os.RemoveAll(dir)
+	ob, err := outbox.Open(filepath.Join(dir, "outbox.db"), outbox.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ob.Close()
+	s, err := publish.Start(publish.Options{
+		Brokers:  []string{"tcp://127.0.0.1:1883", "tcp://10.0.0.2:1883"}, // failover in order
 		ClientID: "vigil-plant-1-pump-3",
 		Prefix:   "vigil/plant-1/pump-3/",
-		Online:   []byte(`{"status":"online"}`),
-		Offline:  []byte(`{"status":"offline"}`),
+		Outbox:   ob,
 	})
 	if err != nil {
-		panic(err)
+		log.Fatal(err)
 	}
-	defer c.Close(5 * time.Second)
-	c.Publish(publish.TopicAlert, 1, false, []byte(`{"id":"a-1","state":"anomaly"}`))
+	defer s.Close(time.Second)
+	ob.Append(outbox.Record{Kind: outbox.KindAlert, Topic: publish.TopicAlert, AlertSeq: 1,
+		Payload: []byte(`{"id":"a-1","seq":1,"state":"anomaly"}`)})
 }

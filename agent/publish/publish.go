@@ -1,22 +1,21 @@
-// Package publish is the agent's MQTT connection: a persistent session
-// (fixed client id, clean session off), a retained last-will status, and
-// publishing under the agent's topic prefix.
-//
-// It wraps eclipse/paho.mqtt.golang. It does not yet keep an fsync'd
-// outbox in front of paho (paho's memory store does not survive a power
-// cut); that is the durable-outbox work. Payloads passed to Publish are
-// owned by the client until the broker acknowledges them: callers must
-// pass a fresh slice each time.
 package publish
 
 import (
+	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/eclipse/paho.mqtt.golang/packets"
+
+	"github.com/vigil-edge/vigil/agent/outbox"
 )
 
 // Topic names under the prefix.
@@ -27,155 +26,391 @@ const (
 	TopicStatus = "status"
 )
 
-// Options configure Connect.
+// Options configure Start. Brokers, ClientID, Prefix and Outbox are
+// required.
 type Options struct {
-	Broker   string // e.g. tcp://127.0.0.1:1883
+	// Brokers are tried in order, one per connection attempt, e.g.
+	// tcp://10.0.0.5:1883, ssl://broker.plant:8883. After a connection is
+	// lost the sender starts again from the first.
+	Brokers  []string
 	ClientID string // fixed, so the broker keeps the session
 	Prefix   string // topic prefix ending in "/"
 	Username string
 	Password string
+	// TLS configures ssl://, tls://, mqtts:// and wss:// brokers; nil uses
+	// the system's roots.
+	TLS *tls.Config
 	// KeepAlive is the MQTT keep-alive interval (default 30 s).
 	KeepAlive time.Duration
-	// Online is published retained (QoS 0) on Prefix+status at every
-	// connect; Offline is the last will (QoS 1, retained) the broker
-	// publishes there when the agent vanishes, and what Close publishes.
-	// Either may be empty: then it is not published.
-	Online, Offline []byte
-	// AckTimeout bounds how long a QoS 1 publish waits for its ack
-	// before a warning is logged (default 30 s).
+	// ConnectTimeout bounds one connection attempt (default 10 s).
+	ConnectTimeout time.Duration
+	// AckTimeout is how long a queued message may wait for its PUBACK on
+	// an open connection before the connection is judged broken and
+	// re-established (default 30 s).
 	AckTimeout time.Duration
-	Logger     *slog.Logger
+	// RetryMin and RetryMax bound the wait between failed rounds of
+	// connection attempts; it doubles from RetryMin (default 500 ms) up
+	// to RetryMax (default 30 s).
+	RetryMin, RetryMax time.Duration
+	// Status builds the retained status payloads: online (published at
+	// every connect) and the offline last will the broker publishes if
+	// the agent vanishes; at is the connection's time. Optional.
+	Status func(online bool, at time.Time) []byte
+	// Stopped builds the retained offline status Close publishes at time
+	// at (default Status(false, at)). Optional.
+	Stopped func(at time.Time) []byte
+	// Outbox holds the state and alert messages to deliver, in order.
+	Outbox *outbox.Outbox
+	Logger *slog.Logger     // optional
+	Now    func() time.Time // optional; default time.Now
 }
 
-// Client publishes the agent's messages. It is safe for concurrent use.
-type Client struct {
-	c        mqtt.Client
-	o        Options
-	mu       sync.Mutex // guards closing, and inflight.Add against Wait
-	closing  bool
-	inflight sync.WaitGroup
+// Stats describe the connection, for logs, metrics and health.
+type Stats struct {
+	Connected   bool
+	Broker      string    // the broker connected to, or last tried
+	Since       time.Time // when the current connection (or outage) began
+	Connects    uint64    // successful connections
+	Failures    uint64    // failed connection attempts
+	LastError   string    // why the last attempt failed or the connection was lost
+	Sent        uint64    // queued messages acknowledged by the broker
+	Telemetry   uint64    // QoS 0 messages handed to the network
+	Dropped     uint64    // QoS 0 messages dropped (queue full or no connection)
+	Republished uint64    // retained states republished after a connect
 }
 
-// Connect validates o and starts connecting in the background: the agent
-// runs while the broker is down, and QoS 1 messages published meanwhile
-// are sent once the connection is up. Reconnection is automatic.
-func Connect(o Options) (*Client, error) {
-	if o.Broker == "" || o.ClientID == "" || o.Prefix == "" {
-		return nil, errors.New("publish: broker, client id and prefix are required")
+// Sender is the one goroutine that owns the MQTT connection. It delivers
+// the outbox's records in order, one at a time: a record leaves the
+// outbox only after the broker's PUBACK, and the next is sent only then,
+// so a reconnect can duplicate at most the record in flight and never
+// reorders. QoS 0 telemetry goes through a small queue and is dropped
+// rather than waited for. Nothing the sampling loop calls blocks on the
+// network.
+type Sender struct {
+	o         Options
+	telemetry chan telemetryMsg
+	stop      chan struct{}
+	done      chan struct{}
+	closing   atomic.Bool
+	drain     atomic.Int64 // nanoseconds Close allows for delivering what is queued
+
+	mu    sync.Mutex
+	stats Stats
+}
+
+type telemetryMsg struct {
+	topic   string
+	payload []byte
+}
+
+// Start validates o and starts the sender goroutine, which connects in
+// the background (logging each failure with its reason at once) and keeps
+// reconnecting until Close.
+func Start(o Options) (*Sender, error) {
+	if len(o.Brokers) == 0 || o.ClientID == "" || o.Prefix == "" || o.Outbox == nil {
+		return nil, errors.New("publish: brokers, client id, prefix and outbox are required")
 	}
-	if o.KeepAlive == 0 {
-		o.KeepAlive = 30 * time.Second
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
 	}
-	if o.AckTimeout == 0 {
-		o.AckTimeout = 30 * time.Second
-	}
+	def(&o.KeepAlive, 30*time.Second)
+	def(&o.ConnectTimeout, 10*time.Second)
+	def(&o.AckTimeout, 30*time.Second)
+	def(&o.RetryMin, 500*time.Millisecond)
+	def(&o.RetryMax, 30*time.Second)
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	p := &Client{o: o}
-	status := o.Prefix + TopicStatus
-	opts := mqtt.NewClientOptions().
-		AddBroker(o.Broker).
-		SetClientID(o.ClientID).
-		SetUsername(o.Username).
-		SetPassword(o.Password).
-		SetCleanSession(false).
-		SetKeepAlive(o.KeepAlive).
-		SetAutoReconnect(true).
-		SetConnectRetry(true).
-		SetConnectRetryInterval(2 * time.Second).
-		SetMaxReconnectInterval(30 * time.Second).
-		SetWriteTimeout(10 * time.Second).
-		SetOnConnectHandler(func(c mqtt.Client) {
-			o.Logger.Info("mqtt connected", "broker", o.Broker, "client_id", o.ClientID)
-			if len(o.Online) == 0 {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	s := &Sender{o: o, telemetry: make(chan telemetryMsg, 16), stop: make(chan struct{}), done: make(chan struct{})}
+	s.stats.Since = o.Now()
+	go s.run()
+	return s, nil
+}
+
+// Telemetry offers a QoS 0 message for Prefix+topic without waiting: it
+// reports false, and counts the message dropped, when the queue is full.
+// payload belongs to the Sender afterwards.
+func (s *Sender) Telemetry(topic string, payload []byte) bool {
+	select {
+	case s.telemetry <- telemetryMsg{topic, payload}:
+		return true
+	default:
+		s.mu.Lock()
+		s.stats.Dropped++
+		s.mu.Unlock()
+		return false
+	}
+}
+
+// Stats returns a snapshot of the connection's figures.
+func (s *Sender) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// Close stops the sender. If it is connected it keeps delivering the
+// outbox for up to drain, then publishes the offline status, waits up to
+// a second for it and disconnects. Undelivered records stay in the
+// outbox for the next start. Close is safe to call more than once.
+func (s *Sender) Close(drain time.Duration) error {
+	if s.closing.CompareAndSwap(false, true) {
+		s.drain.Store(int64(drain))
+		close(s.stop)
+	}
+	<-s.done
+	return nil
+}
+
+func (s *Sender) update(f func(*Stats)) {
+	s.mu.Lock()
+	f(&s.stats)
+	s.mu.Unlock()
+}
+
+func (s *Sender) run() {
+	defer close(s.done)
+	log := s.o.Logger
+	wait := s.o.RetryMin
+	var lastReason string
+	var lastLogged time.Time
+	for {
+		for i, broker := range s.o.Brokers {
+			c, lost, err := s.connect(broker)
+			if err == nil {
+				wait = s.o.RetryMin
+				lastReason = ""
+				log.Info("mqtt connected", "broker", broker, "client_id", s.o.ClientID)
+				err = s.serve(c, lost)
+				c.Disconnect(250)
+				if s.closing.Load() {
+					return
+				}
+				log.Warn("mqtt connection lost; reconnecting", "broker", broker, "err", err)
+				s.update(func(st *Stats) {
+					st.Connected, st.Since, st.LastError = false, s.o.Now(), err.Error()
+				})
+				break // start again from the first broker
+			}
+			if s.closing.Load() {
 				return
 			}
-			// QoS 0, because paho v1.5.1 races (issue #703) when a QoS 1
-			// message stored during OnConnect is resent by its resume of
-			// the session. The status is re-sent at every connect anyway.
-			c.Publish(status, 0, true, o.Online)
-		}).
-		SetConnectionLostHandler(func(_ mqtt.Client, err error) {
-			o.Logger.Warn("mqtt connection lost; reconnecting", "broker", o.Broker, "err", err)
-		})
-	if len(o.Offline) > 0 {
-		opts.SetBinaryWill(status, o.Offline, 1, true)
+			reason := Reason(err)
+			s.update(func(st *Stats) { st.Failures++; st.Broker, st.LastError = broker, err.Error() })
+			// Every new reason is logged at once; the same one again at
+			// most once a minute, so an outage does not flood the log.
+			if now := s.o.Now(); reason != lastReason || now.Sub(lastLogged) >= time.Minute {
+				log.Error("mqtt connection failed", "broker", broker, "reason", reason, "err", err,
+					"next", nextAttempt(i, len(s.o.Brokers), wait))
+				lastReason, lastLogged = reason, now
+			}
+			if i+1 < len(s.o.Brokers) {
+				continue // fail over to the next broker at once
+			}
+			if !s.sleep(wait) {
+				return
+			}
+			wait = min(2*wait, s.o.RetryMax)
+		}
 	}
-	p.c = mqtt.NewClient(opts)
-	p.c.Connect() // with ConnectRetry the token completes only once connected
-	return p, nil
 }
 
-// Connected reports whether the connection to the broker is up.
-func (p *Client) Connected() bool { return p.c.IsConnectionOpen() }
+func nextAttempt(i, n int, wait time.Duration) string {
+	if i+1 < n {
+		return "next broker"
+	}
+	return "retry in " + wait.String()
+}
 
-// WaitConnected waits up to timeout for the connection to come up.
-func (p *Client) WaitConnected(timeout time.Duration) bool {
-	deadline := time.Now().Add(timeout)
-	for !p.c.IsConnectionOpen() {
-		if time.Now().After(deadline) {
+// sleep waits for d, dropping telemetry meanwhile (there is no
+// connection to send it on). It returns false if the sender is stopping.
+func (s *Sender) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
 			return false
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return true
-}
-
-// Publish sends payload to Prefix+topic. It does not wait for the
-// broker: a QoS 1 message that is not acknowledged within AckTimeout, or
-// fails, is logged. payload must not be modified afterwards.
-func (p *Client) Publish(topic string, qos byte, retained bool, payload []byte) {
-	p.publish(p.c, p.o.Prefix+topic, qos, retained, payload)
-}
-
-func (p *Client) publish(c mqtt.Client, topic string, qos byte, retained bool, payload []byte) {
-	tok := c.Publish(topic, qos, retained, payload)
-	if qos == 0 {
-		return
-	}
-	p.mu.Lock()
-	if p.closing { // Close is already waiting: nobody will read the outcome
-		p.mu.Unlock()
-		return
-	}
-	p.inflight.Add(1)
-	p.mu.Unlock()
-	go func() {
-		defer p.inflight.Done()
-		switch {
-		case !tok.WaitTimeout(p.o.AckTimeout):
-			p.o.Logger.Warn("mqtt publish not acknowledged yet", "topic", topic, "after", p.o.AckTimeout)
-		case tok.Error() != nil:
-			p.o.Logger.Error("mqtt publish failed", "topic", topic, "err", tok.Error())
-		}
-	}()
-}
-
-// Close publishes the Offline status, waits up to timeout for
-// outstanding QoS 1 messages to be acknowledged, and disconnects.
-func (p *Client) Close(timeout time.Duration) error {
-	p.mu.Lock()
-	p.closing = true
-	p.mu.Unlock()
-	var err error
-	if p.c.IsConnectionOpen() && len(p.o.Offline) > 0 {
-		tok := p.c.Publish(p.o.Prefix+TopicStatus, 1, true, p.o.Offline)
-		if !tok.WaitTimeout(timeout) {
-			err = fmt.Errorf("publish: offline status not acknowledged within %v", timeout)
-		} else if tok.Error() != nil {
-			err = fmt.Errorf("publish: offline status: %w", tok.Error())
+		case <-t.C:
+			return true
+		case <-s.telemetry:
+			s.update(func(st *Stats) { st.Dropped++ })
 		}
 	}
-	done := make(chan struct{})
-	go func() { p.inflight.Wait(); close(done) }()
+}
+
+// connect makes one connection attempt to broker with a fresh paho
+// client, whose last will carries this connection's time. lost receives
+// why, when the connection drops.
+func (s *Sender) connect(broker string) (mqtt.Client, <-chan error, error) {
+	at := s.o.Now().UTC()
+	lost := make(chan error, 1)
+	opts := mqtt.NewClientOptions().
+		AddBroker(broker).
+		SetClientID(s.o.ClientID).
+		SetUsername(s.o.Username).
+		SetPassword(s.o.Password).
+		SetCleanSession(false).
+		SetKeepAlive(s.o.KeepAlive).
+		SetConnectTimeout(s.o.ConnectTimeout).
+		SetWriteTimeout(10 * time.Second).
+		// The sender reconnects itself, with a new client each time: paho's
+		// store then holds at most this connection's message in flight,
+		// and the outbox decides what is sent again.
+		SetAutoReconnect(false).
+		SetConnectRetry(false).
+		SetStore(mqtt.NewOrderedMemoryStore()).
+		SetConnectionLostHandler(func(_ mqtt.Client, err error) {
+			select {
+			case lost <- err:
+			default:
+			}
+		})
+	if s.o.TLS != nil {
+		opts.SetTLSConfig(s.o.TLS)
+	}
+	if s.o.Status != nil {
+		opts.SetBinaryWill(s.o.Prefix+TopicStatus, s.o.Status(false, at), 1, true)
+	}
+	c := mqtt.NewClient(opts)
+	tok := c.Connect()
 	select {
-	case <-done:
-	case <-time.After(timeout):
-		if err == nil {
-			err = fmt.Errorf("publish: messages still unacknowledged after %v", timeout)
+	case <-tok.Done():
+	case <-s.stop:
+		c.Disconnect(0)
+		return nil, nil, errors.New("stopping")
+	}
+	if err := tok.Error(); err != nil {
+		return nil, nil, err
+	}
+	s.update(func(st *Stats) { st.Connected, st.Broker, st.Since, st.LastError = true, broker, at, ""; st.Connects++ })
+	if s.o.Status != nil {
+		// Not waited for: the broker keeps the order of one connection's
+		// publishes, so the online status precedes what follows.
+		c.Publish(s.o.Prefix+TopicStatus, 1, true, s.o.Status(true, at))
+	}
+	return c, lost, nil
+}
+
+// serve delivers the outbox over c until the connection is lost (the
+// error says why) or the sender stops (nil).
+func (s *Sender) serve(c mqtt.Client, lost <-chan error) error {
+	ob := s.o.Outbox
+	// The retained state on a broker may be missing (a broker restarted
+	// without persistence) or old: republish the newest one, unless a
+	// newer state record is still queued and will follow in order.
+	if st := ob.LastState(); st != nil && !stateQueued(ob) {
+		c.Publish(s.o.Prefix+TopicState, 1, true, st)
+		s.update(func(st *Stats) { st.Republished++ })
+	}
+	ackTimer := time.NewTimer(time.Hour)
+	ackTimer.Stop()
+	defer ackTimer.Stop()
+	var stopping <-chan struct{} = s.stop // nil once Close asked to stop
+	var drainTimer <-chan time.Time
+	var acked uint64 // highest seq acknowledged on this connection
+	var inflight *outbox.Record
+	var tok mqtt.Token
+	for {
+		if inflight == nil {
+			r, ok := ob.Next(acked)
+			if !ok && stopping == nil {
+				return s.goOffline(c) // drained
+			}
+			if ok {
+				inflight = &r
+				tok = c.Publish(s.o.Prefix+r.Topic, 1, r.Retained, r.Payload)
+				ackTimer.Reset(s.o.AckTimeout)
+			}
+		}
+		var done <-chan struct{}
+		if tok != nil {
+			done = tok.Done()
+		}
+		select {
+		case <-stopping:
+			stopping = nil
+			drainTimer = time.After(time.Duration(s.drain.Load()))
+		case <-drainTimer:
+			return s.goOffline(c)
+		case err := <-lost:
+			return fmt.Errorf("connection lost: %w", err)
+		case <-ob.Notify():
+		case m := <-s.telemetry:
+			c.Publish(s.o.Prefix+m.topic, 0, false, m.payload)
+			s.update(func(st *Stats) { st.Telemetry++ })
+		case <-ackTimer.C:
+			return fmt.Errorf("no PUBACK for record %d within %v", inflight.Seq, s.o.AckTimeout)
+		case <-done:
+			ackTimer.Stop()
+			if err := tok.Error(); err != nil {
+				return fmt.Errorf("publishing record %d: %w", inflight.Seq, err)
+			}
+			if err := ob.Ack(inflight.Seq); err != nil {
+				s.o.Logger.Warn("outbox ack", "seq", inflight.Seq, "err", err)
+			}
+			acked = inflight.Seq
+			inflight, tok = nil, nil
+			s.update(func(st *Stats) { st.Sent++ })
 		}
 	}
-	p.c.Disconnect(250)
-	return err
+}
+
+// goOffline publishes the offline status and waits up to a second for it.
+func (s *Sender) goOffline(c mqtt.Client) error {
+	if s.o.Stopped == nil && s.o.Status != nil {
+		s.o.Stopped = func(at time.Time) []byte { return s.o.Status(false, at) }
+	}
+	if s.o.Stopped == nil {
+		return nil
+	}
+	tok := c.Publish(s.o.Prefix+TopicStatus, 1, true, s.o.Stopped(s.o.Now().UTC()))
+	if !tok.WaitTimeout(time.Second) {
+		s.o.Logger.Warn("mqtt: offline status not acknowledged within 1s")
+	} else if err := tok.Error(); err != nil {
+		s.o.Logger.Warn("mqtt: offline status", "err", err)
+	}
+	return nil
+}
+
+// stateQueued reports whether a state record is still waiting in ob.
+func stateQueued(ob *outbox.Outbox) bool {
+	st := ob.Stats()
+	return st.Pending > st.PendingAlerts
+}
+
+// Reason classifies a connection error for logs and metrics: "dns",
+// "refused", "timeout", "tls", "credentials", "protocol" or "network".
+func Reason(err error) string {
+	var dnsErr *net.DNSError
+	var certErr *tls.CertificateVerificationError
+	var recErr tls.RecordHeaderError
+	switch {
+	case errors.Is(err, packets.ErrorRefusedBadUsernameOrPassword), errors.Is(err, packets.ErrorRefusedNotAuthorised):
+		// Brokers answer a wrong password with either code (mosquitto
+		// and mochi send "not authorized").
+		return "credentials"
+	case errors.Is(err, packets.ErrorRefusedBadProtocolVersion), errors.Is(err, packets.ErrorRefusedIDRejected),
+		errors.Is(err, packets.ErrorRefusedServerUnavailable):
+		return "protocol"
+	case errors.As(err, &dnsErr):
+		return "dns"
+	case errors.As(err, &certErr), errors.As(err, &recErr), strings.Contains(err.Error(), "tls:"), strings.Contains(err.Error(), "x509:"):
+		return "tls"
+	case errors.Is(err, context.DeadlineExceeded), isTimeout(err):
+		return "timeout"
+	case strings.Contains(err.Error(), "connection refused"):
+		return "refused"
+	}
+	return "network"
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout() || strings.Contains(err.Error(), "timeout") || strings.Contains(err.Error(), "timed out")
 }

@@ -13,7 +13,8 @@ DIR=${DEMO_DIR:-.demo}
 PORT=${DEMO_PORT:-18830}
 FAULTS=${DEMO_FAULTS:-"valve-closed@20s+15s rotor-imbalance@55s+15s cavitation@90s+15s"}
 mkdir -p "$DIR"
-rm -f "$DIR/tty"
+# A fresh outbox: the demo's broker is new too, so nothing is owed to it.
+rm -f "$DIR/tty" "$DIR/outbox.db"
 
 pids=()
 cleanup() {
@@ -48,6 +49,8 @@ source:
     baud: 115200
 mqtt:
   broker: tcp://127.0.0.1:$PORT
+outbox:
+  path: $DIR/outbox.db
 YAML
 
 # The broker runs in a session of its own so that Ctrl-C, which the

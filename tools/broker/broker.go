@@ -24,12 +24,32 @@ type Broker struct {
 // Start listens on addr (host:port; port 0 picks a free one) and serves
 // MQTT 3.1.1 and 5 clients until Close. logger may be nil.
 func Start(addr string, logger *slog.Logger) (*Broker, error) {
+	return StartWithAuth(addr, nil, logger)
+}
+
+// StartWithAuth is Start with password authentication: users maps user
+// names to passwords, and clients with other credentials are refused
+// ("bad user name or password"). A nil map accepts every client.
+func StartWithAuth(addr string, users map[string]string, logger *slog.Logger) (*Broker, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	srv := mqtt.New(&mqtt.Options{Logger: logger, InlineClient: false})
 	// mochi refuses every client until an auth hook allows them.
-	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
+	var err error
+	if users == nil {
+		err = srv.AddHook(new(auth.AllowHook), nil)
+	} else {
+		var rules auth.AuthRules
+		for u, p := range users {
+			rules = append(rules, auth.AuthRule{Username: auth.RString(u), Password: auth.RString(p), Allow: true})
+		}
+		err = srv.AddHook(new(auth.Hook), &auth.Options{Ledger: &auth.Ledger{
+			Auth: rules,
+			ACL:  auth.ACLRules{{Filters: auth.Filters{"#": auth.ReadWrite}}},
+		}})
+	}
+	if err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
 	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: addr})

@@ -3,10 +3,12 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigil-edge/vigil/firmware"
 	"github.com/vigil-edge/vigil/tools/dataset"
@@ -92,7 +94,7 @@ func TestSimTrainInspect(t *testing.T) {
 		t.Errorf("model %+v", m)
 	}
 	if m.Threshold.Method != "mean+ksigma×1.2" || m.Threshold.K != 3 || m.Training.Rows != 2280 || m.Training.DatasetDigest != tab.Digest ||
-		m.Decision.K < 1 || m.Decision.K > m.Decision.N {
+		m.Decision.K < 1 || m.Decision.K > m.Decision.N || m.Decision.Gap != int64(5*time.Second) {
 		t.Errorf("threshold %+v training %+v", m.Threshold, m.Training)
 	}
 	// The threshold is 1.2 × (mean + 3σ) of the calibration scores it records.
@@ -111,7 +113,8 @@ func TestSimTrainInspect(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("inspect: exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"pump-a (id " + l.ID + ", version 4)", "Volume Flow RateRMS", "L/min", "relu", "mean+ksigma", "(drifted in training: scale ×50)"} {
+	for _, want := range []string{"pump-a (id " + l.ID + ", version 4)", "Volume Flow RateRMS", "L/min", "relu", "mean+ksigma", "(drifted in training: scale ×50)",
+		fmt.Sprintf("k of n %d of %d, enter 1× and exit 1× the threshold, min duration 0s, cooldown 0s, gap 5s", m.Decision.K, m.Decision.N)} {
 		if !strings.Contains(out, want) {
 			t.Errorf("inspect output lacks %q:\n%s", want, out)
 		}

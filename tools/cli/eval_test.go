@@ -75,6 +75,21 @@ func TestEvalAndBench(t *testing.T) {
 			t.Errorf("eval output lacks %q:\n%s", want, out)
 		}
 	}
+	// The agent's decision options: hysteresis, on- and off-delays.
+	code, out, stderr = run("eval", "--model", model, "--data", filepath.Join(dir, "skab"), "--k", "3", "--n", "5",
+		"--enter", "1.2", "--exit", "0.8", "--min-duration", "3s", "--cooldown", "10s", "--gap", "4")
+	if code != 0 {
+		t.Fatalf("eval with decision flags: exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"decision: anomaly once 3 of the last 5 scores are above", "(1.2 × threshold) for 3s", "(0.8 × threshold) for 10s",
+		"a step over 4× a file's median step is a gap", "total: F1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("eval output lacks %q:\n%s", want, out)
+		}
+	}
+	if code, _, stderr = run("eval", "--model", model, "--data", filepath.Join(dir, "skab"), "--exit", "1.5"); code != 2 || !strings.Contains(stderr, "exit 1.5 > enter 1") {
+		t.Errorf("eval --exit 1.5: exit %d, %s; want 2 and the reason", code, stderr)
+	}
 	// pack --int8: smaller, and the figures side by side.
 	packed := filepath.Join(dir, "m8.vgm")
 	code, out, stderr = run("pack", "--in", model, "--out", packed, "--int8", "--version", "7", "--data", filepath.Join(dir, "skab"), "--k", "3", "--n", "5")

@@ -25,9 +25,7 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	model := fs.String("model", "", "model file (required)")
 	var data listFlag
 	fs.Var(&data, "data", "labelled CSV recording (anomaly column; changepoint for NAB), or a directory of them")
-	k := fs.Int("k", 0, "alarm once k of the last n scores are above the threshold (the agent's decision;\ndefault: the model's calibrated k of n)")
-	n := fs.Int("n", 0, "see -k")
-	gap := fs.Float64("gap", 5, "a time step over this many times a file's median step is a gap")
+	decision := addDecisionFlags(fs, true)
 	plotDir := fs.String("plots", "", "write figures (PNG) to this directory: score histogram, ROC/PR curves,\na score timeline per file, the channels' shares of alarms")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -47,12 +45,15 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	if tab.Labels == nil {
 		return errors.New("eval needs labels: every file must have an anomaly column")
 	}
-	thr := l.Model.Threshold.Value
-	dk, dn := decisionFor(l.Model, *k, *n)
-	fmt.Fprintf(env.Stdout, "decision: anomaly once %d of the last %d scores are above %.5g\n", dk, dn, thr)
-	v, err := replay(l.Autoencoder, thr, tab, *gap, dk, dn)
+	r, err := decision.rule(l.Model)
 	if err != nil {
-		return usageError{err.Error()}
+		return err
+	}
+	thr := l.Model.Threshold.Value
+	fmt.Fprintf(env.Stdout, "decision: %s\n", r.describe(thr))
+	v, err := replay(l.Autoencoder, thr, tab, r)
+	if err != nil {
+		return err
 	}
 	total, perFile, err := evaluate(tab, v, float64(thr), 0)
 	if err != nil {
@@ -134,8 +135,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
 	plotDir := fs.String("plots", "", "write figures (PNG) to this directory: pooled score histogram and curves\n(scores over each file's threshold), a timeline per file")
 	trainRows := fs.Int("train-rows", 400, "rows at the start of each file to fit its scaler and model on (the leaderboard's 400)")
-	k := fs.Int("k", 0, "alarm once k of the last n scores are above the threshold (the agent's decision;\ndefault: each model's calibrated k of n)")
-	n := fs.Int("n", 0, "see -k")
+	decision := addDecisionFlags(fs, false) // --gap is the recipe's, and goes into each model
 	int8w := fs.Bool("int8", false, "score with int8 weights")
 	recipeOf := addRecipeFlags(fs)
 	if err := parse(fs, args[1:]); err != nil {
@@ -148,6 +148,9 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	rc, err := recipeOf()
 	if err != nil {
 		return err
+	}
+	if _, err := decision.rule(&firmware.Model{}); err != nil {
+		return err // a bad flag, before any model is fitted
 	}
 	start := time.Now()
 	files, err := dataset.Expand(data)
@@ -205,8 +208,11 @@ func runBench(ctx context.Context, env Env, args []string) error {
 					if err != nil {
 						return result{err: err}
 					}
-					dk, dn := decisionFor(m, *k, *n)
-					v, err := replay(l.Autoencoder, m.Threshold.Value, tab, rc.gap, dk, dn)
+					r, err := decision.rule(m)
+					if err != nil {
+						return result{err: err}
+					}
+					v, err := replay(l.Autoencoder, m.Threshold.Value, tab, r)
 					if err != nil {
 						return result{err: err}
 					}

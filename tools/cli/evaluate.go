@@ -1,19 +1,18 @@
 package cli
 
 import (
+	"fmt"
 	"math"
 
-	"github.com/vigil-edge/vigil/agent/decision"
-	"github.com/vigil-edge/vigil/firmware"
 	"github.com/vigil-edge/vigil/infer"
+	"github.com/vigil-edge/vigil/infer/decide"
 	"github.com/vigil-edge/vigil/tools/dataset"
 	"github.com/vigil-edge/vigil/tools/eval"
 )
 
 // verdicts is a model's output over a table, row by row, as the gateway
-// would produce it: the latest score (NaN before the first) and the
-// debounced state (k of the last n scores above the threshold, the
-// agent's own decision code).
+// would produce it: the latest score (NaN before the first) and whether
+// the decision (infer/decide, the agent's own decision code) was Anomaly.
 type verdicts struct {
 	scores []float64
 	alarm  []bool
@@ -23,29 +22,38 @@ type verdicts struct {
 	alarms int
 }
 
-// replay runs model over every row of tab, segment by segment (a fresh
-// window and decision after a gap), like an agent reading the recording.
-func replay(model *infer.Autoencoder, threshold float32, tab *dataset.Table, gap float64, k, n int) (verdicts, error) {
+// replay runs model over every row of tab like an agent reading each
+// recording: a fresh window and decide.Decider per file, Next with every
+// row's time, Observe with every score, Fault for a row that cannot be
+// scored. After a gap in time the window restarts and the decision is
+// marked Stale, as the agent's clock would have marked it during the
+// silence, so the next decision again rests on a full window of verdicts.
+func replay(model *infer.Autoencoder, threshold float32, tab *dataset.Table, r rule) (verdicts, error) {
 	v := verdicts{scores: make([]float64, len(tab.Rows)), alarm: make([]bool, len(tab.Rows)), shares: make([]float64, len(tab.Channels))}
 	per := make([]float32, len(tab.Channels))
 	top := make([]infer.Share, 0, len(per))
-	for _, sg := range tab.Segments(gap) {
+	for fi, f := range tab.Files {
 		ae := model.Clone()
-		deb, err := decision.New(k, n)
+		d, err := decide.New(threshold, r.paramsFor(tab, fi))
 		if err != nil {
-			return v, err
+			return v, fmt.Errorf("%s: %w", f.Path, err)
 		}
 		last := math.NaN()
-		for i := sg.Start; i < sg.End; i++ {
+		for i := f.Start; i < f.Start+f.Rows; i++ {
+			t := tab.Times[i]
+			if d.Next(t) {
+				ae.Reset()
+				d.Stale()
+				last = math.NaN()
+			}
 			s, ready, err := ae.Push(tab.Rows[i], per)
 			switch {
 			case err != nil:
-				deb.Fault()
+				d.Fault(t)
 			case ready:
 				last = float64(s)
-				above := !(s <= threshold)
-				deb.Observe(above)
-				if above {
+				d.Observe(t, s)
+				if !(s <= threshold) {
 					v.alarms++
 					for _, sh := range infer.TopShares(top, per) {
 						v.shares[sh.Channel] += float64(sh.Share)
@@ -53,7 +61,7 @@ func replay(model *infer.Autoencoder, threshold float32, tab *dataset.Table, gap
 				}
 			}
 			v.scores[i] = last
-			v.alarm[i] = deb.State() == decision.Anomaly
+			v.alarm[i] = d.State() == decide.Anomaly
 		}
 	}
 	return v, nil
@@ -139,16 +147,4 @@ func nabTotals(files []report) [3]float64 {
 		out[p] = eval.NABTotal(s)
 	}
 	return out
-}
-
-// decisionFor returns the k-of-n to replay with: the flags if set, else
-// the model's calibrated one, else 1 of 1 (the raw threshold).
-func decisionFor(m *firmware.Model, k, n int) (int, int) {
-	switch {
-	case k > 0 || n > 0:
-		return k, n
-	case m.Decision.K > 0:
-		return int(m.Decision.K), int(m.Decision.N)
-	}
-	return 1, 1
 }

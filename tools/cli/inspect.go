@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigil-edge/vigil/firmware"
+	"github.com/vigil-edge/vigil/infer/decide"
 )
 
 func runInspect(ctx context.Context, env Env, args []string) error {
@@ -43,6 +44,7 @@ func runInspect(ctx context.Context, env Env, args []string) error {
 	}
 	fmt.Fprintf(w, "threshold\t%.6g (%s, k=%g; normal scores mean %.4g, std %.4g, n=%d)\n",
 		m.Threshold.Value, m.Threshold.Method, m.Threshold.K, m.Threshold.Mean, m.Threshold.Std, m.Threshold.N)
+	fmt.Fprintf(w, "decision\t%s\n", decisionSummary(m.Decision))
 	t := m.Training
 	fmt.Fprintf(w, "training\t%d rows from %v, %d epochs (best %d), train loss %.5f, val loss %.5f, seed %d\n",
 		t.Rows, t.Sources, t.Epochs, t.BestEpoch, t.TrainLoss, t.ValLoss, t.Seed)
@@ -78,6 +80,29 @@ func runInspect(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(w, "  %d\t%s\t%d\t%d\t%s\t%s\t%s\t%d\t\n", i, ly.Kind, in, out, shape, ly.Activation, dtype, l.Params())
 	}
 	return w.Flush()
+}
+
+// decisionSummary tells what a model suggests for the agent's decision;
+// zero fields show what they mean.
+func decisionSummary(d firmware.Decision) string {
+	p := d.Params()
+	kn := fmt.Sprintf("%d of %d", p.K, p.N)
+	if p.K == 0 {
+		def := decide.DefaultParams()
+		kn = fmt.Sprintf("none (the agent's default: %d of %d)", def.K, def.N)
+	}
+	factor := func(f float64) float64 {
+		if f == 0 {
+			return 1
+		}
+		return f
+	}
+	gap := "none"
+	if p.Gap > 0 {
+		gap = p.Gap.String()
+	}
+	return fmt.Sprintf("k of n %s, enter %g× and exit %g× the threshold, min duration %v, cooldown %v, gap %s",
+		kn, factor(p.Enter), factor(p.Exit), p.MinDuration, p.Cooldown, gap)
 }
 
 func orDefault(s, def string) string {

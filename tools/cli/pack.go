@@ -20,8 +20,7 @@ func runPack(ctx context.Context, env Env, args []string) error {
 	name := fs.String("name", "", "set the model name")
 	var data listFlag
 	fs.Var(&data, "data", "labelled recordings to score with both models, side by side (repeatable)")
-	k := fs.Int("k", 0, "with --data: alarm once k of the last n scores are above the threshold\n(default: the model's calibrated k of n)")
-	n := fs.Int("n", 0, "see -k")
+	decision := addDecisionFlags(fs, true) // with --data
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -59,7 +58,7 @@ func runPack(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	if len(data) > 0 {
-		if err := compareModels(env, before, after, data, *k, *n); err != nil {
+		if err := compareModels(env, before, after, data, decision); err != nil {
 			return err
 		}
 	}
@@ -72,7 +71,7 @@ func runPack(ctx context.Context, env Env, args []string) error {
 
 // compareModels evaluates both models on the same recordings and prints
 // their figures side by side, with how far their scores differ.
-func compareModels(env Env, a, b *firmware.Loaded, data []string, k, n int) error {
+func compareModels(env Env, a, b *firmware.Loaded, data []string, decision *decisionFlags) error {
 	tab, err := dataset.Load(data, a.Model.ChannelNames())
 	if err != nil {
 		return err
@@ -83,10 +82,13 @@ func compareModels(env Env, a, b *firmware.Loaded, data []string, k, n int) erro
 	var reps [2]report
 	var vs [2]verdicts
 	for i, l := range []*firmware.Loaded{a, b} {
-		dk, dn := decisionFor(l.Model, k, n)
-		v, err := replay(l.Autoencoder, l.Model.Threshold.Value, tab, 5, dk, dn)
+		r, err := decision.rule(l.Model)
 		if err != nil {
-			return usageError{err.Error()}
+			return err
+		}
+		v, err := replay(l.Autoencoder, l.Model.Threshold.Value, tab, r)
+		if err != nil {
+			return err
 		}
 		if reps[i], _, err = evaluate(tab, v, float64(l.Model.Threshold.Value), 0); err != nil {
 			return err

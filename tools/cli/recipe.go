@@ -71,7 +71,7 @@ func addRecipeFlags(fs *flag.FlagSet) func() (*recipe, error) {
 	slowWiden := fs.Float64("slow-widen", 50, "multiply a drifting channel's scale by this: only moves far beyond its training spread count")
 	window := fs.Int("window", defaultWindow, "samples per window (1: score every sample on its own)")
 	stride := fs.Int("stride", 1, "score every this many samples once the window is full")
-	gap := fs.Float64("gap", 5, "a time step over this many times a file's median step is a gap: windows never span it")
+	gap := fs.Float64("gap", defaultGapFactor, "a time step over this many times a file's median step is a gap: windows never span it\n(the model records the step, so the agent and vigil eval restart there too)")
 	features := fs.String("features", defaultFeatures, "what the network sees of a window, comma-separated: raw (the samples themselves)\nand/or statistics per channel: mean, std, min, max, rms, slope")
 	conv := fs.String("conv", "", "a convolutional autoencoder over the raw window instead of dense layers:\nchannels per encoder layer, comma-separated, e.g. 32,16 (needs --window of 2 or more; reads the raw window)")
 	kernel := fs.Int("kernel", 7, "with --conv: kernel size")
@@ -252,7 +252,9 @@ func (rc *recipe) fit(ctx context.Context, tab *dataset.Table, progress io.Write
 	best := res.History[res.BestEpoch-1]
 	k, n := train.KofN(res.ValScores, cal.Threshold, 10)
 	m := &firmware.Model{
-		Decision: firmware.Decision{K: uint32(k), N: uint32(n)},
+		// The agent's decision: the calibrated k of n, and the gap rule
+		// training windows were cut by, in sample time.
+		Decision: firmware.Decision{K: uint32(k), N: uint32(n), Gap: int64(gapAfter(tab, rc.gap))},
 		Kind:     rc.kind, Decoder: decoder, KLWeight: res.KLWeight,
 		Scaler:   firmware.Scaler{Kind: rc.scalerKind, Center: scaler.Center, Scale: scaler.Scale},
 		Features: firmware.FeaturesOf(rc.spec),

@@ -95,7 +95,11 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 			m.Training.WidenFactor, strings.Join(w, ", "))
 	}
 	fmt.Fprintf(env.Stdout, "threshold %.5f (%s %g; validation scores: mean %.5f, std %.5f over %d rows)\n", cal.Threshold, cal.Method, cal.K, cal.Mean, cal.Std, cal.N)
-	fmt.Fprintf(env.Stdout, "decision: anomaly once %d of the last %d scores are above it (no alarm on the validation rows)\n", m.Decision.K, m.Decision.N)
+	fmt.Fprintf(env.Stdout, "decision: anomaly once %d of the last %d scores are above it (no alarm on the validation rows)", m.Decision.K, m.Decision.N)
+	if g := m.Decision.Gap; g > 0 {
+		fmt.Fprintf(env.Stdout, "; a step over %v is a gap", time.Duration(g))
+	}
+	fmt.Fprintln(env.Stdout)
 	fmt.Fprintf(env.Stdout, "wrote %s (%d bytes)\n", *out, len(b))
 	if *plotDir != "" {
 		return trainPlots(*plotDir, fit)

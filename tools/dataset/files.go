@@ -53,9 +53,9 @@ type Segment struct {
 }
 
 // Segments splits every file's rows where the time between two rows is
-// more than gapFactor times the file's median step (or goes backwards),
-// so that windows never join samples across a gap. Files whose rows carry
-// no time are one segment each.
+// more than gapFactor times the file's median step (MedianStep, at least
+// a millisecond) or goes backwards, so that windows never join samples
+// across a gap. Files whose rows carry no time are one segment each.
 func (t *Table) Segments(gapFactor float64) []Segment {
 	var segs []Segment
 	for fi, f := range t.Files {
@@ -63,27 +63,49 @@ func (t *Table) Segments(gapFactor float64) []Segment {
 		if f.Rows == 0 {
 			continue
 		}
-		steps := make([]time.Duration, 0, f.Rows)
-		for i := start + 1; i < end; i++ {
-			steps = append(steps, t.Times[i].Sub(t.Times[i-1]))
-		}
-		if len(steps) == 0 || t.Times[start].IsZero() {
+		if f.Rows < 2 || t.Times[start].IsZero() {
 			segs = append(segs, Segment{fi, start, end})
 			continue
 		}
-		sorted := slices.Clone(steps)
-		slices.Sort(sorted)
-		limit := time.Duration(gapFactor * float64(max(sorted[len(sorted)/2], time.Millisecond)))
+		limit := time.Duration(gapFactor * float64(max(t.MedianStep(fi), time.Millisecond)))
 		s := start
-		for i, d := range steps {
-			if d <= 0 || d > limit {
-				segs = append(segs, Segment{fi, s, start + i + 1})
-				s = start + i + 1
+		for i := start + 1; i < end; i++ {
+			if d := t.Times[i].Sub(t.Times[i-1]); d <= 0 || d > limit {
+				segs = append(segs, Segment{fi, s, i})
+				s = i
 			}
 		}
 		segs = append(segs, Segment{fi, s, end})
 	}
 	return segs
+}
+
+// MedianStep returns the median time between consecutive rows of the
+// files with the given indexes into Files (of every file if none is
+// given), steps from one file to the next not counted. It is 0 when
+// those rows carry no time (their first row's time is zero) or hold no
+// two rows of one file.
+func (t *Table) MedianStep(files ...int) time.Duration {
+	if len(files) == 0 {
+		for fi := range t.Files {
+			files = append(files, fi)
+		}
+	}
+	var steps []time.Duration
+	for _, fi := range files {
+		f := t.Files[fi]
+		if f.Rows < 2 || t.Times[f.Start].IsZero() {
+			continue
+		}
+		for i := f.Start + 1; i < f.Start+f.Rows; i++ {
+			steps = append(steps, t.Times[i].Sub(t.Times[i-1]))
+		}
+	}
+	if len(steps) == 0 {
+		return 0
+	}
+	slices.Sort(steps)
+	return steps[len(steps)/2]
 }
 
 // Load reads the CSV files paths name (directories expanded as by Expand)

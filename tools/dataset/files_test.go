@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 )
 
 func TestExpand(t *testing.T) {
@@ -52,5 +53,18 @@ func TestSegments(t *testing.T) {
 	want := []Segment{{0, 0, 3}, {0, 3, 5}, {0, 5, 6}, {1, 6, 9}}
 	if !slices.Equal(got, want) {
 		t.Errorf("Segments = %v, want %v", got, want)
+	}
+	// Steps of the first file: 1 s, 2 s, 67 s, 1 s, -6 s.
+	for _, tc := range []struct {
+		files []int
+		want  time.Duration
+	}{{[]int{0}, time.Second}, {nil, time.Second}, {[]int{1}, tab.Times[7].Sub(tab.Times[6])}} {
+		if got := tab.MedianStep(tc.files...); got != tc.want {
+			t.Errorf("MedianStep(%v) = %v, want %v", tc.files, got, tc.want)
+		}
+	}
+	untimed := &Table{Rows: make([][]float32, 3), Times: make([]time.Time, 3), Files: []File{{Rows: 3}}}
+	if got := untimed.MedianStep(); got != 0 {
+		t.Errorf("MedianStep of rows without time = %v, want 0", got)
 	}
 }
