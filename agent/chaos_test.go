@@ -700,3 +700,37 @@ func stuckSubscriber(t *testing.T, addr, filter string) net.Conn {
 	}
 	return c
 }
+
+// SIGTERM while the broker is unreachable: the agent stops within its
+// drain time and keeps what it could not deliver; the next start
+// delivers it, in order.
+func TestStopWithBrokerDown(t *testing.T) {
+	m := newMosquitto(t, true)
+	dir := t.TempDir()
+	f := newFeeder(t)
+	conf := writeChaosConfig(t, dir, f.tty.Name(), []string{m.url()}, "")
+	cr := newCrew(t, m.url(), "vigil/chaos/pump/")
+	a := startAgent(t, conf)
+	waitLog(t, dir, "agent running", 20*time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go f.run(ctx, 100, 10, 300)
+	waitUntil(t, "first alert", 20*time.Second, func() bool { return len(cr.got()) > 0 })
+	m.kill()
+	waitUntil(t, "all lines written", 20*time.Second, func() bool { return f.lines.Load() == 300 })
+	time.Sleep(500 * time.Millisecond)
+	begin := time.Now()
+	a.stop()
+	stopped := time.Since(begin)
+	alerts, _, pending := raised(t, dir)
+	if pending == 0 {
+		t.Fatal("nothing pending after a stop with the broker down: the scenario did not test the outbox")
+	}
+	m.start()
+	waitUntil(t, "crew back", 20*time.Second, cr.connected)
+	a = startAgent(t, conf)
+	waitUntil(t, "queued alerts delivered", 30*time.Second, func() bool { return uint64(len(cr.got())) >= alerts })
+	a.stop()
+	dups, _ := cr.check(t, alerts)
+	t.Logf("stopped in %v with %d messages pending; %d alerts in all, %d duplicates", stopped.Round(time.Millisecond), pending, alerts, dups)
+}

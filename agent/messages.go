@@ -68,7 +68,8 @@ type StatusMessage struct {
 	// broker publishes as the agent's last will, the time the connection
 	// began (the agent was alive at least until then).
 	LastSeen time.Time `json:"last_seen,omitzero"`
-	// State is the machine state when the message was made.
+	// State is the machine state when the message was made; the last
+	// will, made when the connection began, names none.
 	State string `json:"state,omitempty"`
 	// Reason says why an offline status was published: "stopped" by the
 	// agent, or "connection lost" by the broker (last will).

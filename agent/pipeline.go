@@ -45,17 +45,19 @@ type PipelineOptions struct {
 	// AlertPrefix makes alert ids unique across agents and restarts.
 	AlertPrefix string
 	// StaleAfter is how long Run waits for a sample before the state
-	// becomes stale; 0 means 10 sample periods as measured, at least 5 s.
+	// becomes stale; 0 means 10 sample periods as measured, at least 5 s
+	// (30 s until a period is measured).
 	StaleAfter time.Duration
 	Now        func() time.Time // optional; default time.Now
 	Logger     *slog.Logger     // optional
 }
 
-// MinStale is the least automatic stale timeout; the automatic one is
-// StalePeriods sample periods.
+// The automatic stale timeout is StalePeriods sample periods, at least
+// MinStale, and StartupStale until two samples have measured a period.
 const (
 	MinStale     = 5 * time.Second
 	StalePeriods = 10
+	StartupStale = 30 * time.Second
 )
 
 // Pipeline reads samples, scores them and queues decisions. Run and Step
@@ -243,25 +245,29 @@ func (p *Pipeline) Run(ctx context.Context) error {
 }
 
 // arrived measures the sample period from arrival times (a moving
-// average), for the automatic stale timeout.
+// average), for the automatic stale timeout. An interval longer than the
+// timeout is an outage, already reported, not a period.
 func (p *Pipeline) arrived() {
 	now := p.o.Now()
 	if !p.lastArr.IsZero() {
-		d := now.Sub(p.lastArr)
-		if p.period == 0 {
+		switch d := now.Sub(p.lastArr); {
+		case p.period == 0:
 			p.period = d
-		} else {
+		case d <= p.staleAfter():
 			p.period += (d - p.period) / 8
 		}
 	}
 	p.lastArr = now
 }
 
-// staleAfter is the configured timeout, or StalePeriods measured
-// periods, at least MinStale.
+// staleAfter is the configured timeout; else StalePeriods measured
+// periods, at least MinStale; StartupStale until a period is known.
 func (p *Pipeline) staleAfter() time.Duration {
-	if p.o.StaleAfter > 0 {
+	switch {
+	case p.o.StaleAfter > 0:
 		return p.o.StaleAfter
+	case p.period == 0:
+		return StartupStale
 	}
 	return max(MinStale, StalePeriods*p.period)
 }
@@ -327,6 +333,21 @@ func (p *Pipeline) State() decide.State { return decide.State(p.state.Load()) }
 // could not be scored (sensor faults). It is safe for concurrent use.
 func (p *Pipeline) Counts() (samples, faults uint64) { return p.samples.Load(), p.faults.Load() }
 
+// PipelineStats are a pipeline's running totals, for logs and metrics.
+type PipelineStats struct {
+	Samples    uint64 // samples read
+	Faults     uint64 // samples that could not be scored
+	Stales     uint64 // times the source went stale
+	NotDurable uint64 // state changes held in memory only (the disk failing)
+	AlertsLost uint64 // alerts the outbox had no room for
+}
+
+// Stats returns the running totals. It is safe for concurrent use.
+func (p *Pipeline) Stats() PipelineStats {
+	return PipelineStats{Samples: p.samples.Load(), Faults: p.faults.Load(), Stales: p.stales.Load(),
+		NotDurable: p.notDurable.Load(), AlertsLost: p.alertsLost.Load()}
+}
+
 // changed queues the retained state and, unless the agent just learnt
 // at start-up that the machine is normal, an alert. values are the
 // sample's (nil when stale); score is NaN without one.
@@ -387,12 +408,18 @@ func (p *Pipeline) queue(recs []outbox.Record) {
 			p.o.Logger.Error("outbox: messages held in memory only until the disk accepts them again", "err", err)
 		}
 	default:
-		p.alertsLost.Add(uint64(len(recs) - 1))
-		p.o.Logger.Error("outbox: alert could not be stored; it is lost", "err", err, "seq", p.alertSeq)
-		if len(recs) > 1 {
-			if err := p.o.Outbox.Append(recs[0]); err != nil && !errors.Is(err, outbox.ErrNotDurable) {
-				p.o.Logger.Error("outbox: state could not be stored either", "err", err)
-			}
+		if len(recs) == 1 {
+			p.o.Logger.Error("outbox: state change could not be stored", "state", p.State().String(), "err", err)
+			return
+		}
+		p.alertsLost.Add(1)
+		p.o.Logger.Error("outbox: alert could not be stored; it is lost", "seq", p.alertSeq, "err", err)
+		// The state alone still goes out, and carries the lost alert's
+		// number so that it is never used again: the gap shows the loss.
+		state := recs[0]
+		state.AlertSeq = p.alertSeq
+		if err := p.o.Outbox.Append(state); err != nil && !errors.Is(err, outbox.ErrNotDurable) {
+			p.o.Logger.Error("outbox: state change could not be stored either", "state", p.State().String(), "err", err)
 		}
 	}
 }

@@ -452,3 +452,39 @@ func TestNonFiniteScoresPublished(t *testing.T) {
 		}
 	}
 }
+
+// With the outbox full of undelivered alerts, a further alert is lost —
+// counted and logged — but the state still reaches the outbox, so the
+// retained state stays true once the broker is back.
+func TestAlertsLostWhenFull(t *testing.T) {
+	ob, err := outbox.Open(filepath.Join(t.TempDir(), "outbox.db"), outbox.Options{MaxRecords: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ob.Close()
+	var logs syncBuffer
+	p, err := NewPipeline(PipelineOptions{Source: replaySource(t), Model: zscoreModel(t, 2), Channels: []string{"a", "b"},
+		Threshold: 4, Decision: decide.Params{K: 1, N: 1}, Top: 1, Outbox: ob, Site: "s", Device: "d", AlertPrefix: "full",
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := [][]float32{{0, 0}, {0, 9}}
+	for i := range 30 {
+		p.Step(&sensors.Sample{Values: values[i%2]})
+	}
+	st := p.Stats()
+	if st.AlertsLost == 0 || !strings.Contains(logs.String(), "alert could not be stored") {
+		t.Fatalf("stats %+v: want lost alerts counted and logged", st)
+	}
+	var m StateMessage
+	if err := json.Unmarshal(ob.LastState(), &m); err != nil || m.State != p.State().String() {
+		t.Errorf("last state in the outbox %q (%v), the pipeline's %v", m.State, err, p.State())
+	}
+	if ob.LastAlertSeq() != p.alertSeq {
+		t.Errorf("outbox remembers alert %d, the pipeline used %d: a lost alert's number would be reused", ob.LastAlertSeq(), p.alertSeq)
+	}
+	if ob.Stats().PendingAlerts > 10 {
+		t.Errorf("outbox holds %d alerts, bound 10", ob.Stats().PendingAlerts)
+	}
+}

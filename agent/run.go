@@ -193,13 +193,15 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	if err != nil {
 		return err
 	}
-	// The status payloads carry the connection's time and the state then:
-	// the offline one is the last will, published by the broker later.
+	// The status payloads carry the connection's time: the offline one is
+	// the last will, published by the broker later.
 	status := func(online bool, at time.Time) []byte {
 		m := StatusMessage{Status: "online", Site: cfg.Site, Device: cfg.Device, Agent: o.Version, Model: model.ID,
 			OnlineSince: at, LastSeen: at, State: p.State().String()}
 		if !online {
-			m.Status, m.Reason = "offline", "connection lost"
+			// The will is fixed when the connection begins; the state
+			// then would mislead later, so it names none (see state).
+			m.Status, m.Reason, m.State = "offline", "connection lost", ""
 		}
 		b, _ := json.Marshal(m)
 		return b
@@ -219,8 +221,9 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	}
 	log.Info("agent running", "source", sourceName(cfg), "brokers", cfg.MQTT.Brokers, "prefix", cfg.MQTT.Prefix, "outbox", cfg.Outbox.Path)
 	err = p.Run(ctx)
-	samples, faults := p.Counts()
-	log.Info("agent stopping", "samples", samples, "sensor_faults", faults, "state", p.State().String())
+	ps := p.Stats()
+	log.Info("agent stopping", "samples", ps.Samples, "sensor_faults", ps.Faults, "stale", ps.Stales,
+		"not_durable", ps.NotDurable, "alerts_lost", ps.AlertsLost, "state", p.State().String())
 	sender.Close(o.Drain)
 	if st := ob.Stats(); st.Pending > 0 {
 		log.Warn("undelivered messages stay in the outbox for the next start", "pending", st.Pending, "alerts", st.PendingAlerts)

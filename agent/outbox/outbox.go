@@ -32,11 +32,15 @@ func (k Kind) String() string {
 
 // Record is one queued MQTT message.
 type Record struct {
-	Seq      uint64    // assigned by Append: strictly increasing, persistent across restarts, never reused for a stored record
-	Kind     Kind      // KindState or KindAlert
-	Topic    string    // topic suffix under the agent's prefix, e.g. "alert"; at most MaxTopic bytes, no NUL, '+' or '#'
-	Retained bool      // publish with the MQTT retain flag
-	AlertSeq uint64    // the per-device alert sequence number carried in the payload (KindAlert), set by the caller
+	Seq      uint64 // assigned by Append: strictly increasing, persistent across restarts, never reused for a stored record
+	Kind     Kind   // KindState or KindAlert
+	Topic    string // topic suffix under the agent's prefix, e.g. "alert"; at most MaxTopic bytes, no NUL, '+' or '#'
+	Retained bool   // publish with the MQTT retain flag
+	// AlertSeq is the per-device alert number carried in the payload of a
+	// KindAlert record, set by the caller. A KindState record may carry the
+	// highest number used so far (for an alert that could not be stored),
+	// so that LastAlertSeq never hands it out again.
+	AlertSeq uint64
 	Time     time.Time // when it was queued (set by Append from Options.Now; read back with nanosecond precision, no monotonic reading)
 	Payload  []byte    // at most MaxPayload bytes
 }
@@ -197,7 +201,7 @@ func (o *Outbox) LastState() []byte {
 	return clone(o.lastState)
 }
 
-// LastAlertSeq returns the highest AlertSeq of a KindAlert record ever
+// LastAlertSeq returns the highest AlertSeq of a record ever
 // appended (committed with it), 0 if none. While records are held in
 // memory only it includes theirs; if the process then dies, the value
 // after the restart is the last durable one.

@@ -51,9 +51,9 @@ func (o *Outbox) Append(recs ...Record) error {
 			return fmt.Errorf("%w: %s: record %d of %d (%s): %s", ErrInvalid, o.path, i+1, n, recs[i].Kind, why)
 		}
 		nb += int64(len(recs[i].Topic) + len(recs[i].Payload))
+		lastAlert = max(lastAlert, recs[i].AlertSeq)
 		if recs[i].Kind == KindAlert {
 			alerts++
-			lastAlert = max(lastAlert, recs[i].AlertSeq)
 		} else {
 			newestState = i
 		}

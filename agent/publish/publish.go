@@ -96,6 +96,9 @@ type Sender struct {
 
 	mu    sync.Mutex
 	stats Stats
+
+	headSeq   uint64 // the record at the head of the queue, and
+	headSends int    // how often it was offered (sender goroutine only)
 }
 
 type telemetryMsg struct {
@@ -154,9 +157,10 @@ func (s *Sender) Stats() Stats {
 	return s.stats
 }
 
-// Close stops the sender. If it is connected it keeps delivering the
-// outbox for up to drain, then publishes the offline status, waits up to
-// a second for it and disconnects. Undelivered records stay in the
+// Close stops the sender. If it is connected, or a connection attempt in
+// progress succeeds within drain, it keeps delivering the outbox for up
+// to drain, then publishes the offline status, waits up to a second for
+// it and disconnects; it does not start new attempts. Undelivered records stay in the
 // outbox for the next start. Close is safe to call more than once.
 func (s *Sender) Close(drain time.Duration) error {
 	if s.closing.CompareAndSwap(false, true) {
@@ -183,19 +187,31 @@ func (s *Sender) run() {
 		for i, broker := range s.o.Brokers {
 			c, lost, err := s.connect(broker)
 			if err == nil {
-				wait = s.o.RetryMin
 				lastReason = ""
 				log.Info("mqtt connected", "broker", broker, "client_id", s.o.ClientID)
+				began := s.o.Now()
 				err = s.serve(c, lost)
 				c.Disconnect(250)
 				if s.closing.Load() {
 					return
 				}
-				log.Warn("mqtt connection lost; reconnecting", "broker", broker, "err", err)
+				log.Warn("mqtt connection lost; reconnecting", "broker", broker, "err", err, "after", s.o.Now().Sub(began).Round(time.Millisecond))
 				s.update(func(st *Stats) {
 					st.Connected, st.Since, st.LastError = false, s.o.Now(), err.Error()
 				})
-				break // start again from the first broker
+				// A connection that held is followed by a prompt retry; one
+				// the broker keeps dropping (a second agent with this client
+				// id, an access rule, a message it refuses) backs off like a
+				// failed attempt instead of spinning.
+				if s.o.Now().Sub(began) >= StableAfter {
+					wait = s.o.RetryMin
+					break // start again from the first broker
+				}
+				if !s.sleep(wait) {
+					return
+				}
+				wait = min(2*wait, s.o.RetryMax)
+				break
 			}
 			if s.closing.Load() {
 				return
@@ -219,6 +235,10 @@ func (s *Sender) run() {
 		}
 	}
 }
+
+// StableAfter is how long a connection must last for the next reconnect
+// to skip the back-off.
+const StableAfter = 10 * time.Second
 
 func nextAttempt(i, n int, wait time.Duration) string {
 	if i+1 < n {
@@ -256,6 +276,9 @@ func (s *Sender) connect(broker string) (mqtt.Client, <-chan error, error) {
 		SetUsername(s.o.Username).
 		SetPassword(s.o.Password).
 		SetCleanSession(false).
+		// MQTT 3.1.1 only: paho would otherwise retry a refused connection
+		// as MQTT 3.1 and report that attempt's error instead.
+		SetProtocolVersion(4).
 		SetKeepAlive(s.o.KeepAlive).
 		SetConnectTimeout(s.o.ConnectTimeout).
 		SetWriteTimeout(10 * time.Second).
@@ -282,8 +305,14 @@ func (s *Sender) connect(broker string) (mqtt.Client, <-chan error, error) {
 	select {
 	case <-tok.Done():
 	case <-s.stop:
-		c.Disconnect(0)
-		return nil, nil, errors.New("stopping")
+		// Stopping during an attempt: it may still connect within the
+		// drain time, and then what is queued is delivered.
+		select {
+		case <-tok.Done():
+		case <-time.After(time.Duration(s.drain.Load())):
+			c.Disconnect(0)
+			return nil, nil, errors.New("stopping")
+		}
 	}
 	if err := tok.Error(); err != nil {
 		return nil, nil, err
@@ -324,6 +353,7 @@ func (s *Sender) serve(c mqtt.Client, lost <-chan error) error {
 			}
 			if ok {
 				inflight = &r
+				s.sending(r)
 				tok = c.Publish(s.o.Prefix+r.Topic, 1, r.Retained, r.Payload)
 				ackTimer.Reset(s.o.AckTimeout)
 			}
@@ -358,6 +388,21 @@ func (s *Sender) serve(c mqtt.Client, lost <-chan error) error {
 			inflight, tok = nil, nil
 			s.update(func(st *Stats) { st.Sent++ })
 		}
+	}
+}
+
+// sending notes that r is offered to the broker and logs an error when
+// the same record is offered again and again: a broker that drops the
+// connection on it (too large, refused by an access rule) would hold
+// back every later message.
+func (s *Sender) sending(r outbox.Record) {
+	if r.Seq != s.headSeq {
+		s.headSeq, s.headSends = r.Seq, 0
+	}
+	s.headSends++
+	if n := s.headSends; n == 3 || n == 10 || n%100 == 0 {
+		s.o.Logger.Error("mqtt: the broker has not acknowledged this message after repeated sends; later messages wait behind it",
+			"seq", r.Seq, "topic", s.o.Prefix+r.Topic, "bytes", len(r.Payload), "sends", n)
 	}
 }
 

@@ -329,3 +329,26 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// Two agents with one client id take the connection from each other;
+// each backs off instead of reconnecting in a tight loop.
+func TestDroppedConnectionsBackOff(t *testing.T) {
+	b := startBroker(t)
+	var senders []*Sender
+	for range 2 {
+		s, err := Start(Options{Brokers: []string{b.URL()}, ClientID: "twin", Prefix: "v/", Outbox: openOutbox(t),
+			RetryMin: 100 * time.Millisecond, RetryMax: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		senders = append(senders, s)
+	}
+	time.Sleep(3 * time.Second)
+	for i, s := range senders {
+		s.Close(0)
+		// Without the back-off each connected about 26 times a second.
+		if n := s.Stats().Connects; n > 12 {
+			t.Errorf("sender %d connected %d times in 3 s: no back-off after dropped connections", i, n)
+		}
+	}
+}

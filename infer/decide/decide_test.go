@@ -213,8 +213,8 @@ func TestGap(t *testing.T) {
 			"0+ 1+ 10+ 11+ 12+", "uu|uua"},
 		{"time going backwards is a gap", Params{K: 2, N: 3, Gap: 5 * time.Second},
 			"0- 1- 2- 3+ 2.5+ 3+", "uunn|na"},
-		{"even without the gap rule", Params{K: 2, N: 3},
-			"0- 1- 2- 3+ 2.5+ 3+", "uunn|na"},
+		{"not without the gap rule", Params{K: 2, N: 3},
+			"0- 1- 2- 3+ 2.5+ 3+", "uunnaa"},
 		{"equal times are no gap", Params{K: 2, N: 3, Gap: 5 * time.Second},
 			"0- 0- 0- 0+ 0+", "uunna"},
 		{"a gap interrupts the cooldown", Params{K: 1, N: 1, Gap: 5 * time.Second, Cooldown: 3 * time.Second},
@@ -241,9 +241,12 @@ func TestRestore(t *testing.T) {
 		{Anomaly, Params{K: 2, N: 3}, "0+ 1+ 2+", "aaa", 0},
 		{Anomaly, Params{K: 2, N: 3}, "0- 1- 2-", "aan", 1},
 		{Anomaly, Params{K: 2, N: 3}, "0- 1+ 2+", "aaa", 0},
-		{Anomaly, Params{K: 2, N: 3, MinDuration: time.Hour}, "0+ 1+ 2+", "aaa", 0}, // confirmed before the restart
-		{Anomaly, Params{K: 2, N: 3, Cooldown: time.Hour}, "0- 1- 2-", "aan", 1},    // as after a fault
-		{Normal, Params{K: 1, N: 3}, "0+ 1+ 2+", "nna", 1},                          // no entry before the window is full
+		{Anomaly, Params{K: 2, N: 3, MinDuration: time.Hour}, "0+ 1+ 2+", "aaa", 0},            // confirmed before the restart
+		{Anomaly, Params{K: 2, N: 3, Cooldown: time.Hour}, "0- 1- 2-", "aaa", 0},               // as a running anomaly would
+		{Anomaly, Params{K: 2, N: 3, Cooldown: 2 * time.Second}, "0- 1- 2- 3- 4-", "aaann", 1}, // the exit condition holds from 1 s on
+		// Between the exit and entry levels: neither, so the anomaly goes on.
+		{Anomaly, Params{K: 2, N: 3, Enter: 1.2, Exit: 0.8}, "0= 1= 2= 3= 4=", "aaaaa", 0},
+		{Normal, Params{K: 1, N: 3}, "0+ 1+ 2+", "nna", 1}, // no entry before the window is full
 		{Normal, Params{K: 1, N: 3}, "0- 1- 2-", "nnn", 0},
 		{SensorFault, Params{K: 1, N: 2}, "0x 1- 2-", "ffn", 1},
 		{Stale, Params{K: 1, N: 2}, "0s 1- 2-", "ssn", 1},
@@ -264,6 +267,8 @@ func TestRestore(t *testing.T) {
 				_, changed = d.Observe(at, 2)
 			case '-':
 				_, changed = d.Observe(at, 0.5)
+			case '=':
+				_, changed = d.Observe(at, 1)
 			case 'x':
 				changed = d.Fault(at)
 			case 's':

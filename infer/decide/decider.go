@@ -80,14 +80,14 @@ func (d *Decider) Params() Params { return d.p }
 
 // Next must be called with every sample's time, valid or not, before the
 // sample is scored (Observe) or reported faulty (Fault). It returns true
-// when a gap precedes t: t is more than Params.Gap after the previous
-// sample (with Gap > 0), or before it (a clock that went backwards is a
-// gap even with Gap 0: nothing measured across it means anything). On a
+// when a gap precedes t: with Gap > 0, t is more than Gap after the
+// previous sample, or before it (a clock that went backwards: nothing
+// measured across it means anything). Gap 0 turns the rule off. On a
 // gap the verdict history and the on- and off-delays are cleared and the
 // state is kept; the caller must restart its feature window
 // (infer.Autoencoder.Reset). The first call never reports a gap.
 func (d *Decider) Next(t time.Time) bool {
-	gap := d.seen && (t.Before(d.last) || d.p.Gap > 0 && t.Sub(d.last) > d.p.Gap)
+	gap := d.seen && d.p.Gap > 0 && (t.Before(d.last) || t.Sub(d.last) > d.p.Gap)
 	d.last, d.seen = t, true
 	if gap {
 		d.forget()
@@ -145,11 +145,17 @@ func (d *Decider) Observe(t time.Time, score float32) (State, bool) {
 			break
 		}
 		d.full = false
-		// A restored anomaly that still holds goes on without waiting
-		// for MinDuration again: it was confirmed before.
-		if entered || entry && st == Anomaly {
+		switch {
+		case st == Anomaly:
+			// A restored anomaly goes on, without waiting for MinDuration
+			// again (it was confirmed before), and ends only as a running
+			// one would: once the exit condition has held for Cooldown.
+			if left {
+				st = Normal
+			}
+		case entered:
 			st = Anomaly
-		} else {
+		default:
 			st = Normal
 		}
 	case st == Normal && entered:
