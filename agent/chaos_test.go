@@ -298,7 +298,7 @@ type agentProc struct {
 
 // writeChaosConfig writes an agent configuration for channels a and b
 // read from tty, a 1-of-1 decision and the outbox in dir.
-func writeChaosConfig(t *testing.T, dir, tty string, brokers []string, extra string) string {
+func writeChaosConfig(t *testing.T, dir, tty string, brokers []string, scoreInterval string) string {
 	model := writeModel(t, dir, "a", "b")
 	var bl []string
 	for _, b := range brokers {
@@ -313,11 +313,11 @@ source:
 mqtt:
   brokers: [%s]
   keepalive: 2s
-  score_interval: 0s
+  score_interval: %s
 outbox: {path: %s}
 decision: {k: 1, n: 1}
 log: {level: debug}
-%s`, model, tty, strings.Join(bl, ", "), filepath.Join(dir, "outbox.db"), extra)
+`, model, tty, strings.Join(bl, ", "), scoreInterval, filepath.Join(dir, "outbox.db"))
 	p := filepath.Join(dir, "agent.yaml")
 	if err := os.WriteFile(p, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
@@ -435,52 +435,69 @@ func waitUntil(t *testing.T, what string, d time.Duration, cond func() bool) {
 	}
 }
 
+// scene is one chaos test's world: a mosquitto, a terminal fed with
+// lines, the agent reading it (started, and running once newScene
+// returns) and the crew subscribed to its alerts.
+type scene struct {
+	m    *mosquitto
+	dir  string
+	f    *feeder
+	conf string
+	cr   *crew
+	a    *agentProc
+}
+
+func newScene(t *testing.T, persistent bool, scoreInterval string) *scene {
+	sc := &scene{m: newMosquitto(t, persistent), dir: t.TempDir(), f: newFeeder(t)}
+	sc.conf = writeChaosConfig(t, sc.dir, sc.f.tty.Name(), []string{sc.m.url()}, scoreInterval)
+	sc.cr = newCrew(t, sc.m.url(), "vigil/chaos/pump/")
+	sc.a = startAgent(t, sc.conf)
+	// The serial port is open before this line: nothing fed is flushed.
+	waitLog(t, sc.dir, "agent running", 20*time.Second)
+	return sc
+}
+
 // chaos runs the common scenario: an agent fed at 100 Hz changing state
 // every 10 samples, while breakOnce is applied rounds times; then a clean
 // stop and the crew's checks. It returns the duplicates counted.
-func chaos(t *testing.T, persistent bool, rounds int, breakOnce func(r *rand.Rand, m *mosquitto, a **agentProc, conf string)) (alerts uint64, dups int) {
+func chaos(t *testing.T, persistent bool, rounds int, breakOnce func(r *rand.Rand, sc *scene)) (alerts uint64, dups int) {
 	t.Helper()
-	m := newMosquitto(t, persistent)
-	dir := t.TempDir()
-	f := newFeeder(t)
-	conf := writeChaosConfig(t, dir, f.tty.Name(), []string{m.url()}, "")
-	cr := newCrew(t, m.url(), "vigil/chaos/pump/")
-	a := startAgent(t, conf)
+	sc := newScene(t, persistent, "0s")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go f.run(ctx, 100, 10, 0)
+	go sc.f.run(ctx, 100, 10, 0)
 	rng := rand.New(rand.NewPCG(1, uint64(rounds)))
-	waitUntil(t, "first alert", 20*time.Second, func() bool { return len(cr.got()) > 0 })
+	waitUntil(t, "first alert", 20*time.Second, func() bool { return len(sc.cr.got()) > 0 })
 	for range rounds {
 		time.Sleep(time.Duration(100+rng.IntN(400)) * time.Millisecond)
-		breakOnce(rng, m, &a, conf)
+		breakOnce(rng, sc)
 	}
 	time.Sleep(300 * time.Millisecond)
 	cancel()
 	// Everything raised must arrive: stop the agent cleanly once the
 	// broker has had it all.
-	waitUntil(t, "crew connected", 20*time.Second, cr.connected)
+	waitUntil(t, "crew connected", 20*time.Second, sc.cr.connected)
 	time.Sleep(time.Second)
-	a.stop()
-	alerts, last, pending := raised(t, dir)
+	sc.a.stop()
+	alerts, last, pending := raised(t, sc.dir)
 	if pending != 0 {
 		// The stop's drain ran out: start once more to deliver the rest.
-		a = startAgent(t, conf)
-		waitUntil(t, "rest delivered", 60*time.Second, func() bool { return uint64(len(cr.got())) >= alerts })
-		a.stop()
-		alerts, last, _ = raised(t, dir)
+		sc.a = startAgent(t, sc.conf)
+		waitUntil(t, "rest delivered", 60*time.Second, func() bool { return uint64(len(sc.cr.got())) >= alerts })
+		sc.a.stop()
+		alerts, last, _ = raised(t, sc.dir)
 	}
 	waitUntil(t, "every alert at the crew", 60*time.Second, func() bool {
 		seen := map[string]bool{}
-		for _, x := range cr.got() {
+		for _, x := range sc.cr.got() {
 			seen[x.ID] = true
 		}
 		return uint64(len(seen)) >= alerts
 	})
-	dups, redelivered := cr.check(t, alerts)
+	dups, redelivered := sc.cr.check(t, alerts)
 	t.Logf("%d alerts raised, %d received, %d duplicates sent by the agent, %d redelivered by the broker (DUP flag)",
-		alerts, len(cr.got()), dups, redelivered)
-	if got := retained(t, m.url(), "vigil/chaos/pump/"); got != last {
+		alerts, len(sc.cr.got()), dups, redelivered)
+	if got := retained(t, sc.m.url(), "vigil/chaos/pump/"); got != last {
 		t.Errorf("retained state %q, the agent's last state %q", got, last)
 	}
 	return alerts, dups
@@ -491,10 +508,10 @@ func chaos(t *testing.T, persistent bool, rounds int, breakOnce func(r *rand.Ran
 // restart, and the retained state ends as the agent's.
 func TestChaosBrokerKills(t *testing.T) {
 	const rounds = 20
-	alerts, dups := chaos(t, true, rounds, func(rng *rand.Rand, m *mosquitto, _ **agentProc, _ string) {
-		m.kill()
+	alerts, dups := chaos(t, true, rounds, func(rng *rand.Rand, sc *scene) {
+		sc.m.kill()
 		time.Sleep(time.Duration(100+rng.IntN(700)) * time.Millisecond)
-		m.start()
+		sc.m.start()
 	})
 	if dups > rounds {
 		t.Errorf("the agent sent %d duplicates over %d broker restarts, want at most one per restart", dups, rounds)
@@ -508,9 +525,9 @@ func TestChaosBrokerKills(t *testing.T) {
 // nothing reordered.
 func TestChaosAgentKills(t *testing.T) {
 	const rounds = 20
-	alerts, _ := chaos(t, true, rounds, func(_ *rand.Rand, _ *mosquitto, a **agentProc, conf string) {
-		(*a).kill()
-		*a = startAgent(t, conf)
+	alerts, _ := chaos(t, true, rounds, func(_ *rand.Rand, sc *scene) {
+		sc.a.kill()
+		sc.a = startAgent(t, sc.conf)
 	})
 	if alerts < 20 {
 		t.Errorf("only %d alerts raised: the scenario did not exercise the agent", alerts)
@@ -548,38 +565,32 @@ func outageFor(t *testing.T) time.Duration {
 func TestChaosLongOutage(t *testing.T) {
 	t.Parallel() // mostly waiting: let the other tests run meanwhile
 	outage := outageFor(t)
-	m := newMosquitto(t, true)
-	dir := t.TempDir()
-	f := newFeeder(t)
-	conf := writeChaosConfig(t, dir, f.tty.Name(), []string{m.url()}, "")
-	cr := newCrew(t, m.url(), "vigil/chaos/pump/")
-	a := startAgent(t, conf)
-	waitLog(t, dir, "agent running", 20*time.Second)
+	sc := newScene(t, true, "0s")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	const rate = 100
 	fed := make(chan struct{})
 	begin := time.Now()
-	go func() { f.run(ctx, rate, 50, 0); close(fed) }()
-	waitUntil(t, "first alert", 20*time.Second, func() bool { return len(cr.got()) > 0 })
-	m.kill()
-	before := len(cr.got())
+	go func() { sc.f.run(ctx, rate, 50, 0); close(fed) }()
+	waitUntil(t, "first alert", 20*time.Second, func() bool { return len(sc.cr.got()) > 0 })
+	sc.m.kill()
+	before := len(sc.cr.got())
 	time.Sleep(outage)
-	m.start()
+	sc.m.start()
 	time.Sleep(2 * time.Second)
 	cancel()
 	<-fed
-	written := f.lines.Load()
+	written := sc.f.lines.Load()
 	elapsed := time.Since(begin)
 	time.Sleep(500 * time.Millisecond) // the agent reads the last lines
-	a.stop()
-	alerts, _, pending := raised(t, dir)
+	sc.a.stop()
+	alerts, _, pending := raised(t, sc.dir)
 	if pending != 0 {
 		t.Errorf("%d messages still pending after the broker came back", pending)
 	}
-	waitUntil(t, "every alert at the crew", 60*time.Second, func() bool { return uint64(len(cr.got())) >= alerts })
-	dups, redelivered := cr.check(t, alerts)
-	got := samples(t, dir)
+	waitUntil(t, "every alert at the crew", 60*time.Second, func() bool { return uint64(len(sc.cr.got())) >= alerts })
+	dups, redelivered := sc.cr.check(t, alerts)
+	got := samples(t, sc.dir)
 	t.Logf("outage %v: %d alerts raised (%d during the outage), %d duplicates, %d redelivered; %d lines written in %v, %d scored",
 		outage, alerts, alerts-uint64(before), dups, redelivered, written, elapsed.Round(time.Millisecond), got)
 	if got != written {
@@ -599,43 +610,37 @@ func TestChaosLongOutage(t *testing.T) {
 // outbox fails): the agent says so, keeps sampling and publishing from
 // memory, and moves the queue back to disk once space returns.
 func TestChaosDiskFull(t *testing.T) {
-	m := newMosquitto(t, false)
-	dir := t.TempDir()
-	f := newFeeder(t)
-	conf := writeChaosConfig(t, dir, f.tty.Name(), []string{m.url()}, "")
-	cr := newCrew(t, m.url(), "vigil/chaos/pump/")
-	a := startAgent(t, conf)
-	waitLog(t, dir, "agent running", 20*time.Second)
+	sc := newScene(t, false, "0s")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	fed := make(chan struct{})
-	go func() { f.run(ctx, 100, 10, 0); close(fed) }()
-	waitUntil(t, "first alert", 20*time.Second, func() bool { return len(cr.got()) > 0 })
+	go func() { sc.f.run(ctx, 100, 10, 0); close(fed) }()
+	waitUntil(t, "first alert", 20*time.Second, func() bool { return len(sc.cr.got()) > 0 })
 
-	pid := a.cmd.Process.Pid
+	pid := sc.a.cmd.Process.Pid
 	inf := uint64(unix.RLIM_INFINITY)
 	if err := unix.Prlimit(pid, unix.RLIMIT_FSIZE, &unix.Rlimit{Cur: 4096, Max: inf}, nil); err != nil {
 		t.Fatalf("capping the agent's file size: %v", err)
 	}
-	full := len(cr.got())
-	waitLog(t, dir, "held in memory only", 10*time.Second)
-	waitUntil(t, "alerts still published with the disk full", 10*time.Second, func() bool { return len(cr.got()) >= full+10 })
+	full := len(sc.cr.got())
+	waitLog(t, sc.dir, "held in memory only", 10*time.Second)
+	waitUntil(t, "alerts still published with the disk full", 10*time.Second, func() bool { return len(sc.cr.got()) >= full+10 })
 	if err := unix.Prlimit(pid, unix.RLIMIT_FSIZE, &unix.Rlimit{Cur: inf, Max: inf}, nil); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(2 * time.Second)
 	cancel()
 	<-fed
-	written := f.lines.Load()
+	written := sc.f.lines.Load()
 	time.Sleep(500 * time.Millisecond)
-	a.stop()
-	alerts, _, pending := raised(t, dir)
+	sc.a.stop()
+	alerts, _, pending := raised(t, sc.dir)
 	if pending != 0 {
 		t.Errorf("%d messages pending after a clean stop", pending)
 	}
-	waitUntil(t, "every alert at the crew", 30*time.Second, func() bool { return uint64(len(cr.got())) >= alerts })
-	dups, _ := cr.check(t, alerts)
-	if got := samples(t, dir); got != written {
+	waitUntil(t, "every alert at the crew", 30*time.Second, func() bool { return uint64(len(sc.cr.got())) >= alerts })
+	dups, _ := sc.cr.check(t, alerts)
+	if got := samples(t, sc.dir); got != written {
 		t.Errorf("the agent scored %d samples, %d were written", got, written)
 	}
 	t.Logf("disk full: %d alerts, %d of them after the disk filled, %d duplicates", alerts, alerts-uint64(full), dups)
@@ -645,31 +650,23 @@ func TestChaosDiskFull(t *testing.T) {
 // its socket does not slow the agent: every line is scored and every
 // alert reaches the crew.
 func TestChaosStuckSubscriber(t *testing.T) {
-	m := newMosquitto(t, false)
-	dir := t.TempDir()
-	f := newFeeder(t)
-	conf := writeChaosConfig(t, dir, f.tty.Name(), []string{m.url()}, "")
 	// Score telemetry at every sample, to fill the stuck client's socket.
-	b, _ := os.ReadFile(conf)
-	os.WriteFile(conf, []byte(strings.Replace(string(b), "score_interval: 0s", "score_interval: 1ns", 1)), 0o600)
-	stuck := stuckSubscriber(t, m.addr(), "#")
+	sc := newScene(t, false, "1ns")
+	stuck := stuckSubscriber(t, sc.m.addr(), "#")
 	defer stuck.Close()
-	cr := newCrew(t, m.url(), "vigil/chaos/pump/")
-	a := startAgent(t, conf)
-	waitLog(t, dir, "agent running", 20*time.Second)
 	ctx, cancel := context.WithCancel(context.Background())
 	const rate, secs = 200, 8
 	fed := make(chan struct{})
-	go func() { f.run(ctx, rate, 20, rate*secs); close(fed) }()
+	go func() { sc.f.run(ctx, rate, 20, rate*secs); close(fed) }()
 	<-fed
 	cancel()
-	written := f.lines.Load()
+	written := sc.f.lines.Load()
 	time.Sleep(500 * time.Millisecond)
-	a.stop()
-	alerts, _, _ := raised(t, dir)
-	waitUntil(t, "every alert at the crew", 30*time.Second, func() bool { return uint64(len(cr.got())) >= alerts })
-	cr.check(t, alerts)
-	if got := samples(t, dir); got != written || written != rate*secs {
+	sc.a.stop()
+	alerts, _, _ := raised(t, sc.dir)
+	waitUntil(t, "every alert at the crew", 30*time.Second, func() bool { return uint64(len(sc.cr.got())) >= alerts })
+	sc.cr.check(t, alerts)
+	if got := samples(t, sc.dir); got != written || written != rate*secs {
 		t.Errorf("the agent scored %d samples, %d were written (of %d)", got, written, rate*secs)
 	}
 }
@@ -705,32 +702,26 @@ func stuckSubscriber(t *testing.T, addr, filter string) net.Conn {
 // drain time and keeps what it could not deliver; the next start
 // delivers it, in order.
 func TestStopWithBrokerDown(t *testing.T) {
-	m := newMosquitto(t, true)
-	dir := t.TempDir()
-	f := newFeeder(t)
-	conf := writeChaosConfig(t, dir, f.tty.Name(), []string{m.url()}, "")
-	cr := newCrew(t, m.url(), "vigil/chaos/pump/")
-	a := startAgent(t, conf)
-	waitLog(t, dir, "agent running", 20*time.Second)
+	sc := newScene(t, true, "0s")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go f.run(ctx, 100, 10, 300)
-	waitUntil(t, "first alert", 20*time.Second, func() bool { return len(cr.got()) > 0 })
-	m.kill()
-	waitUntil(t, "all lines written", 20*time.Second, func() bool { return f.lines.Load() == 300 })
+	go sc.f.run(ctx, 100, 10, 300)
+	waitUntil(t, "first alert", 20*time.Second, func() bool { return len(sc.cr.got()) > 0 })
+	sc.m.kill()
+	waitUntil(t, "all lines written", 20*time.Second, func() bool { return sc.f.lines.Load() == 300 })
 	time.Sleep(500 * time.Millisecond)
 	begin := time.Now()
-	a.stop()
+	sc.a.stop()
 	stopped := time.Since(begin)
-	alerts, _, pending := raised(t, dir)
+	alerts, _, pending := raised(t, sc.dir)
 	if pending == 0 {
 		t.Fatal("nothing pending after a stop with the broker down: the scenario did not test the outbox")
 	}
-	m.start()
-	waitUntil(t, "crew back", 20*time.Second, cr.connected)
-	a = startAgent(t, conf)
-	waitUntil(t, "queued alerts delivered", 30*time.Second, func() bool { return uint64(len(cr.got())) >= alerts })
-	a.stop()
-	dups, _ := cr.check(t, alerts)
+	sc.m.start()
+	waitUntil(t, "crew back", 20*time.Second, sc.cr.connected)
+	sc.a = startAgent(t, sc.conf)
+	waitUntil(t, "queued alerts delivered", 30*time.Second, func() bool { return uint64(len(sc.cr.got())) >= alerts })
+	sc.a.stop()
+	dups, _ := sc.cr.check(t, alerts)
 	t.Logf("stopped in %v with %d messages pending; %d alerts in all, %d duplicates", stopped.Round(time.Millisecond), pending, alerts, dups)
 }
