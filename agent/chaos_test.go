@@ -25,6 +25,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vigil-edge/vigil/agent/outbox"
+	"github.com/vigil-edge/vigil/sensors/serial"
 )
 
 // The chaos tests run the real agent (this test binary re-executed as
@@ -724,4 +725,62 @@ func TestStopWithBrokerDown(t *testing.T) {
 	sc.a.stop()
 	dups, _ := sc.cr.check(t, alerts)
 	t.Logf("stopped in %v with %d messages pending; %d alerts in all, %d duplicates", stopped.Round(time.Millisecond), pending, alerts, dups)
+}
+
+// Unplugging the serial adapter does not stop the agent: the state turns
+// sensor-fault for every channel, naming the device, and returns to
+// normal once the adapter is back under its udev name.
+func TestUnplugSerial(t *testing.T) {
+	r := startRig(t, "unplug/", "")
+	col := collect(t, r.b.URL(), "unplug/#")
+	col.wait(t, "status", 1)
+	link := filepath.Join(t.TempDir(), "ttyUSB0")
+	f1 := newFeeder(t)
+	if err := os.Symlink(f1.tty.Name(), link); err != nil {
+		t.Fatal(err)
+	}
+	src, err := serial.Open(serial.Opts{Device: link, Channels: []string{"a", "b"}, Columns: []string{"datetime", "a", "b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	o := r.options(t, src, "a", "b")
+	p, err := NewPipeline(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	feed := func(f *feeder) {
+		fctx, stop := context.WithCancel(ctx)
+		go f.run(fctx, 100, 1<<30, 0) // normal rows only
+		t.Cleanup(stop)
+	}
+	feed(f1)
+	col.wait(t, "state", 1) // normal
+	f1.ptmx.Close()         // unplugged
+	os.Remove(link)
+	alerts := decodeAlerts(t, col.wait(t, "alert", 1))
+	if a := alerts[0]; a.State != "sensor-fault" || len(a.Fault) != 2 || !strings.Contains(a.Reason, link) {
+		t.Fatalf("alert after the unplug %+v: want sensor-fault for a and b, the reason naming %s", a, link)
+	}
+	f2 := newFeeder(t)
+	if err := os.Symlink(f2.tty.Name(), link); err != nil {
+		t.Fatal(err)
+	}
+	feed(f2)
+	alerts = decodeAlerts(t, col.wait(t, "alert", 2))
+	if transitions(alerts) != "normal>sensor-fault sensor-fault>normal" {
+		t.Errorf("alerts %q, want normal>sensor-fault sensor-fault>normal", transitions(alerts))
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("the agent stopped: %v", err)
+	default:
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Error(err)
+	}
 }

@@ -27,7 +27,10 @@ type StateMessage struct {
 	Top []Contribution `json:"top"`
 	// Fault names the channels that were missing or invalid (sensor-fault).
 	Fault []string `json:"fault,omitempty"`
-	Model string   `json:"model"`
+	// Reason says why there is no score (sensor-fault, stale), e.g. "serial
+	// /dev/ttyUSB0: device lost (...); reopening" or "no sample within 5s".
+	Reason string `json:"reason,omitempty"`
+	Model  string `json:"model"`
 	// SampleTime is the time of the sample that decided the state; for
 	// stale, of the last sample received (absent if none ever was).
 	SampleTime time.Time `json:"sample_time,omitzero"`

@@ -188,13 +188,18 @@ func CheckChannels(model, configured []string) error {
 // exhausted (nil) or the source fails (the error). A reader goroutine
 // reads the source into two alternating buffers, so Run can notice a
 // source that delivers nothing: after StaleAfter without a sample the
-// state becomes stale, and leaves it once samples return.
+// state becomes stale, and leaves it once samples return. A source whose
+// device went away (an error wrapping sensors.ErrAbsent) is a sensor
+// fault naming the source, and is read again: it reopens the device.
 func (p *Pipeline) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	type event struct {
+		buf int   // the buffer read, or returned with err
+		err error // nil, an ErrAbsent error, or the end (buf -1)
+	}
 	free := make(chan int, len(p.bufs))
-	full := make(chan int, len(p.bufs))
-	errc := make(chan error, 1)
+	events := make(chan event, len(p.bufs))
 	for i := range p.bufs {
 		free <- i
 	}
@@ -206,42 +211,57 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			case <-ctx.Done():
 				return
 			}
-			if err := p.o.Source.Read(ctx, &p.bufs[i]); err != nil {
-				errc <- err
+			err := p.o.Source.Read(ctx, &p.bufs[i])
+			switch {
+			case err == nil || errors.Is(err, sensors.ErrAbsent):
+				events <- event{i, err}
+			default:
+				events <- event{-1, err}
 				return
 			}
-			full <- i
 		}
 	}()
 	timer := time.NewTimer(p.staleAfter())
 	defer timer.Stop()
 	for {
 		select {
-		case i := <-full:
-			p.arrived()
-			p.Step(&p.bufs[i])
-			free <- i
+		case ev := <-events:
+			switch {
+			case ev.err == nil:
+				p.arrived()
+				p.Step(&p.bufs[ev.buf])
+			case ev.buf >= 0:
+				p.Absent(ev.err)
+			case ctx.Err() != nil:
+				return nil
+			case errors.Is(ev.err, io.EOF):
+				p.o.Logger.Info("source exhausted", "samples", p.samples.Load())
+				return nil
+			default:
+				return fmt.Errorf("agent: reading samples: %w", ev.err)
+			}
+			free <- ev.buf
 			timer.Reset(p.staleAfter())
 		case <-timer.C:
 			p.Stale()
 			timer.Reset(p.staleAfter())
-		case err := <-errc:
-			for len(full) > 0 { // samples read before the error come first
-				i := <-full
-				p.Step(&p.bufs[i])
-			}
-			switch {
-			case ctx.Err() != nil:
-				return nil
-			case errors.Is(err, io.EOF):
-				p.o.Logger.Info("source exhausted", "samples", p.samples.Load())
-				return nil
-			}
-			return fmt.Errorf("agent: reading samples: %w", err)
 		case <-ctx.Done():
 			return nil
 		}
 	}
+}
+
+// Absent records that the source's device went away (err says how): the
+// state becomes sensor-fault for every channel, with err as the reason,
+// and the window restarts.
+func (p *Pipeline) Absent(err error) {
+	p.faults.Add(1)
+	p.o.Model.Reset()
+	prev := p.dec.State()
+	if !p.dec.Fault(p.lastSample) {
+		return
+	}
+	p.changedFor(prev, p.lastSample, nil, math.NaN(), err.Error())
 }
 
 // arrived measures the sample period from arrival times (a moving
@@ -322,7 +342,7 @@ func (p *Pipeline) stale(why string, at time.Time) {
 	}
 	p.stales.Add(1)
 	p.o.Logger.Warn("source stale", "why", why, "last_sample", p.lastSample)
-	p.changed(prev, at, nil, math.NaN())
+	p.changedFor(prev, at, nil, math.NaN(), why)
 }
 
 // State returns the current debounced state. It is safe for concurrent
@@ -352,6 +372,12 @@ func (p *Pipeline) Stats() PipelineStats {
 // at start-up that the machine is normal, an alert. values are the
 // sample's (nil when stale); score is NaN without one.
 func (p *Pipeline) changed(prev decide.State, sampleTime time.Time, values []float32, score float64) {
+	p.changedFor(prev, sampleTime, values, score, "")
+}
+
+// changedFor is changed with the reason for a sensor fault or stale
+// state; "" derives it.
+func (p *Pipeline) changedFor(prev decide.State, sampleTime time.Time, values []float32, score float64, reason string) {
 	now := p.o.Now().UTC()
 	st := p.dec.State()
 	p.state.Store(uint32(st))
@@ -368,17 +394,24 @@ func (p *Pipeline) changed(prev decide.State, sampleTime time.Time, values []flo
 	}
 	switch st {
 	case decide.SensorFault:
-		for _, i := range p.o.Model.InvalidChannels(p.fault[:0], values) {
-			msg.Fault = append(msg.Fault, p.o.Channels[i])
+		if values == nil { // the whole source
+			msg.Fault = append(msg.Fault, p.o.Channels...)
+		} else {
+			for _, i := range p.o.Model.InvalidChannels(p.fault[:0], values) {
+				msg.Fault = append(msg.Fault, p.o.Channels[i])
+			}
+			reason = "missing or non-finite values"
 		}
+		msg.Reason = reason
 	case decide.Stale:
+		msg.Reason = reason
 	default:
 		msg.Score = jsonScore(score)
 		for _, sh := range infer.TopShares(p.shares, p.per) {
 			msg.Top = append(msg.Top, Contribution{Channel: p.o.Channels[sh.Channel], Share: math.Round(float64(sh.Share)*1000) / 1000})
 		}
 	}
-	p.o.Logger.Info("state changed", "from", prev.String(), "to", msg.State, "score", score, "threshold", p.o.Threshold, "top", msg.Top, "fault", msg.Fault)
+	p.o.Logger.Info("state changed", "from", prev.String(), "to", msg.State, "score", score, "threshold", p.o.Threshold, "top", msg.Top, "fault", msg.Fault, "reason", msg.Reason)
 	recs := []outbox.Record{{Kind: outbox.KindState, Topic: publish.TopicState, Retained: true, Payload: p.encode(msg)}}
 	if prev != decide.Unknown || st != decide.Normal {
 		p.alertSeq++

@@ -488,3 +488,28 @@ func TestAlertsLostWhenFull(t *testing.T) {
 		t.Errorf("outbox holds %d alerts, bound 10", ob.Stats().PendingAlerts)
 	}
 }
+
+// Inf and numbers beyond float32 on the wire are sensor faults, not
+// skipped lines and not scores.
+func TestInfOnTheWire(t *testing.T) {
+	r := startRig(t, "inf-wire/", "")
+	col := collect(t, r.b.URL(), "inf-wire/#")
+	col.wait(t, "status", 1)
+	rows := append(repeat("0;0", 5), "0;+Inf")
+	rows = append(rows, repeat("0;0", 5)...)
+	rows = append(rows, "1e39;0")
+	p, err := NewPipeline(r.options(t, replaySource(t, rows...), "a", "b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	alerts := decodeAlerts(t, col.wait(t, "alert", 3))
+	if transitions(alerts) != "normal>sensor-fault sensor-fault>normal normal>sensor-fault" {
+		t.Fatalf("alerts %q", transitions(alerts))
+	}
+	if f := alerts[0].Fault; len(f) != 1 || f[0] != "b" || alerts[2].Fault[0] != "a" || alerts[0].Reason == "" {
+		t.Errorf("faults %v and %v, reason %q: want b, then a, with a reason", f, alerts[2].Fault, alerts[0].Reason)
+	}
+}

@@ -21,7 +21,9 @@
 //     field, a sensor that dropped out); it is not an error.
 //   - Read returns ctx.Err() when ctx ends, io.EOF when the source is
 //     exhausted, and, after Close, an error matching fs.ErrClosed
-//     (errors.Is(err, fs.ErrClosed)).
+//     (errors.Is(err, fs.ErrClosed)). An error matching [ErrAbsent] means
+//     the device went away and the source is getting it back: call Read
+//     again. Any other error ends the source.
 //   - A Source is not safe for concurrent use, except that Close may be
 //     called from another goroutine to make a blocked Read return.
 //

@@ -2,8 +2,15 @@ package sensors
 
 import (
 	"context"
+	"errors"
 	"time"
 )
+
+// ErrAbsent marks a Read error after which the source is still usable: the
+// device went away (unplugged, powered off) and the source is trying to
+// get it back. The caller reports the channels as faulty, naming the
+// error, and calls Read again; Read waits between attempts itself.
+var ErrAbsent = errors.New("device absent")
 
 // Sample is one reading of every channel of a source at one instant.
 type Sample struct {

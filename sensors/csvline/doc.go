@@ -9,8 +9,10 @@
 // [ParseHeader], or from configuration) and the channel names the caller
 // wants; [Layout.Parse] then maps every line straight into a
 // [sensors.Sample] without allocating. An empty field is a missing value
-// (NaN); anything else that is not a finite number is a [*ParseError] that
-// names the field and what was expected.
+// (NaN); NaN, Inf and numbers beyond float32's range (±Inf) are kept as
+// they are, for the caller to treat as a sensor fault; anything else that
+// is not a number is a [*ParseError] that names the field and what was
+// expected.
 //
 // [AppendHeader] and [AppendLine] write the same layout, so what a writer
 // produces a Layout reads back exactly (values bit for bit, time to the

@@ -39,7 +39,7 @@ func Example() {
 	fmt.Print(string(out))
 	// Output:
 	// Mar  9 10:14:33.000 [0.054711 1.3302]
-	// error: csvline: field 3 (Current): want a finite number or an empty field, got "1,33"
+	// error: csvline: field 3 (Current): want a number or an empty field, got "1,33"
 	// Mar  9 10:14:34.500 [NaN 1.33]
 	// datetime,Pressure,Current
 	// 2020-03-09 10:14:34.500,,1.33

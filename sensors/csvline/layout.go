@@ -186,9 +186,11 @@ func (e *ParseError) Error() string {
 // if the layout has none) and s.Values[i] from the column of Channels()[i].
 // s.Values must have at least len(Channels()) elements; the rest are left
 // alone. Trailing CR and LF are ignored, as are spaces and tabs around a
-// field. An empty field yields NaN. A field that is not a finite float32
-// (after rounding), a bad datetime or a wrong number of fields yields a
-// *ParseError, after which s holds partial results.
+// field. An empty field yields NaN; "NaN", "Inf" and numbers beyond
+// float32's range yield NaN and ±Inf (a sensor fault, for the caller to
+// report, not a bad line). A field that is not a number, a bad datetime or
+// a wrong number of fields yields a *ParseError, after which s holds
+// partial results.
 //
 // Parse does not allocate, except when it returns an error and for numeric
 // fields longer than 32 bytes. It does not retain line or s.
@@ -236,8 +238,9 @@ func (l *Layout) Parse(line []byte, s *sensors.Sample) error {
 	}
 }
 
-// parseValue parses one numeric field: empty is NaN, anything but a finite
-// float32 fails.
+// parseValue parses one numeric field: empty is NaN; NaN, ±Inf and numbers
+// beyond float32's range (read as ±Inf) are kept, for the caller to
+// report as a sensor fault; anything that is not a number fails.
 func parseValue(f []byte) (float32, bool) {
 	if len(f) == 0 {
 		return float32(math.NaN()), true
@@ -245,7 +248,10 @@ func parseValue(f []byte) (float32, bool) {
 	// The conversion does not allocate for fields of up to 32 bytes: the
 	// string does not escape (strconv clones it into its errors).
 	v, err := strconv.ParseFloat(string(f), 32)
-	if err != nil || math.IsInf(v, 0) {
+	if err != nil {
+		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange && math.IsInf(v, 0) {
+			return float32(v), true
+		}
 		return 0, false
 	}
 	return float32(v), true
@@ -258,7 +264,7 @@ func (l *Layout) countError(line []byte, sep byte) error {
 
 func (l *Layout) valueError(field int, f []byte) error {
 	return &ParseError{Column: l.columns[field], Field: field + 1,
-		Msg: fmt.Sprintf("want a finite number or an empty field, got %s", quoteLine(f))}
+		Msg: fmt.Sprintf("want a number or an empty field, got %s", quoteLine(f))}
 }
 
 func (l *Layout) timeError(field int, f []byte) error {

@@ -22,7 +22,12 @@
 // the end of its context; Close from another goroutine ends a blocked Read
 // at once.
 //
+// A line with bytes that are not text (line noise at a wrong baud rate) is
+// a bad line of its own kind, reported with a hint. A device opened with
+// Open that goes away is reopened with a growing wait, and Read reports
+// each failed attempt as an error wrapping sensors.ErrAbsent, so the agent
+// can show the channels as faulty instead of exiting.
+//
 // This package does not speak binary protocols (Modbus RTU is its own
-// package), does not reconnect a device that went away (Read returns the
-// error and the caller decides), and does not interpret values.
+// package) and does not interpret values: NaN and ±Inf are passed on.
 package serial

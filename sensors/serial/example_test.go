@@ -47,7 +47,7 @@ func ExampleNewReader() {
 	// Output:
 	// 2020-02-08 13:30:47 [2.16975 0.382638]
 	// 2020-02-08 13:30:48 [NaN -0.273216]
-	// {Lines:4 Bad:1 Headers:1}
+	// {Lines:4 Bad:1 Headers:1 Losses:0}
 }
 
 // A device that prints bare lines needs its column list; Read waits at most

@@ -2,6 +2,7 @@ package serial
 
 import (
 	"fmt"
+	"io"
 
 	bugserial "go.bug.st/serial"
 )
@@ -10,23 +11,32 @@ import (
 // modem lines DTR/RTS left as they are) and returns a Source reading CSV
 // lines from it. Every field of opts is checked first; errors name the
 // field. Each read from the device waits at most opts.ReadTimeout, so Read
-// notices the end of its context within that time.
+// notices the end of its context within that time. A device that goes
+// away later (an unplugged adapter) is reopened by Read; see Source.Read.
 func Open(opts Opts) (*Source, error) {
 	if err := opts.validate(true); err != nil {
 		return nil, err
 	}
-	port, err := bugserial.Open(opts.Device, &bugserial.Mode{BaudRate: opts.Baud})
-	if err != nil {
-		return nil, fmt.Errorf("serial: open %s at %d baud: %w", opts.Device, opts.Baud, err)
+	open := func() (io.ReadCloser, error) {
+		port, err := bugserial.Open(opts.Device, &bugserial.Mode{BaudRate: opts.Baud})
+		if err != nil {
+			return nil, fmt.Errorf("serial: open %s at %d baud: %w", opts.Device, opts.Baud, err)
+		}
+		if err := port.SetReadTimeout(opts.ReadTimeout); err != nil {
+			port.Close()
+			return nil, fmt.Errorf("serial: %s: Opts.ReadTimeout %v: %w", opts.Device, opts.ReadTimeout, err)
+		}
+		return port, nil
 	}
-	if err := port.SetReadTimeout(opts.ReadTimeout); err != nil {
-		port.Close()
-		return nil, fmt.Errorf("serial: %s: Opts.ReadTimeout %v: %w", opts.Device, opts.ReadTimeout, err)
+	port, err := open()
+	if err != nil {
+		return nil, err
 	}
 	s, err := NewReader(port, opts)
 	if err != nil {
 		port.Close()
 		return nil, err
 	}
+	s.reopen = open
 	return s, nil
 }

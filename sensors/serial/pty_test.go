@@ -27,7 +27,7 @@ func openPTY(t *testing.T) (master *os.File, path string) {
 	t.Helper()
 	m, tty, err := pty.Open()
 	if err != nil {
-		t.Skipf("no pseudo-terminals here: %v", err)
+		t.Fatalf("no pseudo-terminals here: %v", err)
 	}
 	t.Cleanup(func() { tty.Close(); m.Close() })
 	fd := int(tty.Fd())
@@ -236,5 +236,59 @@ func TestPTYReadAllocs(t *testing.T) {
 	}
 	if n != 0 {
 		t.Errorf("Read from a pty allocates %v times per line, want 0", n)
+	}
+}
+
+// An adapter that is unplugged and plugged in again: Read reports the
+// device absent (sensors.ErrAbsent) instead of failing for good, keeps
+// trying, and reads the new device once udev's name points to it again.
+func TestReopenAfterUnplug(t *testing.T) {
+	link := filepath.Join(t.TempDir(), "ttyUSB0") // as udev's /dev/serial/by-id names
+	m1, p1 := openPTY(t)
+	if err := os.Symlink(p1, link); err != nil {
+		t.Fatal(err)
+	}
+	src := openSource(t, link, Opts{Channels: []string{"a"}, Columns: []string{"datetime", "a"}})
+	ctx := context.Background()
+	smp := sensors.Sample{Values: make([]float32, 1)}
+	m1.WriteString("2024-01-01 00:00:00;1\n")
+	if err := src.Read(ctx, &smp); err != nil || smp.Values[0] != 1 {
+		t.Fatalf("first line: %v %v", err, smp.Values)
+	}
+	m1.Close() // unplugged: the terminal hangs up
+	os.Remove(link)
+	err := src.Read(ctx, &smp)
+	if !errors.Is(err, sensors.ErrAbsent) || !strings.Contains(err.Error(), link) {
+		t.Fatalf("Read after the unplug = %v, want an ErrAbsent error naming %s", err, link)
+	}
+	if err := src.Read(ctx, &smp); !errors.Is(err, sensors.ErrAbsent) || !strings.Contains(err.Error(), "still absent") {
+		t.Fatalf("Read with no device = %v, want still absent", err)
+	}
+	m2, p2 := openPTY(t)
+	if err := os.Symlink(p2, link); err != nil {
+		t.Fatal(err)
+	}
+	m2.WriteString("2024-01-01 00:00:01;2\n")
+	for {
+		err := src.Read(ctx, &smp)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, sensors.ErrAbsent) {
+			t.Fatalf("Read while the device returns = %v", err)
+		}
+	}
+	if smp.Values[0] != 2 || src.Stats().Losses != 1 {
+		t.Errorf("after the reopen: value %v, stats %+v; want 2 and one loss", smp.Values, src.Stats())
+	}
+	// Close during the wait between attempts ends Read at once.
+	m2.Close()
+	os.Remove(link)
+	if err := src.Read(ctx, &smp); !errors.Is(err, sensors.ErrAbsent) {
+		t.Fatalf("second unplug: %v", err)
+	}
+	go func() { time.Sleep(50 * time.Millisecond); src.Close() }()
+	if err := src.Read(ctx, &smp); !errors.Is(err, ErrClosed) {
+		t.Errorf("Read while waiting to reopen, then Close = %v, want ErrClosed", err)
 	}
 }

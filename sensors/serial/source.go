@@ -8,8 +8,10 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vigil-edge/vigil/sensors"
 	"github.com/vigil-edge/vigil/sensors/csvline"
@@ -78,13 +80,25 @@ type Stats struct {
 	Lines   uint64 // non-blank lines read, good or bad, headers included
 	Bad     uint64 // lines skipped: too long, not valid CSV, or no layout yet
 	Headers uint64 // header lines that re-mapped the columns
+	Losses  uint64 // times the device went away (Open's sources only)
 }
+
+// The wait before reopening a lost device starts at ReopenMin and
+// doubles after every failed attempt up to ReopenMax.
+const (
+	ReopenMin = 250 * time.Millisecond
+	ReopenMax = 5 * time.Second
+)
 
 // Source reads samples from CSV text lines. Like every sensors.Source it is
 // not safe for concurrent use, except that Close and Stats may be called
 // from any goroutine at any time.
 type Source struct {
-	rc       io.ReadCloser
+	rc       io.ReadCloser // nil while a lost device is being reopened
+	reopen   func() (io.ReadCloser, error)
+	wait     time.Duration // before the next reopen attempt
+	mu       sync.Mutex    // guards rc against Close while it is swapped
+	done     chan struct{} // closed by Close
 	name     string
 	channels []string
 	csvOpts  csvline.Opts
@@ -99,6 +113,7 @@ type Source struct {
 
 	closed              atomic.Bool
 	lines, bad, headers atomic.Uint64
+	losses              atomic.Uint64
 	lastLog             time.Time
 	suppressed          uint64
 }
@@ -126,6 +141,7 @@ func NewReader(r io.ReadCloser, opts Opts) (*Source, error) {
 		log:      opts.Logger,
 		now:      opts.Now,
 		buf:      make([]byte, opts.MaxLine),
+		done:     make(chan struct{}),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -186,7 +202,7 @@ func (s *Source) Channels() []string { return s.channels }
 
 // Stats returns the line counters. It is safe to call from any goroutine.
 func (s *Source) Stats() Stats {
-	return Stats{Lines: s.lines.Load(), Bad: s.bad.Load(), Headers: s.headers.Load()}
+	return Stats{Lines: s.lines.Load(), Bad: s.bad.Load(), Headers: s.headers.Load(), Losses: s.losses.Load()}
 }
 
 // Close closes the device or reader and makes a blocked Read return
@@ -196,8 +212,64 @@ func (s *Source) Close() error {
 	if !s.closed.CompareAndSwap(false, true) {
 		return nil
 	}
+	close(s.done)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rc == nil {
+		return nil
+	}
 	if err := s.rc.Close(); err != nil {
 		return fmt.Errorf("serial: close %s: %w", s.name, err)
+	}
+	return nil
+}
+
+// String names the source for logs: "serial /dev/ttyUSB0".
+func (s *Source) String() string { return "serial " + s.name }
+
+// lose closes a device that failed and returns the error Read reports:
+// it wraps sensors.ErrAbsent, and the next Read tries to reopen it.
+func (s *Source) lose(err error) error {
+	s.mu.Lock()
+	s.rc.Close()
+	s.rc = nil
+	s.mu.Unlock()
+	s.r, s.w, s.discarding = 0, 0, false
+	s.wait = ReopenMin
+	s.losses.Add(1)
+	if s.log != nil {
+		s.log.Warn("serial: device lost; reopening", "device", s.name, "err", err)
+	}
+	return fmt.Errorf("serial: %s: device lost (%v); reopening: %w", s.name, err, sensors.ErrAbsent)
+}
+
+// regain waits, then tries once to reopen the lost device. It returns nil
+// once the device is back, else the error Read reports.
+func (s *Source) regain(ctx context.Context) error {
+	t := time.NewTimer(s.wait)
+	select {
+	case <-ctx.Done():
+		t.Stop()
+		return ctx.Err()
+	case <-s.done:
+		t.Stop()
+		return ErrClosed
+	case <-t.C:
+	}
+	rc, err := s.reopen()
+	if err != nil {
+		s.wait = min(2*s.wait, ReopenMax)
+		return fmt.Errorf("serial: %s: still absent (%v); next attempt in %v: %w", s.name, err, s.wait, sensors.ErrAbsent)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed.Load() {
+		rc.Close()
+		return ErrClosed
+	}
+	s.rc = rc
+	if s.log != nil {
+		s.log.Info("serial: device back", "device", s.name)
 	}
 	return nil
 }
@@ -207,8 +279,11 @@ func (s *Source) Close() error {
 // documentation describes. smp.Time comes from the line's time column, or
 // from Now() when the layout has none. Read returns ctx.Err() when ctx
 // ends, io.EOF at the end of a reader, ErrClosed after Close, and a wrapped
-// error when the device fails (a serial device that was unplugged, say).
-// A good line costs no allocations.
+// error when the device fails. For a device opened by Open that error
+// wraps sensors.ErrAbsent (an adapter unplugged, say): the device is
+// closed, and the following Reads wait (ReopenMin, doubling to ReopenMax)
+// and try to reopen it, returning an ErrAbsent error after each failed
+// attempt, until it is back. A good line costs no allocations.
 func (s *Source) Read(ctx context.Context, smp *sensors.Sample) error {
 	if len(smp.Values) < len(s.channels) {
 		return fmt.Errorf("serial: sample has %d values, want %d", len(smp.Values), len(s.channels))
@@ -223,6 +298,10 @@ func (s *Source) Read(ctx context.Context, smp *sensors.Sample) error {
 			continue
 		}
 		s.lines.Add(1)
+		if n := nonText(line); n > 0 {
+			s.report("non-text line", line, fmt.Errorf("%d of its %d bytes are not text: check the baud rate, the framing (data bits, parity, stop bits) and that this is the right device", n, len(line)))
+			continue
+		}
 		var perr error
 		if s.layout != nil {
 			if perr = s.layout.Parse(line, smp); perr == nil {
@@ -288,6 +367,23 @@ func (s *Source) report(what string, line []byte, err error) {
 	s.suppressed = 0
 }
 
+// nonText counts the bytes of line that no text line holds: control
+// characters other than tab, DEL, and bytes of invalid UTF-8 (all of
+// them, as one, if the line is not UTF-8). Line noise at the wrong baud
+// rate looks like this.
+func nonText(line []byte) int {
+	n := 0
+	for _, c := range line {
+		if c < 0x20 && c != '\t' || c == 0x7f {
+			n++
+		}
+	}
+	if !utf8.Valid(line) {
+		n++
+	}
+	return n
+}
+
 // trimLine drops the line end and surrounding blanks.
 func trimLine(b []byte) []byte {
 	for len(b) > 0 && (b[len(b)-1] == '\r' || b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
@@ -348,6 +444,11 @@ func (s *Source) nextLine(ctx context.Context) ([]byte, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		if s.rc == nil { // lost: try to get the device back
+			if err := s.regain(ctx); err != nil {
+				return nil, err
+			}
+		}
 		n, err := s.rc.Read(s.buf[s.w:])
 		if n > 0 {
 			s.w += n
@@ -359,6 +460,9 @@ func (s *Source) nextLine(ctx context.Context) ([]byte, error) {
 			if err == io.EOF {
 				s.eof = true
 				continue
+			}
+			if s.reopen != nil {
+				return nil, s.lose(err)
 			}
 			return nil, fmt.Errorf("serial: read %s: %w", s.name, err)
 		}
