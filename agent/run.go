@@ -238,8 +238,13 @@ func openSource(cfg *config.Config, channels []string, o Options) (sensors.Sourc
 		if s.Separator != "" {
 			sep = s.Separator[0]
 		}
+		scale := map[string]serial.Linear{}
+		for ch, lin := range s.Scale {
+			scale[ch] = serial.Linear{Gain: lin.Gain, Offset: lin.Offset}
+		}
 		return serial.Open(serial.Opts{
-			Device: s.Device, Baud: s.Baud, Columns: s.Columns, Channels: channels,
+			Device: s.Device, Baud: s.Baud, DataBits: s.DataBits, Parity: s.ParityByte(), StopBits: s.StopBits,
+			Columns: s.Columns, Channels: channels, Scale: scale,
 			Separator: sep, MaxLine: s.MaxLine, Logger: o.Logger.With("source", s.Device), Now: o.Now,
 		})
 	}

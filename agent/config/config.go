@@ -71,6 +71,31 @@ type Serial struct {
 	Separator string `yaml:"separator"`
 	// MaxLine is the longest line accepted, in bytes.
 	MaxLine int `yaml:"max_line"`
+	// DataBits (7 or 8), Parity (none, even or odd) and StopBits (1 or
+	// 2) frame the line; default 8, none, 1.
+	DataBits int    `yaml:"data_bits"`
+	Parity   string `yaml:"parity"`
+	StopBits int    `yaml:"stop_bits"`
+	// Scale converts named channels to engineering units: value×gain +
+	// offset.
+	Scale map[string]Linear `yaml:"scale"`
+}
+
+// Linear is a linear conversion of a channel's readings.
+type Linear struct {
+	Gain   float64 `yaml:"gain"`
+	Offset float64 `yaml:"offset"`
+}
+
+// ParityByte returns the parity as serial.Opts wants it: 'N', 'E' or 'O'.
+func (s *Serial) ParityByte() byte {
+	switch s.Parity {
+	case "even":
+		return 'E'
+	case "odd":
+		return 'O'
+	}
+	return 'N'
 }
 
 // Sim runs the built-in pump simulator in-process.
@@ -394,6 +419,33 @@ func (s *Serial) check(root *yaml.Node, channels []string) error {
 	case "", ";", ",":
 	default:
 		return fieldError(root, "source.serial.separator", "%q: want \";\" or \",\"", s.Separator)
+	}
+	if s.DataBits == 0 {
+		s.DataBits = 8
+	}
+	if s.DataBits != 7 && s.DataBits != 8 {
+		return fieldError(root, "source.serial.data_bits", "%d: want 7 or 8", s.DataBits)
+	}
+	switch s.Parity {
+	case "":
+		s.Parity = "none"
+	case "none", "even", "odd":
+	default:
+		return fieldError(root, "source.serial.parity", "%q: want none, even or odd", s.Parity)
+	}
+	if s.StopBits == 0 {
+		s.StopBits = 1
+	}
+	if s.StopBits != 1 && s.StopBits != 2 {
+		return fieldError(root, "source.serial.stop_bits", "%d: want 1 or 2", s.StopBits)
+	}
+	for ch, lin := range s.Scale {
+		if !slices.Contains(channels, ch) {
+			return fieldError(root, "source.serial.scale", "%q is not among the channels %q", ch, channels)
+		}
+		if lin.Gain == 0 || math.IsInf(lin.Gain, 0) || math.IsNaN(lin.Gain) || math.IsInf(lin.Offset, 0) || math.IsNaN(lin.Offset) {
+			return fieldError(root, "source.serial.scale."+ch, "gain %v offset %v: want a finite non-zero gain and a finite offset", lin.Gain, lin.Offset)
+		}
 	}
 	if s.MaxLine == 0 {
 		s.MaxLine = 4096

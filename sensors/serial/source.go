@@ -8,6 +8,8 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,9 +46,19 @@ type Opts struct {
 	// Device is the serial device path, e.g. /dev/ttyUSB0. For NewReader
 	// it is only a name used in errors and logs.
 	Device string
-	// Baud is the line speed in bit/s; 0 means DefaultBaud. 8N1 framing.
-	// Ignored by NewReader.
+	// Baud is the line speed in bit/s; 0 means DefaultBaud. Ignored by
+	// NewReader, as are the framing fields below.
 	Baud int
+	// DataBits is 7 or 8 (0 means 8).
+	DataBits int
+	// Parity is 'N' (none; also 0), 'E' (even) or 'O' (odd).
+	Parity byte
+	// StopBits is 1 or 2 (0 means 1).
+	StopBits int
+	// Scale converts raw readings of the named channels to engineering
+	// units: value×Gain + Offset (a 4–20 mA transmitter read as counts,
+	// say). Channels not named are passed on as read.
+	Scale map[string]Linear
 	// Columns is the order of fields on bare data lines, e.g.
 	// "datetime", "Current", "Pressure". Empty means the stream announces
 	// its layout in a header line, and data lines before it are bad.
@@ -73,6 +85,12 @@ type Opts struct {
 	// Now is the clock for the log rate limit and for stamping lines that
 	// carry no time; nil means time.Now.
 	Now func() time.Time
+}
+
+// Linear is a linear conversion, value×Gain + Offset. Gain must be
+// finite and non-zero, Offset finite.
+type Linear struct {
+	Gain, Offset float64
 }
 
 // Stats counts lines since the Source was made.
@@ -106,10 +124,11 @@ type Source struct {
 	log      *slog.Logger
 	now      func() time.Time
 
-	buf        []byte // fixed, len MaxLine
-	r, w       int    // unread bytes are buf[r:w]
-	discarding bool   // inside an overlong line, skipping to its end
-	eof        bool   // the reader reported io.EOF
+	gain, off  []float32 // per channel; nil when nothing is scaled
+	buf        []byte    // fixed, len MaxLine
+	r, w       int       // unread bytes are buf[r:w]
+	discarding bool      // inside an overlong line, skipping to its end
+	eof        bool      // the reader reported io.EOF
 
 	closed              atomic.Bool
 	lines, bad, headers atomic.Uint64
@@ -149,6 +168,16 @@ func NewReader(r io.ReadCloser, opts Opts) (*Source, error) {
 	if s.name == "" {
 		s.name = "reader"
 	}
+	if len(opts.Scale) > 0 {
+		s.gain, s.off = make([]float32, len(s.channels)), make([]float32, len(s.channels))
+		for i, ch := range s.channels {
+			lin, ok := opts.Scale[ch]
+			if !ok {
+				lin.Gain = 1
+			}
+			s.gain[i], s.off[i] = float32(lin.Gain), float32(lin.Offset)
+		}
+	}
 	if len(opts.Columns) > 0 {
 		l, err := csvline.NewLayout(opts.Columns, opts.Channels, s.csvOpts)
 		if err != nil {
@@ -177,6 +206,32 @@ func (o *Opts) validate(device bool) error {
 		}
 		if o.ReadTimeout < time.Millisecond {
 			return fmt.Errorf("serial: Opts.ReadTimeout %v is below 1ms", o.ReadTimeout)
+		}
+		if o.DataBits == 0 {
+			o.DataBits = 8
+		}
+		if o.DataBits != 7 && o.DataBits != 8 {
+			return fmt.Errorf("serial: Opts.DataBits %d: want 7 or 8", o.DataBits)
+		}
+		if o.Parity == 0 {
+			o.Parity = 'N'
+		}
+		if o.Parity != 'N' && o.Parity != 'E' && o.Parity != 'O' {
+			return fmt.Errorf("serial: Opts.Parity %q: want 'N', 'E' or 'O'", o.Parity)
+		}
+		if o.StopBits == 0 {
+			o.StopBits = 1
+		}
+		if o.StopBits != 1 && o.StopBits != 2 {
+			return fmt.Errorf("serial: Opts.StopBits %d: want 1 or 2", o.StopBits)
+		}
+	}
+	for ch, lin := range o.Scale {
+		if !slices.Contains(o.Channels, ch) {
+			return fmt.Errorf("serial: Opts.Scale names %q, which is not among the channels %q", ch, o.Channels)
+		}
+		if lin.Gain == 0 || math.IsInf(lin.Gain, 0) || math.IsNaN(lin.Gain) || math.IsInf(lin.Offset, 0) || math.IsNaN(lin.Offset) {
+			return fmt.Errorf("serial: Opts.Scale[%q] gain %v offset %v: want a finite non-zero gain and a finite offset", ch, lin.Gain, lin.Offset)
 		}
 	}
 	if len(o.Channels) == 0 {
@@ -307,6 +362,9 @@ func (s *Source) Read(ctx context.Context, smp *sensors.Sample) error {
 			if perr = s.layout.Parse(line, smp); perr == nil {
 				if !s.layout.HasTime() {
 					smp.Time = s.now().UTC()
+				}
+				for i := range s.gain {
+					smp.Values[i] = smp.Values[i]*s.gain[i] + s.off[i]
 				}
 				return nil
 			}

@@ -155,8 +155,32 @@ var optsTests = []struct {
 	{"no device", Opts{Channels: []string{"a"}}, true, "Opts.Device is empty"},
 	{"negative baud", Opts{Device: "/dev/null", Channels: []string{"a"}, Baud: -1}, true, "Opts.Baud -1"},
 	{"timeout", Opts{Device: "/dev/null", Channels: []string{"a"}, ReadTimeout: time.Microsecond}, true, "Opts.ReadTimeout"},
-	{"missing device", Opts{Device: "/nonexistent/tty", Channels: []string{"a"}}, true, "serial: open /nonexistent/tty at 115200 baud"},
+	{"missing device", Opts{Device: "/nonexistent/tty", Channels: []string{"a"}}, true, "serial: open /nonexistent/tty at 115200 baud 8N1"},
+	{"data bits", Opts{Device: "/dev/null", Channels: []string{"a"}, DataBits: 9}, true, "Opts.DataBits 9"},
+	{"parity", Opts{Device: "/dev/null", Channels: []string{"a"}, Parity: 'X'}, true, "Opts.Parity 'X'"},
+	{"stop bits", Opts{Device: "/dev/null", Channels: []string{"a"}, StopBits: 3}, true, "Opts.StopBits 3"},
+	{"scale unknown channel", Opts{Channels: []string{"a"}, Scale: map[string]Linear{"b": {Gain: 2}}}, false, `Opts.Scale names "b"`},
+	{"scale zero gain", Opts{Channels: []string{"a"}, Scale: map[string]Linear{"a": {Offset: 4}}}, false, `Opts.Scale["a"]`},
 	{"not a tty", Opts{Device: "/dev/null", Channels: []string{"a"}}, true, "serial: open /dev/null"},
+}
+
+// Scale converts the named channels, NaN stays NaN, others pass as read.
+func TestScale(t *testing.T) {
+	src, err := NewReader(io.NopCloser(strings.NewReader("a;b;c\n4;1;1\n20;;2\n")), Opts{Device: "loop",
+		Channels: []string{"a", "b", "c"}, Columns: []string{"a", "b", "c"},
+		// 4–20 mA onto 0–10 bar, and a Fahrenheit reading to Celsius.
+		Scale: map[string]Linear{"a": {Gain: 10.0 / 16, Offset: -2.5}, "b": {Gain: 5.0 / 9, Offset: -160.0 / 9}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	smp := sensors.Sample{Values: make([]float32, 3)}
+	var got []string
+	for src.Read(context.Background(), &smp) == nil {
+		got = append(got, fmt.Sprintf("%.4g %.4g %.4g", smp.Values[0], smp.Values[1], smp.Values[2]))
+	}
+	if want := "0 -17.22 1|10 NaN 2"; strings.Join(got, "|") != want {
+		t.Errorf("scaled samples %q, want %q", strings.Join(got, "|"), want)
+	}
 }
 
 func TestOpts(t *testing.T) {
