@@ -12,6 +12,9 @@
 //   - [github.com/vigil-edge/vigil/sensors/sim] simulates SKAB's water pump
 //     with injectable faults.
 //
+// [Poll] turns a driver of a request/response device (Modbus, I2C), which
+// only says how to read once, into a Source read on a fixed schedule.
+//
 // Conventions shared by every Source:
 //
 //   - The caller allocates Sample.Values once, with len(Channels()), and

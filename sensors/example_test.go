@@ -46,3 +46,27 @@ func Example() {
 	// 00:00:01 Pressure=NaN
 	// 00:00:02 Pressure=0.08
 }
+
+// A driver for a request/response device states only how to read once;
+// Poll reads it on a schedule as a Source.
+func ExampleNewPoll() {
+	reads := 0
+	src, err := sensors.NewPoll(func(_ context.Context, v []float32) error {
+		reads++
+		v[0] = 20 + float32(reads)/10 // a temperature register, say
+		return nil
+	}, sensors.PollOpts{Name: "i2c bme280@0x76", Channels: []string{"Temperature"}, Interval: time.Millisecond})
+	if err != nil {
+		panic(err)
+	}
+	defer src.Close()
+	s := sensors.Sample{Values: make([]float32, 1)}
+	for range 3 {
+		src.Read(context.Background(), &s)
+		fmt.Println(src, s.Values[0])
+	}
+	// Output:
+	// i2c bme280@0x76 20.1
+	// i2c bme280@0x76 20.2
+	// i2c bme280@0x76 20.3
+}

@@ -26,6 +26,13 @@ const (
 	DefaultReadTimeout = 200 * time.Millisecond
 )
 
+// DefaultOpts returns the values Open fills in for zero fields: 115200
+// baud 8N1, lines up to 4096 bytes, reads of at most 200 ms. Device and
+// Channels are left for the caller.
+func DefaultOpts() Opts {
+	return Opts{Baud: DefaultBaud, DataBits: 8, Parity: 'N', StopBits: 1, MaxLine: DefaultMaxLine, ReadTimeout: DefaultReadTimeout}
+}
+
 // Limits on Opts.MaxLine.
 const (
 	MinMaxLine = 64
