@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-edge/vigil/infer"
 	"github.com/vigil-edge/vigil/infer/decide"
 	"github.com/vigil-edge/vigil/sensors"
+	"github.com/vigil-edge/vigil/sensors/health"
 )
 
 // PipelineOptions configure NewPipeline. All fields are required unless
@@ -37,6 +38,9 @@ type PipelineOptions struct {
 	// Outbox receives every state change and alert, durably, before Step
 	// returns; the publish.Sender delivers them.
 	Outbox *outbox.Outbox
+	// Health checks each sample's channels (range, stuck) before scoring;
+	// a faulty sample is a sensor fault naming them (optional).
+	Health *health.Checker
 	// Telemetry takes a QoS 0 score message without waiting and reports
 	// whether it was queued (optional; publish.Sender.Telemetry).
 	Telemetry func(topic string, payload []byte) bool
@@ -305,6 +309,15 @@ func (p *Pipeline) Step(s *sensors.Sample) {
 	}
 	p.lastSample = s.Time
 	prev := p.dec.State()
+	if p.o.Health != nil && p.o.Health.Check(s) > 0 {
+		// Never scored: the model would blame the machine.
+		p.faults.Add(1)
+		p.o.Model.Reset()
+		if p.dec.Fault(s.Time) {
+			p.healthFault(prev, s.Time)
+		}
+		return
+	}
 	score, ready, err := p.o.Model.Push(s.Values, p.per)
 	if err != nil {
 		p.faults.Add(1)
@@ -368,6 +381,16 @@ func (p *Pipeline) Stats() PipelineStats {
 		NotDurable: p.notDurable.Load(), AlertsLost: p.alertsLost.Load()}
 }
 
+// healthFault reports the health checker's faults as the sensor fault.
+func (p *Pipeline) healthFault(prev decide.State, at time.Time) {
+	faults := p.o.Health.Faults()
+	names := make([]string, len(faults))
+	for i, f := range faults {
+		names[i] = p.o.Channels[f.Channel]
+	}
+	p.changedFor(prev, at, nil, math.NaN(), p.o.Health.Describe(faults), names...)
+}
+
 // changed queues the retained state and, unless the agent just learnt
 // at start-up that the machine is normal, an alert. values are the
 // sample's (nil when stale); score is NaN without one.
@@ -376,8 +399,9 @@ func (p *Pipeline) changed(prev decide.State, sampleTime time.Time, values []flo
 }
 
 // changedFor is changed with the reason for a sensor fault or stale
-// state; "" derives it.
-func (p *Pipeline) changedFor(prev decide.State, sampleTime time.Time, values []float32, score float64, reason string) {
+// state ("" derives it) and, for a sensor fault found by other means than
+// values, the faulty channels (none: every channel).
+func (p *Pipeline) changedFor(prev decide.State, sampleTime time.Time, values []float32, score float64, reason string, faulty ...string) {
 	now := p.o.Now().UTC()
 	st := p.dec.State()
 	p.state.Store(uint32(st))
@@ -394,9 +418,12 @@ func (p *Pipeline) changedFor(prev decide.State, sampleTime time.Time, values []
 	}
 	switch st {
 	case decide.SensorFault:
-		if values == nil { // the whole source
+		switch {
+		case faulty != nil:
+			msg.Fault = faulty
+		case values == nil: // the whole source
 			msg.Fault = append(msg.Fault, p.o.Channels...)
-		} else {
+		default:
 			for _, i := range p.o.Model.InvalidChannels(p.fault[:0], values) {
 				msg.Fault = append(msg.Fault, p.o.Channels[i])
 			}

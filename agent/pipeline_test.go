@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ import (
 	"github.com/vigil-edge/vigil/infer"
 	"github.com/vigil-edge/vigil/infer/decide"
 	"github.com/vigil-edge/vigil/sensors"
+	"github.com/vigil-edge/vigil/sensors/health"
 	"github.com/vigil-edge/vigil/sensors/serial"
 	"github.com/vigil-edge/vigil/tools/broker"
 )
@@ -511,5 +513,46 @@ func TestInfOnTheWire(t *testing.T) {
 	}
 	if f := alerts[0].Fault; len(f) != 1 || f[0] != "b" || alerts[2].Fault[0] != "a" || alerts[0].Reason == "" {
 		t.Errorf("faults %v and %v, reason %q: want b, then a, with a reason", f, alerts[2].Fault, alerts[0].Reason)
+	}
+}
+
+// A reading out of its sensor's range, or stuck, is a sensor fault naming
+// the channel and why — never scored, so never an anomaly of the machine.
+func TestHealthFaults(t *testing.T) {
+	r := startRig(t, "health/", "")
+	col := collect(t, r.b.URL(), "health/#")
+	col.wait(t, "status", 1)
+	var rows []string
+	for i := range 5 {
+		rows = append(rows, fmt.Sprintf("0;0.%d", i))
+	}
+	rows = append(rows, "50;0.5") // a far out of its 0..10 range: the score would be huge
+	for i := range 5 {
+		rows = append(rows, fmt.Sprintf("0;0.%d", i+6))
+	}
+	rows = append(rows, repeat("0;0.9", 5)...) // b frozen for 4 s
+	checker, err := health.New([]string{"a", "b"}, map[string]health.Limits{
+		"a": {Min: 0, Max: 10}, "b": {Min: math.NaN(), Max: math.NaN(), Stuck: 3 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := r.options(t, replaySource(t, rows...), "a", "b")
+	o.Health = checker
+	p, err := NewPipeline(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	alerts := decodeAlerts(t, col.wait(t, "alert", 3))
+	if transitions(alerts) != "normal>sensor-fault sensor-fault>normal normal>sensor-fault" {
+		t.Fatalf("alerts %q: want sensor faults, never an anomaly", transitions(alerts))
+	}
+	if a := alerts[0]; len(a.Fault) != 1 || a.Fault[0] != "a" || a.Reason != "a above range (50 > 10)" {
+		t.Errorf("range fault %+v", a)
+	}
+	if a := alerts[2]; len(a.Fault) != 1 || a.Fault[0] != "b" || a.Reason != "b stuck at 0.9 for 3s" {
+		t.Errorf("stuck fault %+v", a)
 	}
 }

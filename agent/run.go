@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-edge/vigil/firmware"
 	"github.com/vigil-edge/vigil/infer/decide"
 	"github.com/vigil-edge/vigil/sensors"
+	"github.com/vigil-edge/vigil/sensors/health"
 	"github.com/vigil-edge/vigil/sensors/serial"
 )
 
@@ -177,12 +178,16 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	}
 	defer src.Close()
 
+	checker, err := healthChecker(cfg, l.names)
+	if err != nil {
+		return err
+	}
 	log.Info("decision", "k", l.decision.K, "n", l.decision.N, "from", l.from, "enter", l.decision.Enter, "exit", l.decision.Exit,
 		"min_duration", l.decision.MinDuration, "cooldown", l.decision.Cooldown, "gap", l.decision.Gap)
 	var sender *publish.Sender
 	p, err := NewPipeline(PipelineOptions{
 		Source: src, Model: model.Autoencoder, Channels: l.names, Threshold: model.Model.Threshold.Value,
-		ModelID: model.ID, Decision: l.decision, Top: cfg.Decision.Top,
+		ModelID: model.ID, Decision: l.decision, Top: cfg.Decision.Top, Health: checker,
 		ScoreInterval: cfg.MQTT.ScoreInterval, Outbox: ob,
 		Telemetry: func(topic string, b []byte) bool { return sender.Telemetry(topic, b) },
 		Site:      cfg.Site, Device: cfg.Device,
@@ -229,6 +234,27 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 		log.Warn("undelivered messages stay in the outbox for the next start", "pending", st.Pending, "alerts", st.PendingAlerts)
 	}
 	return err
+}
+
+// healthChecker builds the sensor checks of the configuration.
+func healthChecker(cfg *config.Config, channels []string) (*health.Checker, error) {
+	lim := map[string]health.Limits{}
+	for ch, h := range cfg.Health {
+		l := health.NoRange
+		if h.Min != nil {
+			l.Min = *h.Min
+		}
+		if h.Max != nil {
+			l.Max = *h.Max
+		}
+		l.Stuck = h.Stuck
+		lim[ch] = l
+	}
+	c, err := health.New(channels, lim)
+	if err != nil {
+		return nil, fmt.Errorf("agent: %w", err)
+	}
+	return c, nil
 }
 
 // openSource opens the configured source, giving channels in model order.

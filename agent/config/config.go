@@ -37,8 +37,10 @@ type Config struct {
 	Source   Source   `yaml:"source"`
 	MQTT     MQTT     `yaml:"mqtt"`
 	Outbox   Outbox   `yaml:"outbox"`
-	Decision Decision `yaml:"decision"`
-	Log      Log      `yaml:"log"`
+	// Health configures per-channel sensor checks by channel name.
+	Health   map[string]Health `yaml:"health"`
+	Decision Decision          `yaml:"decision"`
+	Log      Log               `yaml:"log"`
 }
 
 // Model says which model file to load.
@@ -140,6 +142,14 @@ type TLS struct {
 	// ServerName overrides the name checked against the broker's
 	// certificate (default: the host in the broker URL).
 	ServerName string `yaml:"server_name"`
+}
+
+// Health configures the sensor checks of one channel: a reading outside
+// [Min, Max], or unchanged for Stuck, is a sensor fault, never scored.
+type Health struct {
+	Min   *float64      `yaml:"min"`
+	Max   *float64      `yaml:"max"`
+	Stuck time.Duration `yaml:"stuck"`
 }
 
 // Outbox configures the durable queue of state and alert messages.
@@ -342,6 +352,23 @@ func (c *Config) check(root *yaml.Node) error {
 			if !slices.Contains(sensors.SKABChannels, ch) {
 				return fieldError(root, "channels", "%q is not a simulator channel (it has %q)", ch, sensors.SKABChannels)
 			}
+		}
+	}
+	for ch, h := range c.Health {
+		key := "health." + ch
+		if !slices.Contains(c.Channels, ch) {
+			return fieldError(root, key, "%q is not among the channels %q", ch, c.Channels)
+		}
+		for _, b := range []*float64{h.Min, h.Max} {
+			if b != nil && (math.IsInf(*b, 0) || math.IsNaN(*b)) {
+				return fieldError(root, key, "bound %v: want a finite number", *b)
+			}
+		}
+		if h.Min != nil && h.Max != nil && *h.Min > *h.Max {
+			return fieldError(root, key, "min %v is above max %v", *h.Min, *h.Max)
+		}
+		if h.Stuck < 0 {
+			return fieldError(root, key+".stuck", "%v: want 0 (off) or a positive duration", h.Stuck)
 		}
 	}
 	if err := c.MQTT.check(root, c.Site, c.Device); err != nil {

@@ -77,6 +77,9 @@ func TestParseErrors(t *testing.T) {
 		{"negative cooldown", base + "decision: {cooldown: -1s}\n", []string{"decision.cooldown"}},
 		{"stale", base[:len(base)-1] + "\n  stale_after: 1ms\n", []string{"source.stale_after"}},
 		{"outbox", base + "outbox: {path: \"\"}\n", []string{"outbox.path"}},
+		{"health channel", base + "health:\n  Torque: {max: 3}\n", []string{"line 8", "health.Torque"}},
+		{"health range", base + "health:\n  Current: {min: 5, max: 1}\n", []string{"health.Current", "min 5 is above max 1"}},
+		{"health stuck", base + "health:\n  Current: {stuck: -1m}\n", []string{"health.Current.stuck"}},
 		{"level", base + "log: {level: loud}\n", []string{"log.level"}},
 	}
 	for _, tc := range tests {
