@@ -32,7 +32,9 @@
 // Faults follow their SKAB counterparts, with a ramp of a few seconds in
 // and out: a closed valve cuts flow and raises pressure; rotor imbalance
 // raises both vibration levels; cavitation makes vibration noisy and
-// pressure ripple; a sensor dropout makes one channel read NaN. A faulted
+// pressure ripple. The sensor faults touch one channel only: a dropout
+// reads NaN, a stuck sensor holds its value, a spiking one jumps 20
+// standard deviations once a second, a drifting one creeps upwards. A faulted
 // run is bit-identical to the clean run of the same seed outside its
 // fault windows.
 //

@@ -27,9 +27,28 @@ const (
 	Cavitation
 	// SensorDropout: one channel (Fault.Channel) reads NaN; no ramp.
 	SensorDropout
+	// SensorStuck: one channel holds the value it read when the fault
+	// began; no ramp.
+	SensorStuck
+	// SensorSpike: one channel reads SpikeSigmas standard deviations too
+	// high on one sample in every second; no ramp.
+	SensorSpike
+	// SensorDrift: one channel's calibration drifts upwards by
+	// DriftSigmasPerSecond standard deviations every second.
+	SensorDrift
 )
 
-var kindNames = [...]string{"none", "valve-closed", "rotor-imbalance", "cavitation", "sensor-dropout"}
+// The sizes of the sensor faults, in standard deviations of the channel.
+const (
+	SpikeSigmas          = 20
+	DriftSigmasPerSecond = 0.5
+)
+
+var kindNames = [...]string{"none", "valve-closed", "rotor-imbalance", "cavitation", "sensor-dropout", "sensor-stuck", "sensor-spike", "sensor-drift"}
+
+// isSensor reports whether k is a fault of one sensor (it takes a
+// Channel) rather than of the machine.
+func (k Kind) isSensor() bool { return k >= SensorDropout && k <= SensorDrift }
 
 // String returns the name ParseFault accepts, e.g. "valve-closed"; the zero
 // Kind is "none".
@@ -40,12 +59,12 @@ func (k Kind) String() string {
 	return "Kind(" + strconv.Itoa(int(k)) + ")"
 }
 
-func (k Kind) valid() bool { return k >= ValveClosed && k <= SensorDropout }
+func (k Kind) valid() bool { return k >= ValveClosed && k <= SensorDrift }
 
 // ParseKind returns the Kind named s ("valve-closed", "rotor-imbalance",
 // "cavitation" or "sensor-dropout").
 func ParseKind(s string) (Kind, error) {
-	for k := ValveClosed; k <= SensorDropout; k++ {
+	for k := ValveClosed; k <= SensorDrift; k++ {
 		if s == kindNames[k] {
 			return k, nil
 		}
@@ -63,9 +82,15 @@ type Fault struct {
 	// The effect ramps in over the first RampTime (and out over the last)
 	// but the fault counts as active for the whole window.
 	Duration time.Duration
-	// Channel is the index in sensors.SKABChannels of the channel that
-	// drops out; only SensorDropout uses it.
+	// Channel is the index in sensors.SKABChannels of the faulty
+	// sensor; only the sensor faults (dropout, stuck, spike, drift) use
+	// it.
 	Channel int
+
+	held      float64 // SensorStuck: the value held, once holding
+	holding   bool
+	lastSpike int64 // SensorSpike: the whole second of the last spike
+	spiked    bool
 }
 
 // RampTime is how long a fault takes to reach full size, and to fade. For
@@ -77,7 +102,7 @@ const RampTime = 3 * time.Second
 func (f Fault) String() string {
 	var b strings.Builder
 	b.WriteString(f.Kind.String())
-	if f.Kind == SensorDropout && f.Channel >= 0 && f.Channel < len(sensors.SKABChannels) {
+	if f.Kind.isSensor() && f.Channel >= 0 && f.Channel < len(sensors.SKABChannels) {
 		b.WriteString(":" + sensors.SKABChannels[f.Channel])
 	}
 	b.WriteString("@" + f.Start.String())
@@ -107,8 +132,8 @@ func ParseFault(s string) (Fault, error) {
 	}
 	f := Fault{Kind: kind}
 	if hasChannel {
-		if kind != SensorDropout {
-			return bad("only sensor-dropout takes a :CHANNEL")
+		if !kind.isSensor() {
+			return bad("only the sensor faults (sensor-dropout, -stuck, -spike, -drift) take a :CHANNEL")
 		}
 		f.Channel = -1
 		for i, c := range sensors.SKABChannels {
@@ -142,8 +167,8 @@ func (f Fault) validate() error {
 		return fmt.Errorf("sim: fault %v: negative Duration", f)
 	case f.Channel < 0 || f.Channel >= len(sensors.SKABChannels):
 		return fmt.Errorf("sim: fault %v: Channel %d is not a SKAB channel index (0..%d)", f, f.Channel, len(sensors.SKABChannels)-1)
-	case f.Channel != 0 && f.Kind != SensorDropout:
-		return fmt.Errorf("sim: fault %v: only sensor-dropout takes a Channel", f)
+	case f.Channel != 0 && !f.Kind.isSensor():
+		return fmt.Errorf("sim: fault %v: only the sensor faults take a Channel", f)
 	}
 	return nil
 }

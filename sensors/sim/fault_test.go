@@ -19,9 +19,12 @@ var parseFaultTests = []struct {
 	{"cavitation@0s+500ms", Fault{Kind: Cavitation, Duration: 500 * time.Millisecond}, ""},
 	{"sensor-dropout@5s+1s", Fault{Kind: SensorDropout, Start: 5 * time.Second, Duration: time.Second}, ""},
 	{"sensor-dropout:Volume Flow RateRMS@5s", Fault{Kind: SensorDropout, Start: 5 * time.Second, Channel: chFlow}, ""},
+	{"sensor-stuck:Pressure@5s+10s", Fault{Kind: SensorStuck, Start: 5 * time.Second, Duration: 10 * time.Second, Channel: chPressure}, ""},
+	{"sensor-spike:Current@1s", Fault{Kind: SensorSpike, Start: time.Second, Channel: chCurrent}, ""},
+	{"sensor-drift:Pressure@1s", Fault{Kind: SensorDrift, Start: time.Second, Channel: chPressure}, ""},
 	{"valve-closed", Fault{}, "want KIND@START[+DURATION], e.g. valve-closed@20s+15s"},
 	{"", Fault{}, "want KIND@START"},
-	{"leak@20s", Fault{}, `unknown kind "leak"; want one of valve-closed, rotor-imbalance, cavitation, sensor-dropout`},
+	{"leak@20s", Fault{}, `unknown kind "leak"; want one of valve-closed, rotor-imbalance, cavitation, sensor-dropout, sensor-stuck, sensor-spike, sensor-drift`},
 	{"Valve-Closed@20s", Fault{}, `unknown kind "Valve-Closed"`},
 	{"valve-closed@", Fault{}, `start "" is not a duration`},
 	{"valve-closed@20", Fault{}, `start "20" is not a duration`},
@@ -30,7 +33,7 @@ var parseFaultTests = []struct {
 	{"valve-closed@20s+0s", Fault{}, `duration "0s" is not a positive duration`},
 	{"valve-closed@20s+-1s", Fault{}, `duration "-1s"`},
 	{"valve-closed@20s+1s+2s", Fault{}, `duration "1s+2s"`},
-	{"cavitation:Current@1s", Fault{}, "only sensor-dropout takes a :CHANNEL"},
+	{"cavitation:Current@1s", Fault{}, "only the sensor faults"},
 	{"sensor-dropout:Speed@1s", Fault{}, `unknown channel "Speed"; want one of Accelerometer1RMS,`},
 }
 
@@ -218,6 +221,56 @@ func TestOverlappingFaults(t *testing.T) {
 		}
 		if i > 5 && s.Values[chFlow] > 110 {
 			t.Fatalf("sample %d: flow %v, want the valve closed", i, s.Values[chFlow])
+		}
+	}
+}
+
+// The sensor faults change their one channel as documented and leave the
+// others (and the random stream) exactly as in the clean run.
+func TestSensorFaults(t *testing.T) {
+	const rate = 10 // Opts.Rate 0 means 10 samples a second
+	clean, _ := run(t, Opts{Seed: 3}, 300)
+	std := channelStd[chPressure]
+	tests := []struct {
+		kind  Kind
+		check func(i int, got, was float64) string // "" if sample i (in the fault) is right
+	}{
+		{SensorStuck, func(i int, got, _ float64) string {
+			if held := clean[chPressure][100]; got != float64(float32(held)) {
+				return "not the value at the fault's start"
+			}
+			return ""
+		}},
+		{SensorSpike, func(i int, got, was float64) string {
+			spike := (i-100)%rate == 0
+			if d := got - was; spike != (d > SpikeSigmas*std/2) {
+				return "spike where none belongs, or missing at a whole second"
+			}
+			return ""
+		}},
+		{SensorDrift, func(i int, got, was float64) string {
+			want := DriftSigmasPerSecond * std * float64(i-100) / rate
+			if math.Abs(got-was-want) > 1e-3 {
+				return "drift off the line"
+			}
+			return ""
+		}},
+	}
+	for _, tc := range tests {
+		f := Fault{Kind: tc.kind, Start: 10 * time.Second, Duration: 10 * time.Second, Channel: chPressure}
+		got, _ := run(t, Opts{Seed: 3, Faults: []Fault{f}}, 300)
+		for c := range got {
+			for i := range got[c] {
+				in := c == chPressure && i >= 100 && i < 200
+				if !in && got[c][i] != clean[c][i] {
+					t.Fatalf("%v: channel %d sample %d changed outside the fault", tc.kind, c, i)
+				}
+				if in {
+					if msg := tc.check(i, got[c][i], clean[c][i]); msg != "" {
+						t.Fatalf("%v: sample %d = %v (clean %v): %s", tc.kind, i, got[c][i], clean[c][i], msg)
+					}
+				}
+			}
 		}
 	}
 }

@@ -203,6 +203,7 @@ func (p *Pump) Next(s *sensors.Sample) {
 		f := &p.faults[i]
 		in, a := f.envelope(rel)
 		if !in {
+			f.holding, f.spiked = false, false
 			continue
 		}
 		if !p.hasActive {
@@ -228,6 +229,18 @@ func (p *Pump) Next(s *sensors.Sample) {
 			v[chFlow] *= 1 - cavitationFlow*a
 		case SensorDropout:
 			dropped |= 1 << f.Channel
+		case SensorStuck:
+			if !f.holding {
+				f.held, f.holding = v[f.Channel], true
+			}
+			v[f.Channel] = f.held
+		case SensorSpike:
+			if sec := int64((rel - f.Start) / time.Second); !f.spiked || sec != f.lastSpike {
+				f.lastSpike, f.spiked = sec, true
+				v[f.Channel] += SpikeSigmas * channelStd[f.Channel]
+			}
+		case SensorDrift:
+			v[f.Channel] += DriftSigmasPerSecond * channelStd[f.Channel] * (rel - f.Start).Seconds()
 		}
 	}
 	for c := range min(len(s.Values), numChannels) {

@@ -65,7 +65,7 @@ var newTests = []struct {
 	{"negative start", Opts{Faults: []Fault{{Kind: Cavitation, Start: -time.Second}}}, "negative Start"},
 	{"negative duration", Opts{Faults: []Fault{{Kind: Cavitation, Duration: -time.Second}}}, "negative Duration"},
 	{"bad channel", Opts{Faults: []Fault{{Kind: SensorDropout, Channel: 8}}}, "Channel 8 is not a SKAB channel"},
-	{"channel on other kind", Opts{Faults: []Fault{{Kind: ValveClosed, Channel: 2}}}, "only sensor-dropout"},
+	{"channel on other kind", Opts{Faults: []Fault{{Kind: ValveClosed, Channel: 2}}}, "only the sensor faults"},
 }
 
 func TestNew(t *testing.T) {

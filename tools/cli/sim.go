@@ -19,7 +19,7 @@ import (
 func runSim(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "sim", "[--fault KIND@START+DURATION]... [--fast --for D | --pty --link PATH | --device PATH]")
 	var faults listFlag
-	fs.Var(&faults, "fault", "inject a fault: KIND[:CHANNEL]@START[+DURATION], e.g. valve-closed@20s+15s (repeatable);\nkinds: valve-closed, rotor-imbalance, cavitation, sensor-dropout")
+	fs.Var(&faults, "fault", "inject a fault: KIND[:CHANNEL]@START[+DURATION], e.g. valve-closed@20s+15s (repeatable);\nkinds: valve-closed, rotor-imbalance, cavitation; sensor-dropout, sensor-stuck, sensor-spike, sensor-drift (with :CHANNEL)")
 	rate := fs.Float64("rate", sim.DefaultRate, "samples per second")
 	seed := fs.Uint64("seed", 1, "random seed; the same seed and flags give the same values")
 	fast := fs.Bool("fast", false, "do not pace samples in real time (for training data; needs --for)")
