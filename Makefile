@@ -73,6 +73,7 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./firmware/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./sensors/csvline/
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./sensors/kvline/
 	$(GO) test -run '^$$' -fuzz FuzzDense -fuzztime $(FUZZTIME) ./infer/
 	$(GO) test -run '^$$' -fuzz FuzzConv -fuzztime $(FUZZTIME) ./infer/
 	$(GO) test -run '^$$' -fuzz FuzzDecider -fuzztime $(FUZZTIME) ./infer/decide/

@@ -269,7 +269,7 @@ func openSource(cfg *config.Config, channels []string, o Options) (sensors.Sourc
 			scale[ch] = serial.Linear{Gain: lin.Gain, Offset: lin.Offset}
 		}
 		return serial.Open(serial.Opts{
-			Device: s.Device, Baud: s.Baud, DataBits: s.DataBits, Parity: s.ParityByte(), StopBits: s.StopBits,
+			Device: s.Device, Baud: s.Baud, DataBits: s.DataBits, Parity: s.ParityByte(), StopBits: s.StopBits, Format: s.Format,
 			Columns: s.Columns, Channels: channels, Scale: scale,
 			Separator: sep, MaxLine: s.MaxLine, Logger: o.Logger.With("source", s.Device), Now: o.Now,
 		})

@@ -7,8 +7,13 @@
 //   - [github.com/vigil-edge/vigil/sensors/csvline] parses and formats one
 //     CSV line in SKAB's layout (the format of recordings, replay and serial
 //     text lines);
-//   - [github.com/vigil-edge/vigil/sensors/serial] reads CSV text lines from
-//     a serial device, or from any io.ReadCloser (files, replay);
+//   - [github.com/vigil-edge/vigil/sensors/kvline] parses key=value and
+//     JSON lines;
+//   - [github.com/vigil-edge/vigil/sensors/serial] reads text lines (CSV,
+//     key=value, JSON) from a serial device, or from any io.ReadCloser
+//     (files, replay), reopening a device that went away;
+//   - [github.com/vigil-edge/vigil/sensors/health] tells sensor faults
+//     (out of range, stuck, missing) from machine faults;
 //   - [github.com/vigil-edge/vigil/sensors/sim] simulates SKAB's water pump
 //     with injectable faults.
 //

@@ -65,6 +65,9 @@ type Source struct {
 type Serial struct {
 	Device string `yaml:"device"`
 	Baud   int    `yaml:"baud"`
+	// Format is the line format: csv (the default), kv (key=value pairs)
+	// or json (a flat object per line).
+	Format string `yaml:"format"`
 	// Columns is the layout of lines that carry no header, e.g.
 	// [datetime, Pressure, Current]; it defaults to datetime followed by
 	// Channels. A header line on the wire re-maps columns by name.
@@ -434,13 +437,23 @@ func (s *Serial) check(root *yaml.Node, channels []string) error {
 	if s.Baud < 50 || s.Baud > 4000000 {
 		return fieldError(root, "source.serial.baud", "%d: want 50 to 4000000", s.Baud)
 	}
-	if len(s.Columns) == 0 {
-		s.Columns = append([]string{"datetime"}, channels...)
-	}
-	for _, ch := range channels {
-		if !slices.Contains(s.Columns, ch) {
-			return fieldError(root, "source.serial.columns", "channel %q is not among the columns %v", ch, s.Columns)
+	switch s.Format {
+	case "", "csv":
+		s.Format = "csv"
+		if len(s.Columns) == 0 {
+			s.Columns = append([]string{"datetime"}, channels...)
 		}
+		for _, ch := range channels {
+			if !slices.Contains(s.Columns, ch) {
+				return fieldError(root, "source.serial.columns", "channel %q is not among the columns %v", ch, s.Columns)
+			}
+		}
+	case "kv", "json":
+		if len(s.Columns) > 0 {
+			return fieldError(root, "source.serial.columns", "set, but %s lines name their values: leave columns out", s.Format)
+		}
+	default:
+		return fieldError(root, "source.serial.format", "%q: want csv, kv or json", s.Format)
 	}
 	switch s.Separator {
 	case "", ";", ",":

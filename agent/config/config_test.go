@@ -56,6 +56,8 @@ func TestParseErrors(t *testing.T) {
 		{"column missing", strings.Replace(base, "sim: {seed: 1}", "serial: {device: /dev/x, columns: [datetime, Current]}", 1), []string{"line 6", "\"Pressure\""}},
 		{"baud", strings.Replace(base, "sim: {seed: 1}", "serial: {device: /dev/x, baud: 7}", 1), []string{"baud"}},
 		{"separator", strings.Replace(base, "sim: {seed: 1}", "serial: {device: /dev/x, separator: \"|\"}", 1), []string{"separator"}},
+		{"format", strings.Replace(base, "sim: {seed: 1}", "serial: {device: /dev/x, format: xml}", 1), []string{"source.serial.format", "xml"}},
+		{"kv columns", strings.Replace(base, "sim: {seed: 1}", "serial: {device: /dev/x, format: kv, columns: [a]}", 1), []string{"source.serial.columns", "kv lines name"}},
 		{"parity", strings.Replace(base, "sim: {seed: 1}", "serial: {device: /dev/x, parity: mark}", 1), []string{"line 6", "source.serial.parity", "mark"}},
 		{"data bits", strings.Replace(base, "sim: {seed: 1}", "serial: {device: /dev/x, data_bits: 5}", 1), []string{"source.serial.data_bits"}},
 		{"stop bits", strings.Replace(base, "sim: {seed: 1}", "serial: {device: /dev/x, stop_bits: 3}", 1), []string{"source.serial.stop_bits"}},

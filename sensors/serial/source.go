@@ -17,6 +17,7 @@ import (
 
 	"github.com/vigil-edge/vigil/sensors"
 	"github.com/vigil-edge/vigil/sensors/csvline"
+	"github.com/vigil-edge/vigil/sensors/kvline"
 )
 
 // Defaults applied by Open and NewReader to zero fields of Opts.
@@ -66,6 +67,10 @@ type Opts struct {
 	// units: value×Gain + Offset (a 4–20 mA transmitter read as counts,
 	// say). Channels not named are passed on as read.
 	Scale map[string]Linear
+	// Format is the line format: "" or "csv" (the default), "kv"
+	// (key=value pairs) or "json" (a flat JSON object per line); see
+	// sensors/kvline. Columns, Separator and headers apply to CSV only.
+	Format string
 	// Columns is the order of fields on bare data lines, e.g.
 	// "datetime", "Current", "Pressure". Empty means the stream announces
 	// its layout in a header line, and data lines before it are bad.
@@ -128,6 +133,7 @@ type Source struct {
 	channels []string
 	csvOpts  csvline.Opts
 	layout   *csvline.Layout // nil until Columns or a header give one
+	kv       *kvline.Parser  // for the kv and json formats, else nil
 	log      *slog.Logger
 	now      func() time.Time
 
@@ -185,7 +191,15 @@ func NewReader(r io.ReadCloser, opts Opts) (*Source, error) {
 			s.gain[i], s.off[i] = float32(lin.Gain), float32(lin.Offset)
 		}
 	}
-	if len(opts.Columns) > 0 {
+	if opts.Format != "" && opts.Format != "csv" {
+		f, err := kvline.ParseFormat(opts.Format)
+		if err != nil {
+			return nil, fmt.Errorf("serial: Opts.Format: %w", err)
+		}
+		if s.kv, err = kvline.New(f, opts.Channels, opts.TimeColumn); err != nil {
+			return nil, fmt.Errorf("serial: Opts.Channels/TimeColumn: %w", err)
+		}
+	} else if len(opts.Columns) > 0 {
 		l, err := csvline.NewLayout(opts.Columns, opts.Channels, s.csvOpts)
 		if err != nil {
 			return nil, fmt.Errorf("serial: Opts.Columns/Channels: %w", err)
@@ -364,15 +378,24 @@ func (s *Source) Read(ctx context.Context, smp *sensors.Sample) error {
 			s.report("non-text line", line, fmt.Errorf("%d of its %d bytes are not text: check the baud rate, the framing (data bits, parity, stop bits) and that this is the right device", n, len(line)))
 			continue
 		}
+		if s.kv != nil {
+			if err := s.kv.Parse(line, smp); err != nil {
+				s.report("invalid line", line, err)
+				continue
+			}
+			if !s.kv.HasTime() {
+				smp.Time = s.now().UTC()
+			}
+			s.scale(smp)
+			return nil
+		}
 		var perr error
 		if s.layout != nil {
 			if perr = s.layout.Parse(line, smp); perr == nil {
 				if !s.layout.HasTime() {
 					smp.Time = s.now().UTC()
 				}
-				for i := range s.gain {
-					smp.Values[i] = smp.Values[i]*s.gain[i] + s.off[i]
-				}
+				s.scale(smp)
 				return nil
 			}
 		}
@@ -384,6 +407,13 @@ func (s *Source) Read(ctx context.Context, smp *sensors.Sample) error {
 			perr = errNoLayout
 		}
 		s.report("invalid line", line, perr)
+	}
+}
+
+// scale converts the sample to engineering units (Opts.Scale).
+func (s *Source) scale(smp *sensors.Sample) {
+	for i := range s.gain {
+		smp.Values[i] = smp.Values[i]*s.gain[i] + s.off[i]
 	}
 }
 

@@ -374,3 +374,31 @@ func sameValues(a, b []float32) bool {
 	}
 	return true
 }
+
+// Devices that print key=value pairs or JSON lines are read by name; a
+// bad line is skipped and counted as for CSV.
+func TestLineFormats(t *testing.T) {
+	for _, tc := range []struct {
+		format, input string
+	}{
+		{"kv", "boot v1.2\nPressure=1.5 Current=2\nCurrent=3;Pressure=-1\n"},
+		{"json", "{\"Pressure\":1.5,\"Current\":2}\nnot json\n{\"Current\":3,\"Pressure\":-1,\"rpm\":1450}\n"},
+	} {
+		src, err := NewReader(io.NopCloser(strings.NewReader(tc.input)), Opts{Device: tc.format, Format: tc.format,
+			Channels: []string{"Current", "Pressure"}, Scale: map[string]Linear{"Pressure": {Gain: 10}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		smp := sensors.Sample{Values: make([]float32, 2)}
+		var got []string
+		for src.Read(context.Background(), &smp) == nil {
+			got = append(got, fmt.Sprint(smp.Values))
+		}
+		if strings.Join(got, " ") != "[2 15] [3 -10]" || src.Stats().Bad != 1 {
+			t.Errorf("%s: samples %q, stats %+v; want [2 15] [3 -10] and one bad line", tc.format, got, src.Stats())
+		}
+	}
+	if _, err := NewReader(io.NopCloser(strings.NewReader("")), Opts{Format: "xml", Channels: []string{"a"}}); err == nil || !strings.Contains(err.Error(), "Opts.Format") {
+		t.Errorf("format xml: %v", err)
+	}
+}
