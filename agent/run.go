@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-edge/vigil/infer/decide"
 	"github.com/vigil-edge/vigil/sensors"
 	"github.com/vigil-edge/vigil/sensors/health"
+	"github.com/vigil-edge/vigil/sensors/replay"
 	"github.com/vigil-edge/vigil/sensors/serial"
 )
 
@@ -110,6 +111,11 @@ func Check(cfg *config.Config) (string, error) {
 		}
 		if fi.Mode()&os.ModeDevice == 0 && fi.Mode()&os.ModeCharDevice == 0 && fi.Mode()&os.ModeNamedPipe == 0 {
 			return "", fmt.Errorf("agent: source.serial.device: %s is not a device", s.Device)
+		}
+	}
+	if r := cfg.Source.Replay; r != nil {
+		if _, err := os.Stat(r.Path); err != nil {
+			return "", fmt.Errorf("agent: source.replay.path: %w", err)
 		}
 	}
 	if _, err := cfg.MQTT.Password(); err != nil {
@@ -274,12 +280,23 @@ func openSource(cfg *config.Config, channels []string, o Options) (sensors.Sourc
 			Separator: sep, MaxLine: s.MaxLine, Logger: o.Logger.With("source", s.Device), Now: o.Now,
 		})
 	}
+	if r := cfg.Source.Replay; r != nil {
+		src, err := replay.Open(replay.Opts{Path: r.Path, Channels: channels, Speed: r.Speed, Fast: r.Fast, Loop: r.Loop,
+			Logger: o.Logger.With("source", r.Path), Now: o.Now})
+		if err != nil {
+			return nil, err
+		}
+		return src, nil
+	}
 	return openSim(cfg.Source.Sim, channels, o)
 }
 
 func sourceName(cfg *config.Config) string {
-	if cfg.Source.Serial != nil {
+	switch {
+	case cfg.Source.Serial != nil:
 		return "serial " + cfg.Source.Serial.Device
+	case cfg.Source.Replay != nil:
+		return "replay " + cfg.Source.Replay.Path
 	}
 	return "simulator"
 }

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,5 +105,38 @@ func TestCheckFlag(t *testing.T) {
 		if code != 1 || !strings.Contains(errb.String(), tc.want) {
 			t.Errorf("%s: exit %d, stderr %q: want exit 1 naming %q", tc.name, code, errb.String(), tc.want)
 		}
+	}
+}
+
+// A recording replayed as the source, as when commissioning: the agent
+// scores it as it would the device and stops at its end.
+func TestRunReplay(t *testing.T) {
+	url := startMosquitto(t)
+	dir := t.TempDir()
+	model := writeModel(t, dir, "Current", "Pressure")
+	var rec strings.Builder
+	rec.WriteString("datetime;Pressure;Current\n")
+	for i := range 30 {
+		v := "0;0"
+		if i >= 10 && i < 20 {
+			v = "9;0" // far out: an anomaly
+		}
+		fmt.Fprintf(&rec, "2024-01-01 00:00:%02d;%s\n", i, v)
+	}
+	path := filepath.Join(dir, "rec.csv")
+	os.WriteFile(path, []byte(rec.String()), 0o600)
+	cfg, err := config.Parse([]byte(fmt.Sprintf("site: r\ndevice: d\nchannels: [Current, Pressure]\nmodel: {path: %s, allow_unsigned: true}\n"+
+		"source:\n  replay: {path: %s, speed: 100}\nmqtt: {broker: %q}\noutbox: {path: %s}\ndecision: {k: 2, n: 3}\n",
+		model, path, url, filepath.Join(dir, "outbox.db"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := collect(t, url, "vigil/r/d/#")
+	if err := Run(context.Background(), cfg, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	alerts := decodeAlerts(t, col.wait(t, "alert", 2))
+	if transitions(alerts) != "normal>anomaly anomaly>normal" || alerts[0].Top[0].Channel != "Pressure" {
+		t.Errorf("alerts %q, first naming %+v", transitions(alerts), alerts[0].Top)
 	}
 }

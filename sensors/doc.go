@@ -12,6 +12,8 @@
 //   - [github.com/vigil-edge/vigil/sensors/serial] reads text lines (CSV,
 //     key=value, JSON) from a serial device, or from any io.ReadCloser
 //     (files, replay), reopening a device that went away;
+//   - [github.com/vigil-edge/vigil/sensors/replay] plays a CSV recording,
+//     paced by its timestamps;
 //   - [github.com/vigil-edge/vigil/sensors/health] tells sensor faults
 //     (out of range, stuck, missing) from machine faults;
 //   - [github.com/vigil-edge/vigil/sensors/sim] simulates SKAB's water pump

@@ -51,10 +51,11 @@ type Model struct {
 }
 
 // Source selects and configures where samples come from: exactly one of
-// Serial and Sim.
+// Serial, Sim and Replay.
 type Source struct {
 	Serial *Serial `yaml:"serial"`
 	Sim    *Sim    `yaml:"sim"`
+	Replay *Replay `yaml:"replay"`
 	// StaleAfter is how long the agent waits for a valid sample before it
 	// reports the state stale. 0 (the default) means 10 sample periods as
 	// measured, and at least 5 s.
@@ -101,6 +102,18 @@ func (s *Serial) ParityByte() byte {
 		return 'O'
 	}
 	return 'N'
+}
+
+// Replay plays a CSV recording (with a header naming the channels) as the
+// source, paced by its timestamps.
+type Replay struct {
+	Path string `yaml:"path"`
+	// Speed is how many times faster than recorded to play (default 1).
+	Speed float64 `yaml:"speed"`
+	// Fast plays without pacing.
+	Fast bool `yaml:"fast"`
+	// Loop starts again at the end instead of stopping the agent.
+	Loop bool `yaml:"loop"`
 }
 
 // Sim runs the built-in pump simulator in-process.
@@ -333,11 +346,25 @@ func (c *Config) check(root *yaml.Node) error {
 	if c.Model.Path == "" {
 		return fieldError(root, "model.path", "missing: the model file to load")
 	}
+	set := 0
+	for _, on := range []bool{c.Source.Serial != nil, c.Source.Sim != nil, c.Source.Replay != nil} {
+		if on {
+			set++
+		}
+	}
 	switch {
-	case c.Source.Serial == nil && c.Source.Sim == nil:
-		return fieldError(root, "source", "missing: configure source.serial or source.sim")
-	case c.Source.Serial != nil && c.Source.Sim != nil:
-		return fieldError(root, "source", "both serial and sim are set: choose one")
+	case set == 0:
+		return fieldError(root, "source", "missing: configure source.serial, source.sim or source.replay")
+	case set > 1:
+		return fieldError(root, "source", "more than one of serial, sim and replay is set: choose one")
+	case c.Source.Replay != nil:
+		r := c.Source.Replay
+		if r.Path == "" {
+			return fieldError(root, "source.replay.path", "missing: the CSV recording to play")
+		}
+		if r.Speed < 0 || r.Speed > 1e6 || math.IsNaN(r.Speed) {
+			return fieldError(root, "source.replay.speed", "%v: want more than 0 and at most 1e6 (default 1)", r.Speed)
+		}
 	case c.Source.Serial != nil:
 		if err := c.Source.Serial.check(root, c.Channels); err != nil {
 			return err

@@ -53,6 +53,8 @@ func TestParseErrors(t *testing.T) {
 		{"no model", strings.Replace(base, "model: {path: m.vgm}", "model: {}", 1), []string{"model.path"}},
 		{"no source", strings.Replace(base, "source:\n  sim: {seed: 1}\n", "", 1), []string{"source"}},
 		{"two sources", base + "  serial: {device: /dev/x}\n", []string{"choose one"}},
+		{"replay path", strings.Replace(base, "sim: {seed: 1}", "replay: {speed: 2}", 1), []string{"line 6", "source.replay.path"}},
+		{"replay speed", strings.Replace(base, "sim: {seed: 1}", "replay: {path: r.csv, speed: -2}", 1), []string{"source.replay.speed"}},
 		{"column missing", strings.Replace(base, "sim: {seed: 1}", "serial: {device: /dev/x, columns: [datetime, Current]}", 1), []string{"line 6", "\"Pressure\""}},
 		{"baud", strings.Replace(base, "sim: {seed: 1}", "serial: {device: /dev/x, baud: 7}", 1), []string{"baud"}},
 		{"separator", strings.Replace(base, "sim: {seed: 1}", "serial: {device: /dev/x, separator: \"|\"}", 1), []string{"separator"}},
