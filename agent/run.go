@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-edge/vigil/infer/decide"
 	"github.com/vigil-edge/vigil/sensors"
 	"github.com/vigil-edge/vigil/sensors/health"
+	"github.com/vigil-edge/vigil/sensors/merge"
 	"github.com/vigil-edge/vigil/sensors/replay"
 	"github.com/vigil-edge/vigil/sensors/serial"
 )
@@ -104,18 +105,16 @@ func Check(cfg *config.Config) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if s := cfg.Source.Serial; s != nil {
-		fi, err := os.Stat(s.Device)
-		if err != nil {
-			return "", fmt.Errorf("agent: source.serial.device: %w", err)
-		}
-		if fi.Mode()&os.ModeDevice == 0 && fi.Mode()&os.ModeCharDevice == 0 && fi.Mode()&os.ModeNamedPipe == 0 {
-			return "", fmt.Errorf("agent: source.serial.device: %s is not a device", s.Device)
+	srcs, keys := []config.Source{cfg.Source}, []string{"source"}
+	if len(cfg.Sources) > 0 {
+		srcs, keys = cfg.Sources, nil
+		for i := range srcs {
+			keys = append(keys, fmt.Sprintf("sources.%d", i))
 		}
 	}
-	if r := cfg.Source.Replay; r != nil {
-		if _, err := os.Stat(r.Path); err != nil {
-			return "", fmt.Errorf("agent: source.replay.path: %w", err)
+	for i, src := range srcs {
+		if err := checkFiles(src, keys[i]); err != nil {
+			return "", err
 		}
 	}
 	if _, err := cfg.MQTT.Password(); err != nil {
@@ -130,6 +129,25 @@ func Check(cfg *config.Config) (string, error) {
 	}
 	return fmt.Sprintf("model %s (%s, %d channels, threshold %.4g), decision %d of %d from the %s, brokers %v",
 		cfg.Model.Path, l.model.ID, len(l.names), l.model.Model.Threshold.Value, l.decision.K, l.decision.N, l.from, cfg.MQTT.Brokers), nil
+}
+
+// checkFiles checks that a source's device or recording is there.
+func checkFiles(src config.Source, key string) error {
+	if s := src.Serial; s != nil {
+		fi, err := os.Stat(s.Device)
+		if err != nil {
+			return fmt.Errorf("agent: %s.serial.device: %w", key, err)
+		}
+		if fi.Mode()&os.ModeDevice == 0 && fi.Mode()&os.ModeCharDevice == 0 && fi.Mode()&os.ModeNamedPipe == 0 {
+			return fmt.Errorf("agent: %s.serial.device: %s is not a device", key, s.Device)
+		}
+	}
+	if r := src.Replay; r != nil {
+		if _, err := os.Stat(r.Path); err != nil {
+			return fmt.Errorf("agent: %s.replay.path: %w", key, err)
+		}
+	}
+	return nil
 }
 
 // Run loads the model named by cfg, checks it against the configured
@@ -230,7 +248,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	if err != nil {
 		return fmt.Errorf("agent: %w", err)
 	}
-	log.Info("agent running", "source", sourceName(cfg), "brokers", cfg.MQTT.Brokers, "prefix", cfg.MQTT.Prefix, "outbox", cfg.Outbox.Path)
+	log.Info("agent running", "source", sourceName(src), "brokers", cfg.MQTT.Brokers, "prefix", cfg.MQTT.Prefix, "outbox", cfg.Outbox.Path)
 	err = p.Run(ctx)
 	ps := p.Stats()
 	log.Info("agent stopping", "samples", ps.Samples, "sensor_faults", ps.Faults, "stale", ps.Stales,
@@ -263,9 +281,42 @@ func healthChecker(cfg *config.Config, channels []string) (*health.Checker, erro
 	return c, nil
 }
 
-// openSource opens the configured source, giving channels in model order.
+// openSource opens the configured source, or the merge of the configured
+// sources, giving channels in model order.
 func openSource(cfg *config.Config, channels []string, o Options) (sensors.Source, error) {
-	if s := cfg.Source.Serial; s != nil {
+	if len(cfg.Sources) == 0 {
+		return openOne(&cfg.Source, channels, o)
+	}
+	var srcs []sensors.Source
+	closeAll := func() {
+		for _, s := range srcs {
+			s.Close()
+		}
+	}
+	for i := range cfg.Sources {
+		s, err := openOne(&cfg.Sources[i], cfg.Sources[i].Channels, o)
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("sources entry %d: %w", i+1, err)
+		}
+		srcs = append(srcs, s)
+	}
+	m, err := merge.New(srcs, merge.Opts{Interval: cfg.Merge.Interval, MaxAge: cfg.Merge.MaxAge, Now: o.Now})
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	sel, err := selectChannels(m, channels)
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	return sel, nil
+}
+
+// openOne opens one configured source giving channels.
+func openOne(src *config.Source, channels []string, o Options) (sensors.Source, error) {
+	if s := src.Serial; s != nil {
 		var sep byte
 		if s.Separator != "" {
 			sep = s.Separator[0]
@@ -280,23 +331,21 @@ func openSource(cfg *config.Config, channels []string, o Options) (sensors.Sourc
 			Separator: sep, MaxLine: s.MaxLine, Logger: o.Logger.With("source", s.Device), Now: o.Now,
 		})
 	}
-	if r := cfg.Source.Replay; r != nil {
-		src, err := replay.Open(replay.Opts{Path: r.Path, Channels: channels, Speed: r.Speed, Fast: r.Fast, Loop: r.Loop,
+	if r := src.Replay; r != nil {
+		rs, err := replay.Open(replay.Opts{Path: r.Path, Channels: channels, Speed: r.Speed, Fast: r.Fast, Loop: r.Loop,
 			Logger: o.Logger.With("source", r.Path), Now: o.Now})
 		if err != nil {
 			return nil, err
 		}
-		return src, nil
+		return rs, nil
 	}
-	return openSim(cfg.Source.Sim, channels, o)
+	return openSim(src.Sim, channels, o)
 }
 
-func sourceName(cfg *config.Config) string {
-	switch {
-	case cfg.Source.Serial != nil:
-		return "serial " + cfg.Source.Serial.Device
-	case cfg.Source.Replay != nil:
-		return "replay " + cfg.Source.Replay.Path
+// sourceName names a source for the log.
+func sourceName(src sensors.Source) string {
+	if s, ok := src.(fmt.Stringer); ok {
+		return s.String()
 	}
-	return "simulator"
+	return fmt.Sprintf("%T", src)
 }

@@ -140,3 +140,52 @@ func TestRunReplay(t *testing.T) {
 		t.Errorf("alerts %q, first naming %+v", transitions(alerts), alerts[0].Top)
 	}
 }
+
+// Two sources, each giving some of the channels, merged into one sample
+// per tick: the agent scores them as one machine.
+func TestRunMergedSources(t *testing.T) {
+	url := startMosquitto(t)
+	dir := t.TempDir()
+	model := writeModel(t, dir, "Current", "Pressure")
+	write := func(name, ch string, far func(i int) bool) string {
+		var rec strings.Builder
+		rec.WriteString("datetime;" + ch + "\n")
+		for i := range 40 {
+			v := 0
+			if far(i) {
+				v = 9
+			}
+			fmt.Fprintf(&rec, "2024-01-01 00:00:%02d;%d\n", i, v)
+		}
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(rec.String()), 0o600)
+		return p
+	}
+	pressure := write("pressure.csv", "Pressure", func(i int) bool { return i >= 15 && i < 25 })
+	current := write("current.csv", "Current", func(int) bool { return false })
+	cfg, err := config.Parse([]byte(fmt.Sprintf(`site: m
+device: d
+channels: [Current, Pressure]
+model: {path: %s, allow_unsigned: true}
+sources:
+  - replay: {path: %s, speed: 50}
+    channels: [Pressure]
+  - replay: {path: %s, speed: 50}
+    channels: [Current]
+merge: {interval: 20ms, max_age: 100ms}
+mqtt: {broker: %q}
+outbox: {path: %s}
+decision: {k: 2, n: 3}
+`, model, pressure, current, url, filepath.Join(dir, "outbox.db"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := collect(t, url, "vigil/m/d/#")
+	if err := Run(context.Background(), cfg, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	alerts := decodeAlerts(t, col.wait(t, "alert", 2))
+	if tr := transitions(alerts); !strings.HasPrefix(tr, "normal>anomaly anomaly>normal") || alerts[0].Top[0].Channel != "Pressure" {
+		t.Errorf("alerts %q, first naming %+v: want the pressure excursion", tr, alerts[0].Top)
+	}
+}

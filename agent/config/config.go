@@ -35,8 +35,12 @@ type Config struct {
 	Channels []string `yaml:"channels"`
 	Model    Model    `yaml:"model"`
 	Source   Source   `yaml:"source"`
-	MQTT     MQTT     `yaml:"mqtt"`
-	Outbox   Outbox   `yaml:"outbox"`
+	// Sources lists several sources instead of Source, each naming the
+	// channels it provides; their samples are merged (Merge).
+	Sources []Source `yaml:"sources"`
+	Merge   Merge    `yaml:"merge"`
+	MQTT    MQTT     `yaml:"mqtt"`
+	Outbox  Outbox   `yaml:"outbox"`
 	// Health configures per-channel sensor checks by channel name.
 	Health   map[string]Health `yaml:"health"`
 	Decision Decision          `yaml:"decision"`
@@ -56,6 +60,9 @@ type Source struct {
 	Serial *Serial `yaml:"serial"`
 	Sim    *Sim    `yaml:"sim"`
 	Replay *Replay `yaml:"replay"`
+	// Channels are the channels this source provides, in a sources list
+	// only.
+	Channels []string `yaml:"channels"`
 	// StaleAfter is how long the agent waits for a valid sample before it
 	// reports the state stale. 0 (the default) means 10 sample periods as
 	// measured, and at least 5 s.
@@ -102,6 +109,14 @@ func (s *Serial) ParityByte() byte {
 		return 'O'
 	}
 	return 'N'
+}
+
+// Merge configures how several sources make one sample: one every
+// Interval (default 100 ms) with each source's newest values, which count
+// for MaxAge (default 3 intervals) and read as missing after.
+type Merge struct {
+	Interval time.Duration `yaml:"interval"`
+	MaxAge   time.Duration `yaml:"max_age"`
 }
 
 // Replay plays a CSV recording (with a header naming the channels) as the
@@ -346,42 +361,46 @@ func (c *Config) check(root *yaml.Node) error {
 	if c.Model.Path == "" {
 		return fieldError(root, "model.path", "missing: the model file to load")
 	}
-	set := 0
-	for _, on := range []bool{c.Source.Serial != nil, c.Source.Sim != nil, c.Source.Replay != nil} {
-		if on {
-			set++
-		}
-	}
 	switch {
-	case set == 0:
-		return fieldError(root, "source", "missing: configure source.serial, source.sim or source.replay")
-	case set > 1:
-		return fieldError(root, "source", "more than one of serial, sim and replay is set: choose one")
-	case c.Source.Replay != nil:
-		r := c.Source.Replay
-		if r.Path == "" {
-			return fieldError(root, "source.replay.path", "missing: the CSV recording to play")
-		}
-		if r.Speed < 0 || r.Speed > 1e6 || math.IsNaN(r.Speed) {
-			return fieldError(root, "source.replay.speed", "%v: want more than 0 and at most 1e6 (default 1)", r.Speed)
-		}
-	case c.Source.Serial != nil:
-		if err := c.Source.Serial.check(root, c.Channels); err != nil {
-			return err
-		}
-	default:
-		if c.Source.Sim.Rate < 0 {
-			return fieldError(root, "source.sim.rate", "%v: want a positive rate in samples per second", c.Source.Sim.Rate)
-		}
-		for _, f := range c.Source.Sim.Faults {
-			if _, err := sim.ParseFault(f); err != nil {
-				return fieldError(root, "source.sim.faults", "%v", err)
+	case len(c.Sources) > 0 && hasKey(root, "source"):
+		return fieldError(root, "sources", "set, and so is source: use source for one, sources for several")
+	case len(c.Sources) == 1:
+		return fieldError(root, "sources", "one entry: use source for a single source")
+	case len(c.Sources) > 1:
+		owner := map[string]int{}
+		for i := range c.Sources {
+			e := &c.Sources[i]
+			key := fmt.Sprintf("sources.%d", i)
+			if len(e.Channels) == 0 {
+				return fieldError(root, "sources", "entry %d: channels missing: list the channels this source provides", i+1)
+			}
+			for _, ch := range e.Channels {
+				if !slices.Contains(c.Channels, ch) {
+					return fieldError(root, "sources", "entry %d: channel %q is not among the channels %q", i+1, ch, c.Channels)
+				}
+				if j, dup := owner[ch]; dup {
+					return fieldError(root, "sources", "channel %q comes from entries %d and %d: name each channel once", ch, j+1, i+1)
+				}
+				owner[ch] = i
+			}
+			if err := e.check(root, key, e.Channels); err != nil {
+				return err
 			}
 		}
 		for _, ch := range c.Channels {
-			if !slices.Contains(sensors.SKABChannels, ch) {
-				return fieldError(root, "channels", "%q is not a simulator channel (it has %q)", ch, sensors.SKABChannels)
+			if _, ok := owner[ch]; !ok {
+				return fieldError(root, "sources", "no entry provides channel %q", ch)
 			}
+		}
+		if c.Merge.Interval < 0 || c.Merge.MaxAge < 0 {
+			return fieldError(root, "merge", "interval %v max_age %v: want positive durations", c.Merge.Interval, c.Merge.MaxAge)
+		}
+	default:
+		if len(c.Source.Channels) > 0 {
+			return fieldError(root, "source.channels", "set: a single source provides the top-level channels")
+		}
+		if err := c.Source.check(root, "source", c.Channels); err != nil {
+			return err
 		}
 	}
 	for ch, h := range c.Health {
@@ -454,15 +473,57 @@ func (c *Config) check(root *yaml.Node) error {
 	return nil
 }
 
-func (s *Serial) check(root *yaml.Node, channels []string) error {
+// check checks one source, at key prefix ("source" or "sources.N"),
+// providing channels.
+func (src *Source) check(root *yaml.Node, prefix string, channels []string) error {
+	set := 0
+	for _, on := range []bool{src.Serial != nil, src.Sim != nil, src.Replay != nil} {
+		if on {
+			set++
+		}
+	}
+	switch {
+	case set == 0:
+		return fieldError(root, prefix, "missing: configure serial, sim or replay")
+	case set > 1:
+		return fieldError(root, prefix, "more than one of serial, sim and replay is set: choose one")
+	case src.Replay != nil:
+		r := src.Replay
+		if r.Path == "" {
+			return fieldError(root, prefix+".replay.path", "missing: the CSV recording to play")
+		}
+		if r.Speed < 0 || r.Speed > 1e6 || math.IsNaN(r.Speed) {
+			return fieldError(root, prefix+".replay.speed", "%v: want more than 0 and at most 1e6 (default 1)", r.Speed)
+		}
+	case src.Serial != nil:
+		return src.Serial.check(root, prefix, channels)
+	default:
+		if src.Sim.Rate < 0 {
+			return fieldError(root, prefix+".sim.rate", "%v: want a positive rate in samples per second", src.Sim.Rate)
+		}
+		for _, f := range src.Sim.Faults {
+			if _, err := sim.ParseFault(f); err != nil {
+				return fieldError(root, prefix+".sim.faults", "%v", err)
+			}
+		}
+		for _, ch := range channels {
+			if !slices.Contains(sensors.SKABChannels, ch) {
+				return fieldError(root, "channels", "%q is not a simulator channel (it has %q)", ch, sensors.SKABChannels)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Serial) check(root *yaml.Node, prefix string, channels []string) error {
 	if s.Device == "" {
-		return fieldError(root, "source.serial.device", "missing: the serial device path, e.g. /dev/ttyUSB0")
+		return fieldError(root, prefix+".serial.device", "missing: the serial device path, e.g. /dev/ttyUSB0")
 	}
 	if s.Baud == 0 {
 		s.Baud = 115200
 	}
 	if s.Baud < 50 || s.Baud > 4000000 {
-		return fieldError(root, "source.serial.baud", "%d: want 50 to 4000000", s.Baud)
+		return fieldError(root, prefix+".serial.baud", "%d: want 50 to 4000000", s.Baud)
 	}
 	switch s.Format {
 	case "", "csv":
@@ -472,53 +533,53 @@ func (s *Serial) check(root *yaml.Node, channels []string) error {
 		}
 		for _, ch := range channels {
 			if !slices.Contains(s.Columns, ch) {
-				return fieldError(root, "source.serial.columns", "channel %q is not among the columns %v", ch, s.Columns)
+				return fieldError(root, prefix+".serial.columns", "channel %q is not among the columns %v", ch, s.Columns)
 			}
 		}
 	case "kv", "json":
 		if len(s.Columns) > 0 {
-			return fieldError(root, "source.serial.columns", "set, but %s lines name their values: leave columns out", s.Format)
+			return fieldError(root, prefix+".serial.columns", "set, but %s lines name their values: leave columns out", s.Format)
 		}
 	default:
-		return fieldError(root, "source.serial.format", "%q: want csv, kv or json", s.Format)
+		return fieldError(root, prefix+".serial.format", "%q: want csv, kv or json", s.Format)
 	}
 	switch s.Separator {
 	case "", ";", ",":
 	default:
-		return fieldError(root, "source.serial.separator", "%q: want \";\" or \",\"", s.Separator)
+		return fieldError(root, prefix+".serial.separator", "%q: want \";\" or \",\"", s.Separator)
 	}
 	if s.DataBits == 0 {
 		s.DataBits = 8
 	}
 	if s.DataBits != 7 && s.DataBits != 8 {
-		return fieldError(root, "source.serial.data_bits", "%d: want 7 or 8", s.DataBits)
+		return fieldError(root, prefix+".serial.data_bits", "%d: want 7 or 8", s.DataBits)
 	}
 	switch s.Parity {
 	case "":
 		s.Parity = "none"
 	case "none", "even", "odd":
 	default:
-		return fieldError(root, "source.serial.parity", "%q: want none, even or odd", s.Parity)
+		return fieldError(root, prefix+".serial.parity", "%q: want none, even or odd", s.Parity)
 	}
 	if s.StopBits == 0 {
 		s.StopBits = 1
 	}
 	if s.StopBits != 1 && s.StopBits != 2 {
-		return fieldError(root, "source.serial.stop_bits", "%d: want 1 or 2", s.StopBits)
+		return fieldError(root, prefix+".serial.stop_bits", "%d: want 1 or 2", s.StopBits)
 	}
 	for ch, lin := range s.Scale {
 		if !slices.Contains(channels, ch) {
-			return fieldError(root, "source.serial.scale", "%q is not among the channels %q", ch, channels)
+			return fieldError(root, prefix+".serial.scale", "%q is not among the channels %q", ch, channels)
 		}
 		if lin.Gain == 0 || math.IsInf(lin.Gain, 0) || math.IsNaN(lin.Gain) || math.IsInf(lin.Offset, 0) || math.IsNaN(lin.Offset) {
-			return fieldError(root, "source.serial.scale."+ch, "gain %v offset %v: want a finite non-zero gain and a finite offset", lin.Gain, lin.Offset)
+			return fieldError(root, prefix+".serial.scale."+ch, "gain %v offset %v: want a finite non-zero gain and a finite offset", lin.Gain, lin.Offset)
 		}
 	}
 	if s.MaxLine == 0 {
 		s.MaxLine = 4096
 	}
 	if s.MaxLine < 64 || s.MaxLine > 1<<20 {
-		return fieldError(root, "source.serial.max_line", "%d: want 64 to 1048576 bytes", s.MaxLine)
+		return fieldError(root, prefix+".serial.max_line", "%d: want 64 to 1048576 bytes", s.MaxLine)
 	}
 	return nil
 }
