@@ -19,6 +19,7 @@ import (
 	"github.com/vigil-edge/vigil/sensors"
 	"github.com/vigil-edge/vigil/sensors/health"
 	"github.com/vigil-edge/vigil/sensors/merge"
+	"github.com/vigil-edge/vigil/sensors/modbus"
 	"github.com/vigil-edge/vigil/sensors/replay"
 	"github.com/vigil-edge/vigil/sensors/serial"
 )
@@ -140,6 +141,11 @@ func checkFiles(src config.Source, key string) error {
 		}
 		if fi.Mode()&os.ModeDevice == 0 && fi.Mode()&os.ModeCharDevice == 0 && fi.Mode()&os.ModeNamedPipe == 0 {
 			return fmt.Errorf("agent: %s.serial.device: %s is not a device", key, s.Device)
+		}
+	}
+	if m := src.Modbus; m != nil && m.Device != "" {
+		if _, err := os.Stat(m.Device); err != nil {
+			return fmt.Errorf("agent: %s.modbus.device: %w", key, err)
 		}
 	}
 	if r := src.Replay; r != nil {
@@ -331,6 +337,9 @@ func openOne(src *config.Source, channels []string, o Options) (sensors.Source, 
 			Separator: sep, MaxLine: s.MaxLine, Logger: o.Logger.With("source", s.Device), Now: o.Now,
 		})
 	}
+	if m := src.Modbus; m != nil {
+		return openModbus(m, channels, o)
+	}
 	if r := src.Replay; r != nil {
 		rs, err := replay.Open(replay.Opts{Path: r.Path, Channels: channels, Speed: r.Speed, Fast: r.Fast, Loop: r.Loop,
 			Logger: o.Logger.With("source", r.Path), Now: o.Now})
@@ -340,6 +349,53 @@ func openOne(src *config.Source, channels []string, o Options) (sensors.Source, 
 		return rs, nil
 	}
 	return openSim(src.Sim, channels, o)
+}
+
+// openModbus builds the poller of a Modbus source: a TCP master connects
+// at the first poll, so a gateway that is down at start is absent, not a
+// failed start; an RTU line must open.
+func openModbus(m *config.Modbus, channels []string, o Options) (sensors.Source, error) {
+	var client modbus.Client
+	var closer func() error
+	name := "modbus " + m.Device
+	if m.Device != "" {
+		parity := map[string]string{"none": "N", "even": "E", "odd": "O"}[m.Parity]
+		rtu, err := modbus.OpenRTU(modbus.RTUOpts{Device: m.Device, Baud: m.Baud, DataBits: 8, Parity: parity, StopBits: m.StopBits, Timeout: m.Timeout})
+		if err != nil {
+			return nil, err
+		}
+		client, closer = rtu, rtu.Close
+	} else {
+		name = "modbus tcp://" + m.Address
+		tcp, err := modbus.NewTCP(m.Address, modbus.TCPOpts{Timeout: m.Timeout})
+		if err != nil {
+			return nil, err
+		}
+		client, closer = tcp, tcp.Close
+	}
+	var regs []modbus.Register
+	for _, ch := range channels {
+		for _, r := range m.Registers {
+			if r.Channel != ch {
+				continue
+			}
+			// Checked by config.
+			table, _ := modbus.ParseTable(r.Table)
+			typ, _ := modbus.ParseType(r.Type)
+			word, _ := modbus.ParseOrder(r.WordOrder)
+			byteOrder, _ := modbus.ParseOrder(r.ByteOrder)
+			regs = append(regs, modbus.Register{Name: ch, Slave: uint8(r.Slave), Table: table, Address: uint16(r.Address),
+				Type: typ, WordOrder: word, ByteOrder: byteOrder, Scale: r.Scale, Offset: r.Offset})
+		}
+	}
+	poller, err := modbus.NewPoller(client, regs, modbus.PollerOpts{MaxGap: m.MaxGap})
+	if err != nil {
+		closer()
+		return nil, err
+	}
+	o.Logger.Info("modbus map", "source", name, "registers", len(regs), "requests", poller.Requests(), "interval", m.Interval)
+	return sensors.NewPoll(poller.Poll, sensors.PollOpts{Name: name, Channels: channels, Interval: m.Interval,
+		Close: closer, Logger: o.Logger, Now: o.Now})
 }
 
 // sourceName names a source for the log.

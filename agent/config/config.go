@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/url"
 	"os"
 	"slices"
@@ -18,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/vigil-edge/vigil/sensors"
+	"github.com/vigil-edge/vigil/sensors/modbus"
 	"github.com/vigil-edge/vigil/sensors/sim"
 )
 
@@ -60,6 +62,7 @@ type Source struct {
 	Serial *Serial `yaml:"serial"`
 	Sim    *Sim    `yaml:"sim"`
 	Replay *Replay `yaml:"replay"`
+	Modbus *Modbus `yaml:"modbus"`
 	// Channels are the channels this source provides, in a sources list
 	// only.
 	Channels []string `yaml:"channels"`
@@ -117,6 +120,46 @@ func (s *Serial) ParityByte() byte {
 type Merge struct {
 	Interval time.Duration `yaml:"interval"`
 	MaxAge   time.Duration `yaml:"max_age"`
+}
+
+// Modbus polls registers of Modbus slaves: over RTU (Device, a serial
+// line) or TCP (Address, host:port).
+type Modbus struct {
+	Device  string `yaml:"device"`
+	Address string `yaml:"address"`
+	// Baud (default 19200), Parity (none, even or odd; default even, the
+	// Modbus default) and StopBits (default 1) frame an RTU line.
+	Baud     int    `yaml:"baud"`
+	Parity   string `yaml:"parity"`
+	StopBits int    `yaml:"stop_bits"`
+	// Timeout bounds one request (default 500 ms); Interval is the time
+	// between polls of the whole map (default 1 s).
+	Timeout  time.Duration `yaml:"timeout"`
+	Interval time.Duration `yaml:"interval"`
+	// MaxGap lets registers up to this many addresses apart share a
+	// request (default 0: only adjacent ones).
+	MaxGap int `yaml:"max_gap"`
+	// Registers map each channel to a register.
+	Registers []ModbusRegister `yaml:"registers"`
+}
+
+// ModbusRegister maps one channel to a value in a slave's register map.
+type ModbusRegister struct {
+	Channel string `yaml:"channel"`
+	Slave   int    `yaml:"slave"`
+	// Table is holding (default), input, coil or discrete.
+	Table string `yaml:"table"`
+	// Address is the 0-based protocol address (register 40001 is holding 0).
+	Address int `yaml:"address"`
+	// Type is uint16 (default), int16, uint32, int32 or float32.
+	Type string `yaml:"type"`
+	// WordOrder (32-bit types: which register holds the high word) and
+	// ByteOrder (within a register) are big (default) or little.
+	WordOrder string `yaml:"word_order"`
+	ByteOrder string `yaml:"byte_order"`
+	// The channel's value is raw×Scale + Offset (Scale 0 means 1).
+	Scale  float64 `yaml:"scale"`
+	Offset float64 `yaml:"offset"`
 }
 
 // Replay plays a CSV recording (with a header naming the channels) as the
@@ -477,16 +520,18 @@ func (c *Config) check(root *yaml.Node) error {
 // providing channels.
 func (src *Source) check(root *yaml.Node, prefix string, channels []string) error {
 	set := 0
-	for _, on := range []bool{src.Serial != nil, src.Sim != nil, src.Replay != nil} {
+	for _, on := range []bool{src.Serial != nil, src.Sim != nil, src.Replay != nil, src.Modbus != nil} {
 		if on {
 			set++
 		}
 	}
 	switch {
 	case set == 0:
-		return fieldError(root, prefix, "missing: configure serial, sim or replay")
+		return fieldError(root, prefix, "missing: configure serial, modbus, sim or replay")
 	case set > 1:
-		return fieldError(root, prefix, "more than one of serial, sim and replay is set: choose one")
+		return fieldError(root, prefix, "more than one of serial, modbus, sim and replay is set: choose one")
+	case src.Modbus != nil:
+		return src.Modbus.check(root, prefix+".modbus", channels)
 	case src.Replay != nil:
 		r := src.Replay
 		if r.Path == "" {
@@ -510,6 +555,92 @@ func (src *Source) check(root *yaml.Node, prefix string, channels []string) erro
 			if !slices.Contains(sensors.SKABChannels, ch) {
 				return fieldError(root, "channels", "%q is not a simulator channel (it has %q)", ch, sensors.SKABChannels)
 			}
+		}
+	}
+	return nil
+}
+
+func (m *Modbus) check(root *yaml.Node, key string, channels []string) error {
+	switch {
+	case (m.Device == "") == (m.Address == ""):
+		return fieldError(root, key, "set device (RTU, e.g. /dev/ttyUSB0) or address (TCP, host:port), not both")
+	case m.Address != "":
+		if _, port, err := net.SplitHostPort(m.Address); err != nil || port == "" {
+			return fieldError(root, key+".address", "%q: want host:port, e.g. 10.0.0.7:502", m.Address)
+		}
+	}
+	if m.Baud == 0 {
+		m.Baud = 19200
+	}
+	if m.Baud < 300 || m.Baud > 4000000 {
+		return fieldError(root, key+".baud", "%d: want 300 to 4000000", m.Baud)
+	}
+	switch m.Parity {
+	case "":
+		m.Parity = "even"
+	case "none", "even", "odd":
+	default:
+		return fieldError(root, key+".parity", "%q: want none, even or odd", m.Parity)
+	}
+	if m.StopBits == 0 {
+		m.StopBits = 1
+	}
+	if m.StopBits != 1 && m.StopBits != 2 {
+		return fieldError(root, key+".stop_bits", "%d: want 1 or 2", m.StopBits)
+	}
+	if m.Timeout == 0 {
+		m.Timeout = 500 * time.Millisecond
+	}
+	if m.Interval == 0 {
+		m.Interval = time.Second
+	}
+	if m.Timeout < time.Millisecond || m.Interval < time.Millisecond {
+		return fieldError(root, key+".timeout", "timeout %v interval %v: want at least 1ms each", m.Timeout, m.Interval)
+	}
+	if m.MaxGap < 0 || m.MaxGap > 120 {
+		return fieldError(root, key+".max_gap", "%d: want 0 to 120", m.MaxGap)
+	}
+	mapped := map[string]bool{}
+	for i := range m.Registers {
+		r := &m.Registers[i]
+		rk := fmt.Sprintf("%s.registers.%d", key, i)
+		if !slices.Contains(channels, r.Channel) {
+			return fieldError(root, key+".registers", "entry %d: channel %q is not among the channels %q", i+1, r.Channel, channels)
+		}
+		if mapped[r.Channel] {
+			return fieldError(root, key+".registers", "entry %d: channel %q is mapped twice", i+1, r.Channel)
+		}
+		mapped[r.Channel] = true
+		if r.Slave < 1 || r.Slave > 247 {
+			return fieldError(root, key+".registers", "%s: slave %d: want 1 to 247", rk, r.Slave)
+		}
+		if r.Address < 0 || r.Address > 65535 {
+			return fieldError(root, key+".registers", "%s: address %d: want 0 to 65535", rk, r.Address)
+		}
+		for _, f := range []struct {
+			v     *string
+			def   string
+			parse func(string) error
+		}{
+			{&r.Table, "holding", func(s string) error { _, err := modbus.ParseTable(s); return err }},
+			{&r.Type, "uint16", func(s string) error { _, err := modbus.ParseType(s); return err }},
+			{&r.WordOrder, "big", func(s string) error { _, err := modbus.ParseOrder(s); return err }},
+			{&r.ByteOrder, "big", func(s string) error { _, err := modbus.ParseOrder(s); return err }},
+		} {
+			if *f.v == "" {
+				*f.v = f.def
+			}
+			if err := f.parse(*f.v); err != nil {
+				return fieldError(root, key+".registers", "%s: %v", rk, err)
+			}
+		}
+		if math.IsNaN(r.Scale) || math.IsInf(r.Scale, 0) || math.IsNaN(r.Offset) || math.IsInf(r.Offset, 0) {
+			return fieldError(root, key+".registers", "%s: scale %v offset %v: want finite numbers", rk, r.Scale, r.Offset)
+		}
+	}
+	for _, ch := range channels {
+		if !mapped[ch] {
+			return fieldError(root, key+".registers", "channel %q has no register", ch)
 		}
 	}
 	return nil

@@ -18,6 +18,7 @@ const (
 
 var tableNames = [...]string{"holding", "input", "coil", "discrete"}
 
+// String returns the table's name: holding, input, coil or discrete.
 func (t Table) String() string {
 	if int(t) < len(tableNames) {
 		return tableNames[t]
@@ -46,11 +47,44 @@ const (
 
 var typeNames = [...]string{"uint16", "int16", "uint32", "int32", "float32"}
 
+// String returns the type's name, e.g. "float32".
 func (t Type) String() string {
 	if int(t) < len(typeNames) {
 		return typeNames[t]
 	}
 	return fmt.Sprintf("type %d", uint8(t))
+}
+
+// ParseTable returns the Table named s (holding, input, coil, discrete).
+func ParseTable(s string) (Table, error) {
+	for i, n := range tableNames {
+		if s == n {
+			return Table(i), nil
+		}
+	}
+	return 0, fmt.Errorf("modbus: table %q: want holding, input, coil or discrete", s)
+}
+
+// ParseType returns the Type named s (uint16, int16, uint32, int32,
+// float32).
+func ParseType(s string) (Type, error) {
+	for i, n := range typeNames {
+		if s == n {
+			return Type(i), nil
+		}
+	}
+	return 0, fmt.Errorf("modbus: type %q: want uint16, int16, uint32, int32 or float32", s)
+}
+
+// ParseOrder returns the Order named "big" or "little".
+func ParseOrder(s string) (Order, error) {
+	switch s {
+	case "big":
+		return BigEndian, nil
+	case "little":
+		return LittleEndian, nil
+	}
+	return 0, fmt.Errorf("modbus: order %q: want big or little", s)
 }
 
 // width is the number of registers a value of type t takes.

@@ -37,6 +37,16 @@ type TCP struct {
 	rx   [MaxTCPADU]byte
 }
 
+// NewTCP is DialTCP without the first connection: it connects at the
+// first request, so a server that is down at start-up is a failed
+// request (ErrTimeout or the dial error), not a failed start.
+func NewTCP(addr string, opts TCPOpts) (*TCP, error) {
+	if opts.Timeout <= 0 {
+		return nil, fmt.Errorf("modbus: TCPOpts.Timeout %v: want > 0", opts.Timeout)
+	}
+	return &TCP{addr: addr, opts: opts}, nil
+}
+
 // DialTCP connects to the Modbus TCP server at addr ("host:port") and
 // returns a master on it. opts is checked first.
 func DialTCP(addr string, opts TCPOpts) (*TCP, error) {
