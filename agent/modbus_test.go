@@ -39,7 +39,9 @@ func (h *holdingBank) HandleHoldingRegisters(r *sv.HoldingRegistersRequest) ([]u
 	return append([]uint16(nil), h.regs[r.Addr:int(r.Addr)+int(r.Quantity)]...), nil
 }
 
-func (h *holdingBank) HandleCoils(*sv.CoilsRequest) ([]bool, error) { return nil, sv.ErrIllegalFunction }
+func (h *holdingBank) HandleCoils(*sv.CoilsRequest) ([]bool, error) {
+	return nil, sv.ErrIllegalFunction
+}
 func (h *holdingBank) HandleDiscreteInputs(*sv.DiscreteInputsRequest) ([]bool, error) {
 	return nil, sv.ErrIllegalFunction
 }
