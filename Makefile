@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 # Every shipped binary is static: no cgo. Only the -race test run uses cgo.
 export CGO_ENABLED := 0
 
-.PHONY: all build cross demo test test-arm vet generate-check deps bench bce fuzz clean
+.PHONY: all build cross demo demo-modbus test test-arm vet generate-check deps bench bce fuzz clean
 
 all: build
 
@@ -28,6 +28,11 @@ cross:
 # faults are injected from 20 s on. Ctrl-C stops everything.
 demo: build
 	BIN=$(BIN) ./examples/demo/demo.sh
+
+# The same demo with the pump read over Modbus TCP (the simulator is the
+# slave, the agent polls its registers).
+demo-modbus: build
+	DEMO_MODBUS=1 BIN=$(BIN) ./examples/demo/demo.sh
 
 # Installs (as root) or names the Debian packages the tests need, then vets,
 # checks generated code and runs every test under the race detector.

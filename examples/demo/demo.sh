@@ -12,6 +12,11 @@ BIN=${BIN:-bin}
 DIR=${DEMO_DIR:-.demo}
 PORT=${DEMO_PORT:-18830}
 FAULTS=${DEMO_FAULTS:-"valve-closed@20s+15s rotor-imbalance@55s+15s cavitation@90s+15s"}
+# DEMO_MODBUS=1 (make demo-modbus): the simulator serves the pump as a
+# Modbus TCP slave and the agent polls its registers, instead of a
+# terminal of CSV lines.
+MODBUS=${DEMO_MODBUS:-}
+MODBUS_ADDR=127.0.0.1:${DEMO_MODBUS_PORT:-15020}
 mkdir -p "$DIR"
 # A fresh outbox: the demo's broker is new too, so nothing is owed to it.
 rm -f "$DIR/tty" "$DIR/outbox.db"
@@ -44,9 +49,21 @@ model:
   path: $DIR/pump.vgm
   allow_unsigned: true
 source:
-  serial:
-    device: $DIR/tty
-    baud: 115200
+$(if [ -n "$MODBUS" ]; then
+  echo "  modbus:"
+  echo "    address: $MODBUS_ADDR"
+  echo "    interval: 100ms"
+  echo "    registers:"
+  i=0
+  for ch in Accelerometer1RMS Accelerometer2RMS Current Pressure Temperature Thermocouple Voltage "Volume Flow RateRMS"; do
+    echo "      - {channel: $ch, slave: 1, address: $((2*i)), type: float32}"
+    i=$((i+1))
+  done
+else
+  echo "  serial:"
+  echo "    device: $DIR/tty"
+  echo "    baud: 115200"
+fi)
 mqtt:
   broker: tcp://127.0.0.1:$PORT
 outbox:
@@ -61,9 +78,14 @@ setsid "$BIN/vigil" broker --addr "127.0.0.1:$PORT" & pids+=($!)
 
 fault_flags=()
 for f in $FAULTS; do fault_flags+=(--fault "$f"); done
-"$BIN/vigil" sim --pty --link "$DIR/tty" --seed 42 "${fault_flags[@]}" >/dev/null & pids+=($!)
-for _ in $(seq 50); do [ -e "$DIR/tty" ] && break; sleep 0.1; done
-[ -e "$DIR/tty" ] || { echo "demo: the simulator did not create $DIR/tty" >&2; exit 1; }
+if [ -n "$MODBUS" ]; then
+  "$BIN/vigil" sim --modbus-tcp "$MODBUS_ADDR" --seed 42 "${fault_flags[@]}" & pids+=($!)
+  sleep 0.5
+else
+  "$BIN/vigil" sim --pty --link "$DIR/tty" --seed 42 "${fault_flags[@]}" >/dev/null & pids+=($!)
+  for _ in $(seq 50); do [ -e "$DIR/tty" ] && break; sleep 0.1; done
+  [ -e "$DIR/tty" ] || { echo "demo: the simulator did not create $DIR/tty" >&2; exit 1; }
+fi
 
 echo "demo: faults scheduled: $FAULTS (Ctrl-C to stop)"
 "$BIN/vigil-agent" --config "$DIR/agent.yaml" 2> "$DIR/agent.log" & pids+=($!)

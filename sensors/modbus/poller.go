@@ -248,6 +248,8 @@ func (p *Poller) Stats() []SlaveStats {
 // Scan probes the slave addresses from..to (inclusive) of client with a
 // read of holding register 0 (count 1) each and returns those that
 // answered, with a normal or an exception response, in ascending order.
+// A gateway's exceptions 10 and 11 (no path, target did not respond) say
+// that no slave has that address, and do not count.
 // Each silent address costs the client's timeout. Address 0 (broadcast)
 // is skipped. Scan stops early when ctx ends.
 func Scan(ctx context.Context, client Client, from, to uint8) []uint8 {
@@ -263,7 +265,8 @@ func Scan(ctx context.Context, client Client, from, to uint8) []uint8 {
 			_, err = DecodeResponse(uint8(id), req, resp)
 		}
 		var ex *ExceptionError
-		if err == nil || errors.As(err, &ex) {
+		gateway := errors.As(err, &ex) && (ex.Code == ExGatewayPathUnavailable || ex.Code == ExGatewayTargetNoResponse)
+		if err == nil || ex != nil && !gateway {
 			found = append(found, uint8(id))
 		}
 	}

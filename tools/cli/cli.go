@@ -32,6 +32,7 @@ var commands = map[string]command{
 	"watch":   {"print state changes published by agents", runWatch},
 	"eval":    {"score labelled recordings with a model: F1, FAR, MAR, AUCs, NAB, delay", runEval},
 	"bench":   {"the SKAB leaderboard protocol: vigil bench skab --data DIR", runBench},
+	"modbus":  {"Modbus tools for commissioning: vigil modbus scan lists the slaves that answer", runModbus},
 }
 
 // Main runs the subcommand named by args[0] and returns the process exit
