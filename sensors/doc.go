@@ -14,6 +14,11 @@
 //     (files, replay), reopening a device that went away;
 //   - [github.com/vigil-edge/vigil/sensors/replay] plays a CSV recording,
 //     paced by its timestamps;
+//   - [github.com/vigil-edge/vigil/sensors/modbus] is a Modbus RTU/TCP
+//     master polling register maps;
+//   - [github.com/vigil-edge/vigil/sensors/periph] reads a Pi's own buses
+//     through periph.io: BME280, ADS1115 (4–20 mA, 0–10 V), ADXL345
+//     vibration RMS, GPIO pulse rates;
 //   - [github.com/vigil-edge/vigil/sensors/health] tells sensor faults
 //     (out of range, stuck, missing) from machine faults;
 //   - [github.com/vigil-edge/vigil/sensors/sim] simulates SKAB's water pump
