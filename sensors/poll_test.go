@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"math"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -84,9 +85,9 @@ func TestPollSchedule(t *testing.T) {
 }
 
 func TestPollCloseAndCancel(t *testing.T) {
-	closed := false
+	var closed atomic.Bool
 	p, _ := NewPoll(func(context.Context, []float32) error { return nil },
-		PollOpts{Name: "x", Channels: []string{"a"}, Interval: time.Hour, Close: func() error { closed = true; return nil }})
+		PollOpts{Name: "x", Channels: []string{"a"}, Interval: time.Hour, Close: func() error { closed.Store(true); return nil }})
 	s := Sample{Values: make([]float32, 1)}
 	p.Read(context.Background(), &s) // the first read is at once
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
@@ -95,8 +96,10 @@ func TestPollCloseAndCancel(t *testing.T) {
 		t.Errorf("Read waiting an hour with a short context = %v", err)
 	}
 	go func() { time.Sleep(20 * time.Millisecond); p.Close() }()
-	if err := p.Read(context.Background(), &s); !errors.Is(err, fs.ErrClosed) || !closed {
-		t.Errorf("Read then Close = %v (device closed %v), want fs.ErrClosed", err, closed)
+	err := p.Read(context.Background(), &s)
+	time.Sleep(10 * time.Millisecond) // Close goes on after waking Read
+	if !errors.Is(err, fs.ErrClosed) || !closed.Load() {
+		t.Errorf("Read then Close = %v (device closed %v), want fs.ErrClosed", err, closed.Load())
 	}
 	if _, err := NewPoll(nil, PollOpts{}); err == nil {
 		t.Error("NewPoll(nil) succeeded")

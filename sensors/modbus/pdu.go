@@ -243,6 +243,19 @@ func Bits(dst []bool, data []byte) int {
 // crc16 returns the Modbus RTU CRC of b: CRC-16 with the reflected
 // polynomial 0xA001 and initial value 0xFFFF. On the wire it is sent low
 // byte first.
+// AppendCRC appends the Modbus RTU CRC-16 of frame (poly 0xA001 reflected,
+// initial 0xFFFF) to it, low byte first, as it goes on the wire.
+func AppendCRC(frame []byte) []byte {
+	c := crc16(frame)
+	return append(frame, byte(c), byte(c>>8))
+}
+
+// CheckCRC reports whether frame ends with the right CRC-16 of the rest.
+func CheckCRC(frame []byte) bool {
+	n := len(frame)
+	return n >= 3 && crc16(frame[:n-2]) == uint16(frame[n-2])|uint16(frame[n-1])<<8
+}
+
 func crc16(b []byte) uint16 {
 	crc := uint16(0xFFFF)
 	for _, c := range b {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -59,5 +61,57 @@ func TestSimModbusAndScan(t *testing.T) {
 	}
 	if code, _, errOut := run("modbus", "scan", "--device", "/dev/x", "--address", addr); code != 2 || !strings.Contains(errOut, "not both") {
 		t.Errorf("scan with both: exit %d %q", code, errOut)
+	}
+}
+
+// vigil sim --modbus-rtu serves the pump on a pseudo-terminal; vigil's
+// RTU master reads it and vigil modbus scan finds unit 1 only.
+func TestSimModbusRTU(t *testing.T) {
+	link := filepath.Join(t.TempDir(), "ttyRS485")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, Env{Stdout: io.Discard, Stderr: io.Discard}, []string{"sim", "--modbus-rtu", "--link", link, "--rate", "20"})
+	}()
+	defer func() { cancel(); <-done }()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(link); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no terminal within 10 s")
+		}
+	}
+	rtu, err := modbus.OpenRTU(modbus.RTUOpts{Device: link, Baud: 115200, DataBits: 8, Parity: "N", StopBits: 1, Timeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	regs := []modbus.Register{{Name: "Voltage", Slave: SimModbusUnit, Address: 12, Type: modbus.Float32},
+		{Name: "Pressure", Slave: SimModbusUnit, Address: 6, Type: modbus.Float32}}
+	p, err := modbus.NewPoller(rtu, regs, modbus.PollerOpts{MaxGap: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := make([]float32, 2)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if err := p.Poll(ctx, v); err == nil && v[0] > 100 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no pump values over Modbus RTU within 10 s: %v", v)
+		}
+	}
+	if v[0] < 200 || v[0] > 260 || v[1] < -2 || v[1] > 5 {
+		t.Errorf("voltage %v V, pressure %v bar: not a pump's", v[0], v[1])
+	}
+	// An address past the map is exception 2, named as such.
+	bad, _ := modbus.NewPoller(rtu, []modbus.Register{{Name: "x", Slave: SimModbusUnit, Address: 100}}, modbus.PollerOpts{})
+	if err := bad.Poll(ctx, v[:1]); err == nil || !strings.Contains(err.Error(), "illegal data address") {
+		t.Errorf("read past the map: %v", err)
+	}
+	rtu.Close()
+	code, out, errOut := run("modbus", "scan", "--device", link, "--baud", "115200", "--parity", "none", "--to", "3", "--timeout", "100ms")
+	if code != 0 || strings.TrimSpace(out) != "answering: 1" {
+		t.Errorf("modbus scan: exit %d, out %q, err %q", code, out, errOut)
 	}
 }

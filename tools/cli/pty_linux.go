@@ -31,3 +31,19 @@ func openPty() (master, tty *os.File, err error) {
 	}
 	return master, tty, nil
 }
+
+// pollable returns f as a file in non-blocking mode, which Go's poller
+// serves: Close from another goroutine then ends a pending Read. f is
+// closed.
+func pollable(f *os.File) (*os.File, error) {
+	fd, err := unix.Dup(int(f.Fd()))
+	if err != nil {
+		return nil, fmt.Errorf("sim: %w", err)
+	}
+	f.Close()
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("sim: %w", err)
+	}
+	return os.NewFile(uintptr(fd), "/dev/ptmx"), nil
+}

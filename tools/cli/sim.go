@@ -17,7 +17,7 @@ import (
 )
 
 func runSim(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "sim", "[--fault KIND@START+DURATION]... [--fast --for D | --pty --link PATH | --device PATH | --modbus-tcp ADDR]")
+	fs := newFlags(env, "sim", "[--fault KIND@START+DURATION]... [--fast --for D | --pty --link PATH | --device PATH | --modbus-tcp ADDR | --modbus-rtu --link PATH]")
 	var faults listFlag
 	fs.Var(&faults, "fault", "inject a fault: KIND[:CHANNEL]@START[+DURATION], e.g. valve-closed@20s+15s (repeatable);\nkinds: valve-closed, rotor-imbalance, cavitation; sensor-dropout, sensor-stuck, sensor-spike, sensor-drift (with :CHANNEL)")
 	rate := fs.Float64("rate", sim.DefaultRate, "samples per second")
@@ -30,6 +30,7 @@ func runSim(ctx context.Context, env Env, args []string) error {
 	device := fs.String("device", "", "write to this serial device instead of stdout")
 	baud := fs.Int("baud", 115200, "with --device: line speed")
 	sep := fs.String("sep", ";", "field separator, ; or ,")
+	modbusRTU := fs.Bool("modbus-rtu", false, "serve the pump as a Modbus RTU slave on a new pseudo-terminal (with --link PATH)\ninstead of writing lines; the register map of --modbus-tcp")
 	modbusTCP := fs.String("modbus-tcp", "", "serve the pump as a Modbus TCP slave on this address (host:port)\ninstead of writing lines: unit 1, channel i as a float32 in holding registers 2i, 2i+1")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -40,14 +41,20 @@ func runSim(ctx context.Context, env Env, args []string) error {
 	if *fast && *forDur == 0 {
 		return usagef("--fast needs --for, or it would write forever")
 	}
-	if *usePty && *device != "" || *modbusTCP != "" && (*usePty || *device != "") {
-		return usagef("choose one of --pty, --device and --modbus-tcp")
+	outs := 0
+	for _, on := range []bool{*usePty, *device != "", *modbusTCP != "", *modbusRTU} {
+		if on {
+			outs++
+		}
 	}
-	if *modbusTCP != "" && *fast {
-		return usagef("--modbus-tcp serves samples in real time: leave out --fast")
+	if outs > 1 {
+		return usagef("choose one of --pty, --device, --modbus-tcp and --modbus-rtu")
 	}
-	if *link != "" && !*usePty {
-		return usagef("--link needs --pty")
+	if (*modbusTCP != "" || *modbusRTU) && *fast {
+		return usagef("a Modbus slave serves samples in real time: leave out --fast")
+	}
+	if *link != "" && !*usePty && !*modbusRTU {
+		return usagef("--link needs --pty or --modbus-rtu")
 	}
 	if *sep != ";" && *sep != "," {
 		return usagef("--sep %q: want ; or ,", *sep)
@@ -75,6 +82,9 @@ func runSim(ctx context.Context, env Env, args []string) error {
 
 	if *modbusTCP != "" {
 		return serveModbusTCP(ctx, env, *modbusTCP, src)
+	}
+	if *modbusRTU {
+		return serveModbusRTU(ctx, env, *link, src)
 	}
 	var out io.Writer = env.Stdout
 	switch {

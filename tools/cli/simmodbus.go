@@ -60,6 +60,18 @@ func (p *pumpRegisters) HandleDiscreteInputs(*sv.DiscreteInputsRequest) ([]bool,
 	return nil, sv.ErrIllegalFunction
 }
 
+// printMap prints which holding registers hold which channel.
+func printMap(env Env, channels []string) {
+	for i, ch := range channels {
+		fmt.Fprintf(env.Stdout, "  %d-%d  %s\n", 2*i, 2*i+1, ch)
+	}
+}
+
+// holdingRead is a read request as the Modbus server library presents it.
+func holdingRead(unit uint8, addr, qty uint16) *sv.HoldingRegistersRequest {
+	return &sv.HoldingRegistersRequest{UnitId: unit, Addr: addr, Quantity: qty}
+}
+
 // serveModbusTCP serves the pump's samples as a Modbus TCP slave on addr
 // until the source ends or ctx is done. It prints the register map.
 func serveModbusTCP(ctx context.Context, env Env, addr string, src *sim.Source) error {
@@ -73,9 +85,7 @@ func serveModbusTCP(ctx context.Context, env Env, addr string, src *sim.Source) 
 	}
 	defer srv.Stop()
 	fmt.Fprintf(env.Stdout, "sim: Modbus TCP slave on %s, unit %d, holding registers (float32, high word first):\n", addr, SimModbusUnit)
-	for i, ch := range src.Channels() {
-		fmt.Fprintf(env.Stdout, "  %d-%d  %s\n", 2*i, 2*i+1, ch)
-	}
+	printMap(env, src.Channels())
 	s := sensors.Sample{Values: make([]float32, len(src.Channels()))}
 	for {
 		err := src.Read(ctx, &s)
