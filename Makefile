@@ -29,10 +29,12 @@ cross:
 demo: build
 	BIN=$(BIN) ./examples/demo/demo.sh
 
-# The same demo with the pump read over Modbus TCP (the simulator is the
-# slave, the agent polls its registers).
+# The same demo with the pump read over Modbus RTU on a pseudo-terminal
+# (the simulator is the slave, the agent polls its registers);
+# DEMO_MODBUS=tcp for Modbus TCP.
+DEMO_MODBUS ?= rtu
 demo-modbus: build
-	DEMO_MODBUS=1 BIN=$(BIN) ./examples/demo/demo.sh
+	DEMO_MODBUS=$(DEMO_MODBUS) BIN=$(BIN) ./examples/demo/demo.sh
 
 # Installs (as root) or names the Debian packages the tests need, then vets,
 # checks generated code and runs every test under the race detector.

@@ -12,9 +12,9 @@ BIN=${BIN:-bin}
 DIR=${DEMO_DIR:-.demo}
 PORT=${DEMO_PORT:-18830}
 FAULTS=${DEMO_FAULTS:-"valve-closed@20s+15s rotor-imbalance@55s+15s cavitation@90s+15s"}
-# DEMO_MODBUS=1 (make demo-modbus): the simulator serves the pump as a
-# Modbus TCP slave and the agent polls its registers, instead of a
-# terminal of CSV lines.
+# DEMO_MODBUS=rtu (make demo-modbus) or tcp: the simulator serves the
+# pump as a Modbus slave (RTU on the pseudo-terminal, or TCP) and the
+# agent polls its registers, instead of reading CSV lines.
 MODBUS=${DEMO_MODBUS:-}
 MODBUS_ADDR=127.0.0.1:${DEMO_MODBUS_PORT:-15020}
 mkdir -p "$DIR"
@@ -51,7 +51,7 @@ model:
 source:
 $(if [ -n "$MODBUS" ]; then
   echo "  modbus:"
-  echo "    address: $MODBUS_ADDR"
+  if [ "$MODBUS" = tcp ]; then echo "    address: $MODBUS_ADDR"; else echo "    device: $DIR/tty"; fi
   echo "    interval: 100ms"
   echo "    registers:"
   i=0
@@ -78,11 +78,16 @@ setsid "$BIN/vigil" broker --addr "127.0.0.1:$PORT" & pids+=($!)
 
 fault_flags=()
 for f in $FAULTS; do fault_flags+=(--fault "$f"); done
-if [ -n "$MODBUS" ]; then
+case "$MODBUS" in
+tcp)
   "$BIN/vigil" sim --modbus-tcp "$MODBUS_ADDR" --seed 42 "${fault_flags[@]}" & pids+=($!)
-  sleep 0.5
-else
-  "$BIN/vigil" sim --pty --link "$DIR/tty" --seed 42 "${fault_flags[@]}" >/dev/null & pids+=($!)
+  sleep 0.5 ;;
+rtu)
+  "$BIN/vigil" sim --modbus-rtu --link "$DIR/tty" --seed 42 "${fault_flags[@]}" & pids+=($!) ;;
+*)
+  "$BIN/vigil" sim --pty --link "$DIR/tty" --seed 42 "${fault_flags[@]}" >/dev/null & pids+=($!) ;;
+esac
+if [ "$MODBUS" != tcp ]; then
   for _ in $(seq 50); do [ -e "$DIR/tty" ] && break; sleep 0.1; done
   [ -e "$DIR/tty" ] || { echo "demo: the simulator did not create $DIR/tty" >&2; exit 1; }
 fi
