@@ -575,18 +575,8 @@ func (m *Modbus) check(root *yaml.Node, key string, channels []string) error {
 	if m.Baud < 300 || m.Baud > 4000000 {
 		return fieldError(root, key+".baud", "%d: want 300 to 4000000", m.Baud)
 	}
-	switch m.Parity {
-	case "":
-		m.Parity = "even"
-	case "none", "even", "odd":
-	default:
-		return fieldError(root, key+".parity", "%q: want none, even or odd", m.Parity)
-	}
-	if m.StopBits == 0 {
-		m.StopBits = 1
-	}
-	if m.StopBits != 1 && m.StopBits != 2 {
-		return fieldError(root, key+".stop_bits", "%d: want 1 or 2", m.StopBits)
+	if err := checkFraming(root, key, &m.Parity, &m.StopBits, "even"); err != nil {
+		return err
 	}
 	if m.Timeout == 0 {
 		m.Timeout = 500 * time.Millisecond
@@ -646,6 +636,25 @@ func (m *Modbus) check(root *yaml.Node, key string, channels []string) error {
 	return nil
 }
 
+// checkFraming checks a line's parity (none, even or odd; "" takes
+// defaultParity) and stop bits (1 or 2; 0 takes 1) at key.
+func checkFraming(root *yaml.Node, key string, parity *string, stopBits *int, defaultParity string) error {
+	switch *parity {
+	case "":
+		*parity = defaultParity
+	case "none", "even", "odd":
+	default:
+		return fieldError(root, key+".parity", "%q: want none, even or odd", *parity)
+	}
+	if *stopBits == 0 {
+		*stopBits = 1
+	}
+	if *stopBits != 1 && *stopBits != 2 {
+		return fieldError(root, key+".stop_bits", "%d: want 1 or 2", *stopBits)
+	}
+	return nil
+}
+
 func (s *Serial) check(root *yaml.Node, prefix string, channels []string) error {
 	if s.Device == "" {
 		return fieldError(root, prefix+".serial.device", "missing: the serial device path, e.g. /dev/ttyUSB0")
@@ -685,18 +694,8 @@ func (s *Serial) check(root *yaml.Node, prefix string, channels []string) error 
 	if s.DataBits != 7 && s.DataBits != 8 {
 		return fieldError(root, prefix+".serial.data_bits", "%d: want 7 or 8", s.DataBits)
 	}
-	switch s.Parity {
-	case "":
-		s.Parity = "none"
-	case "none", "even", "odd":
-	default:
-		return fieldError(root, prefix+".serial.parity", "%q: want none, even or odd", s.Parity)
-	}
-	if s.StopBits == 0 {
-		s.StopBits = 1
-	}
-	if s.StopBits != 1 && s.StopBits != 2 {
-		return fieldError(root, prefix+".serial.stop_bits", "%d: want 1 or 2", s.StopBits)
+	if err := checkFraming(root, prefix+".serial", &s.Parity, &s.StopBits, "none"); err != nil {
+		return err
 	}
 	for ch, lin := range s.Scale {
 		if !slices.Contains(channels, ch) {
