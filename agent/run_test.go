@@ -189,3 +189,36 @@ decision: {k: 2, n: 3}
 		t.Errorf("alerts %q, first naming %+v: want the pressure excursion", tr, alerts[0].Top)
 	}
 }
+
+// A periph source on a machine without the bus or pin: the agent stops
+// at start with an error naming what is missing and how to enable it,
+// never a crash.
+func TestRunPeriphMissing(t *testing.T) {
+	dir := t.TempDir()
+	model := writeModel(t, dir, "Current", "Pressure")
+	tests := []struct {
+		name, devices string
+		want          []string
+	}{
+		{"i2c bus", "[{type: bme280, channels: [Current, Pressure]}]", []string{`I²C bus "99"`, "dtparam=i2c_arm=on", "group i2c"}},
+		{"gpio pin", "[{type: pulse, pin: GPIO9999, channels: [Current]}, {type: pulse, pin: GPIO9998, channels: [Pressure]}]",
+			[]string{"periph devices entry 1", `GPIO "GPIO9999"`, "group gpio"}},
+	}
+	for _, tc := range tests {
+		cfg, err := config.Parse([]byte(fmt.Sprintf("site: r\ndevice: d\nchannels: [Current, Pressure]\nmodel: {path: %s, allow_unsigned: true}\n"+
+			"source:\n  periph: {bus: \"99\", devices: %s}\nmqtt: {broker: \"tcp://127.0.0.1:1\"}\noutbox: {path: %s}\n",
+			model, tc.devices, filepath.Join(dir, tc.name+".db"))))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		err = Run(context.Background(), cfg, Options{})
+		if err == nil {
+			t.Fatalf("%s: Run succeeded without the hardware", tc.name)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q does not mention %q", tc.name, err, w)
+			}
+		}
+	}
+}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/vigil-edge/vigil/sensors"
 	"github.com/vigil-edge/vigil/sensors/modbus"
+	"github.com/vigil-edge/vigil/sensors/periph"
 	"github.com/vigil-edge/vigil/sensors/sim"
 )
 
@@ -63,6 +64,7 @@ type Source struct {
 	Sim    *Sim    `yaml:"sim"`
 	Replay *Replay `yaml:"replay"`
 	Modbus *Modbus `yaml:"modbus"`
+	Periph *Periph `yaml:"periph"`
 	// Channels are the channels this source provides, in a sources list
 	// only.
 	Channels []string `yaml:"channels"`
@@ -160,6 +162,76 @@ type ModbusRegister struct {
 	// The channel's value is raw×Scale + Offset (Scale 0 means 1).
 	Scale  float64 `yaml:"scale"`
 	Offset float64 `yaml:"offset"`
+}
+
+// Periph reads devices wired to the gateway's own I²C bus and GPIO
+// pins, all polled together every Interval (default 100 ms).
+type Periph struct {
+	// Bus is the I²C bus: "1" (the default) for /dev/i2c-1, the Pi's
+	// header bus.
+	Bus      string         `yaml:"bus"`
+	Interval time.Duration  `yaml:"interval"`
+	Devices  []PeriphDevice `yaml:"devices"`
+}
+
+// PeriphDevice is one device of a Periph source. Type selects it and
+// which other keys apply.
+type PeriphDevice struct {
+	// Type is bme280 (also BMP280), ads1115, adxl345 or pulse.
+	Type string `yaml:"type"`
+	// Address is the I²C address; default 0x76 (bme280), 0x48 (ads1115)
+	// or 0x53 (adxl345).
+	Address int `yaml:"address"`
+	// Channels name the values: bme280 temperature, pressure and (not on
+	// a BMP280) humidity; adxl345 one (RMS magnitude) or, with Axes,
+	// three; pulse one. ads1115 names them in Inputs instead.
+	Channels []string `yaml:"channels"`
+	// ADS1115: Supply voltage (default 3.3), DataRate in samples/s
+	// (default 128) and the Inputs read.
+	Supply   float64    `yaml:"supply"`
+	DataRate int        `yaml:"data_rate"`
+	Inputs   []ADCInput `yaml:"inputs"`
+	// ADXL345: Rate in Hz (default 400), Axes for three per-axis RMS
+	// values, KeepGravity to leave gravity in.
+	Rate        int  `yaml:"rate"`
+	Axes        bool `yaml:"axes"`
+	KeepGravity bool `yaml:"keep_gravity"`
+	// Pulse: the GPIO Pin (e.g. GPIO17), Edge (falling, rising, both;
+	// default falling), Pull (up, down, none; default up), Factor from Hz
+	// to the channel's unit (default 1) and Debounce.
+	Pin      string        `yaml:"pin"`
+	Edge     string        `yaml:"edge"`
+	Pull     string        `yaml:"pull"`
+	Factor   float64       `yaml:"factor"`
+	Debounce time.Duration `yaml:"debounce"`
+}
+
+// ADCInput is one ADS1115 input and the transmitter on it.
+type ADCInput struct {
+	Channel string `yaml:"channel"`
+	// Input is 0 to 3 (AINx against GND) or 0-1, 0-3, 1-3, 2-3.
+	Input string `yaml:"input"`
+	// Transmitter is 4-20mA (across Shunt Ω), 0-10V (through a Divider)
+	// or volts; Lo and Hi are the engineering values at 4 mA / 0 V and at
+	// 20 mA / 10 V.
+	Transmitter string  `yaml:"transmitter"`
+	Shunt       float64 `yaml:"shunt"`
+	Divider     float64 `yaml:"divider"`
+	Lo          float64 `yaml:"lo"`
+	Hi          float64 `yaml:"hi"`
+	// FullScale is the ADC range in V (6.144 … 0.256); 0 picks the
+	// smallest that reads the transmitter's fault limits.
+	FullScale float64 `yaml:"full_scale"`
+}
+
+// Scaling returns the input's conversion, checked.
+func (in *ADCInput) Scaling() (periph.Scaling, error) {
+	tr, err := periph.ParseTransmitter(in.Transmitter)
+	if err != nil {
+		return periph.Scaling{}, err
+	}
+	s := periph.Scaling{Transmitter: tr, Shunt: in.Shunt, Divider: in.Divider, Lo: in.Lo, Hi: in.Hi}
+	return s, s.Check()
 }
 
 // Replay plays a CSV recording (with a header naming the channels) as the
@@ -520,16 +592,18 @@ func (c *Config) check(root *yaml.Node) error {
 // providing channels.
 func (src *Source) check(root *yaml.Node, prefix string, channels []string) error {
 	set := 0
-	for _, on := range []bool{src.Serial != nil, src.Sim != nil, src.Replay != nil, src.Modbus != nil} {
+	for _, on := range []bool{src.Serial != nil, src.Sim != nil, src.Replay != nil, src.Modbus != nil, src.Periph != nil} {
 		if on {
 			set++
 		}
 	}
 	switch {
 	case set == 0:
-		return fieldError(root, prefix, "missing: configure serial, modbus, sim or replay")
+		return fieldError(root, prefix, "missing: configure serial, modbus, periph, sim or replay")
 	case set > 1:
-		return fieldError(root, prefix, "more than one of serial, modbus, sim and replay is set: choose one")
+		return fieldError(root, prefix, "more than one of serial, modbus, periph, sim and replay is set: choose one")
+	case src.Periph != nil:
+		return src.Periph.check(root, prefix+".periph", channels)
 	case src.Modbus != nil:
 		return src.Modbus.check(root, prefix+".modbus", channels)
 	case src.Replay != nil:
@@ -634,6 +708,149 @@ func (m *Modbus) check(root *yaml.Node, key string, channels []string) error {
 		}
 	}
 	return nil
+}
+
+func (p *Periph) check(root *yaml.Node, key string, channels []string) error {
+	if p.Bus == "" {
+		p.Bus = "1"
+	}
+	if p.Interval == 0 {
+		p.Interval = sensors.DefaultPollInterval
+	}
+	if p.Interval < time.Millisecond {
+		return fieldError(root, key+".interval", "%v: want at least 1ms", p.Interval)
+	}
+	if len(p.Devices) == 0 {
+		return fieldError(root, key+".devices", "missing: list the devices, e.g. - {type: bme280, channels: [Temperature, Pressure, Humidity]}")
+	}
+	given := map[string]bool{}
+	for i := range p.Devices {
+		names, err := p.Devices[i].check()
+		if err != nil {
+			return fieldError(root, key+".devices", "entry %d (%s): %v", i+1, p.Devices[i].Type, err)
+		}
+		for _, ch := range names {
+			if given[ch] {
+				return fieldError(root, key+".devices", "entry %d: channel %q is given twice", i+1, ch)
+			}
+			given[ch] = true
+		}
+	}
+	for _, ch := range channels {
+		if !given[ch] {
+			return fieldError(root, key+".devices", "no device gives channel %q", ch)
+		}
+	}
+	return nil
+}
+
+// check checks d, filling in defaults, and returns the channels it gives.
+func (d *PeriphDevice) check() ([]string, error) {
+	def := map[string]int{"bme280": 0x76, "ads1115": 0x48, "adxl345": 0x53}
+	if a, ok := def[d.Type]; ok && d.Address == 0 {
+		d.Address = a
+	}
+	allowed := map[string][]int{"bme280": {0x76, 0x77}, "ads1115": {0x48, 0x49, 0x4A, 0x4B}, "adxl345": {0x53, 0x1D}}
+	if a, ok := allowed[d.Type]; ok && !slices.Contains(a, d.Address) {
+		return nil, fmt.Errorf("address %#x: an %s answers at %s", d.Address, d.Type, hexList(a))
+	}
+	need := func(min, max int) error {
+		if len(d.Channels) < min || len(d.Channels) > max {
+			return fmt.Errorf("channels %q: want %d to %d names", d.Channels, min, max)
+		}
+		return nil
+	}
+	switch d.Type {
+	case "bme280":
+		return d.Channels, need(2, 3)
+	case "adxl345":
+		if d.Rate == 0 {
+			d.Rate = 400
+		}
+		if !slices.Contains([]int{100, 200, 400, 800}, d.Rate) {
+			return nil, fmt.Errorf("rate %d: want 100, 200, 400 or 800 Hz", d.Rate)
+		}
+		if d.Axes {
+			return d.Channels, need(3, 3)
+		}
+		return d.Channels, need(1, 1)
+	case "pulse":
+		if d.Pin == "" {
+			return nil, errors.New("pin: missing: the GPIO pin, e.g. GPIO17")
+		}
+		for _, f := range []struct {
+			v     *string
+			def   string
+			parse func(string) error
+		}{
+			{&d.Edge, "falling", func(s string) error { _, err := periph.ParseEdge(s); return err }},
+			{&d.Pull, "up", func(s string) error { _, err := periph.ParsePull(s); return err }},
+		} {
+			if *f.v == "" {
+				*f.v = f.def
+			}
+			if err := f.parse(*f.v); err != nil {
+				return nil, err
+			}
+		}
+		if d.Factor == 0 {
+			d.Factor = 1
+		}
+		if !(d.Factor > 0) || math.IsInf(d.Factor, 0) {
+			return nil, fmt.Errorf("factor %v: want a positive number (units per Hz)", d.Factor)
+		}
+		if d.Debounce < 0 {
+			return nil, fmt.Errorf("debounce %v: want 0 or more", d.Debounce)
+		}
+		return d.Channels, need(1, 1)
+	case "ads1115":
+		if len(d.Channels) > 0 {
+			return nil, errors.New("channels: set, but an ads1115 names its values in inputs: leave channels out")
+		}
+		if d.Supply == 0 {
+			d.Supply = 3.3
+		}
+		if d.DataRate == 0 {
+			d.DataRate = 128
+		}
+		if !slices.Contains([]int{8, 16, 32, 64, 128, 250, 475, 860}, d.DataRate) {
+			return nil, fmt.Errorf("data_rate %d: want 8, 16, 32, 64, 128, 250, 475 or 860 samples/s", d.DataRate)
+		}
+		if !(d.Supply >= 2 && d.Supply <= 5.5) {
+			return nil, fmt.Errorf("supply %v V: want the ADS1115's VDD, 2 to 5.5 (3.3 on a Pi's header)", d.Supply)
+		}
+		if len(d.Inputs) == 0 || len(d.Inputs) > 8 {
+			return nil, fmt.Errorf("inputs: %d listed: want 1 to 8", len(d.Inputs))
+		}
+		var names []string
+		for j := range d.Inputs {
+			in := &d.Inputs[j]
+			if in.Channel == "" {
+				return nil, fmt.Errorf("inputs entry %d: channel: missing", j+1)
+			}
+			if _, err := periph.ParseInput(in.Input); err != nil {
+				return nil, fmt.Errorf("inputs entry %d (%s): %v", j+1, in.Channel, err)
+			}
+			if in.FullScale != 0 && !slices.Contains([]float64{0.256, 0.512, 1.024, 2.048, 4.096, 6.144}, in.FullScale) {
+				return nil, fmt.Errorf("inputs entry %d (%s): full_scale %v V: want 0 (automatic), 0.256, 0.512, 1.024, 2.048, 4.096 or 6.144", j+1, in.Channel, in.FullScale)
+			}
+			if _, err := in.Scaling(); err != nil {
+				return nil, fmt.Errorf("inputs entry %d (%s): %v", j+1, in.Channel, err)
+			}
+			names = append(names, in.Channel)
+		}
+		return names, nil
+	}
+	return nil, fmt.Errorf("type %q: want bme280, ads1115, adxl345 or pulse", d.Type)
+}
+
+// hexList formats I²C addresses for messages: "0x76 or 0x77".
+func hexList(a []int) string {
+	s := make([]string, len(a))
+	for i, v := range a {
+		s[i] = fmt.Sprintf("%#x", v)
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
 }
 
 // checkFraming checks a line's parity (none, even or odd; "" takes

@@ -65,6 +65,19 @@ func TestParseErrors(t *testing.T) {
 		{"modbus type", strings.Replace(base, "sim: {seed: 1}", "modbus: {address: \"h:502\", registers: [{channel: Current, slave: 1, type: float64}, {channel: Pressure, slave: 1, address: 1}]}", 1), []string{"registers.0", `type "float64"`}},
 		{"modbus slave", strings.Replace(base, "sim: {seed: 1}", "modbus: {address: \"h:502\", registers: [{channel: Current, slave: 0}, {channel: Pressure, slave: 1}]}", 1), []string{"slave 0: want 1 to 247"}},
 		{"modbus twice", strings.Replace(base, "sim: {seed: 1}", "modbus: {address: \"h:502\", registers: [{channel: Current, slave: 1}, {channel: Current, slave: 2}]}", 1), []string{`"Current" is mapped twice`}},
+		{"periph no devices", strings.Replace(base, "sim: {seed: 1}", "periph: {bus: \"1\"}", 1), []string{"source.periph.devices", "missing"}},
+		{"periph type", strings.Replace(base, "sim: {seed: 1}", "periph: {devices: [{type: mpu9250, channels: [Current]}]}", 1), []string{"source.periph.devices", `type "mpu9250"`}},
+		{"periph uncovered", strings.Replace(base, "sim: {seed: 1}", "periph: {devices: [{type: adxl345, channels: [Current]}]}", 1), []string{`no device gives channel "Pressure"`}},
+		{"periph twice", strings.Replace(base, "sim: {seed: 1}", "periph: {devices: [{type: adxl345, channels: [Current]}, {type: pulse, pin: GPIO17, channels: [Current]}]}", 1), []string{`channel "Current" is given twice`}},
+		{"periph bme names", strings.Replace(base, "sim: {seed: 1}", "periph: {devices: [{type: bme280, channels: [Current]}]}", 1), []string{"entry 1 (bme280)", "want 2 to 3 names"}},
+		{"periph rate", strings.Replace(base, "sim: {seed: 1}", "periph: {devices: [{type: adxl345, rate: 1000, channels: [Current]}]}", 1), []string{"rate 1000"}},
+		{"periph address", strings.Replace(base, "sim: {seed: 1}", "periph: {devices: [{type: adxl345, address: 0x1D0, channels: [Current]}]}", 1), []string{"address 0x1d0", "0x53 or 0x1d"}},
+		{"periph pin", strings.Replace(base, "sim: {seed: 1}", "periph: {devices: [{type: pulse, channels: [Current]}]}", 1), []string{"entry 1 (pulse)", "pin: missing"}},
+		{"periph edge", strings.Replace(base, "sim: {seed: 1}", "periph: {devices: [{type: pulse, pin: GPIO17, edge: up, channels: [Current]}]}", 1), []string{`edge "up"`}},
+		{"periph shunt", strings.Replace(base, "sim: {seed: 1}", "periph: {devices: [{type: ads1115, inputs: [{channel: Current, input: 0, transmitter: 4-20mA, hi: 10}]}]}", 1), []string{"inputs entry 1 (Current)", "Shunt 0"}},
+		{"periph input", strings.Replace(base, "sim: {seed: 1}", "periph: {devices: [{type: ads1115, inputs: [{channel: Current, input: 5}]}]}", 1), []string{`input "5"`}},
+		{"periph ads channels", strings.Replace(base, "sim: {seed: 1}", "periph: {devices: [{type: ads1115, channels: [Current], inputs: [{channel: Current, input: 0}]}]}", 1), []string{"names its values in inputs"}},
+		{"periph full scale", strings.Replace(base, "sim: {seed: 1}", "periph: {devices: [{type: ads1115, inputs: [{channel: Current, input: 0, full_scale: 5}]}]}", 1), []string{"full_scale 5"}},
 		{"replay path", strings.Replace(base, "sim: {seed: 1}", "replay: {speed: 2}", 1), []string{"line 6", "source.replay.path"}},
 		{"replay speed", strings.Replace(base, "sim: {seed: 1}", "replay: {path: r.csv, speed: -2}", 1), []string{"source.replay.speed"}},
 		{"column missing", strings.Replace(base, "sim: {seed: 1}", "serial: {device: /dev/x, columns: [datetime, Current]}", 1), []string{"line 6", "\"Pressure\""}},
@@ -166,4 +179,44 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		Parse(data)
 	})
+}
+
+func TestPeriphDefaults(t *testing.T) {
+	src := `source:
+  periph:
+    devices:
+      - {type: bme280, channels: [Temperature, Pressure, Humidity]}
+      - type: ads1115
+        inputs:
+          - {channel: Current, input: 0, transmitter: 4-20mA, shunt: 150, lo: 0, hi: 20}
+      - {type: adxl345, channels: [Vibration]}
+      - {type: pulse, pin: GPIO17, factor: 0.1333, channels: [Flow]}
+`
+	c, err := Parse([]byte(strings.Replace(strings.Replace(base, "source:\n  sim: {seed: 1}\n", src, 1),
+		"[Current, Pressure]", "[Current, Pressure, Vibration, Flow]", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.Source.Periph
+	if p.Bus != "1" || p.Interval != 100*time.Millisecond {
+		t.Errorf("bus %q interval %v, want 1 and 100ms", p.Bus, p.Interval)
+	}
+	want := []struct {
+		addr int
+		typ  string
+	}{{0x76, "bme280"}, {0x48, "ads1115"}, {0x53, "adxl345"}, {0, "pulse"}}
+	for i, w := range want {
+		if d := p.Devices[i]; d.Address != w.addr || d.Type != w.typ {
+			t.Errorf("device %d: %s at %#x, want %s at %#x", i, d.Type, d.Address, w.typ, w.addr)
+		}
+	}
+	if d := p.Devices[1]; d.Supply != 3.3 || d.DataRate != 128 {
+		t.Errorf("ads1115 supply %v data rate %d, want 3.3 and 128", d.Supply, d.DataRate)
+	}
+	if d := p.Devices[2]; d.Rate != 400 {
+		t.Errorf("adxl345 rate %d, want 400", d.Rate)
+	}
+	if d := p.Devices[3]; d.Edge != "falling" || d.Pull != "up" || d.Factor != 0.1333 {
+		t.Errorf("pulse edge %q pull %q factor %v", d.Edge, d.Pull, d.Factor)
+	}
 }

@@ -109,7 +109,7 @@ func NewADS1115(bus i2c.Bus, o ADS1115Opts) (*ADS1115, error) {
 		if c.Input.String() == "Invalid" {
 			return nil, fmt.Errorf("%s: Input %d: want ads1x15.Channel0..Channel3 or a differential pair", where, c.Input)
 		}
-		if err := c.Scaling.check(); err != nil {
+		if err := c.Scaling.Check(); err != nil {
 			return nil, fmt.Errorf("%s: %v", where, err)
 		}
 		limit := o.Supply + 0.3

@@ -4,12 +4,26 @@ import (
 	"fmt"
 	"strings"
 
+	"periph.io/x/conn/v3/driver/driverreg"
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/gpio/gpioreg"
 	"periph.io/x/conn/v3/i2c"
 	"periph.io/x/conn/v3/i2c/i2creg"
-	"periph.io/x/host/v3"
+	// The Linux kernel's own interfaces only: I²C through /dev/i2c-*
+	// (sysfs) and GPIO through the /dev/gpiochip* character devices
+	// (gpioioctl), which work on every Pi (the Pi 5's RP1 included) for a
+	// user in groups i2c and gpio, without root. periph's SoC drivers
+	// (memory-mapped registers, /dev/mem) are left out: they need root
+	// and add size.
+	_ "periph.io/x/host/v3/gpioioctl"
+	_ "periph.io/x/host/v3/sysfs"
 )
+
+// initHost registers the drivers imported above, once per process.
+func initHost() error {
+	_, err := driverreg.Init()
+	return err
+}
 
 // i2cHint is how to get an I²C bus on a Raspberry Pi, for errors.
 const i2cHint = "on a Raspberry Pi enable I²C with dtparam=i2c_arm=on in /boot/firmware/config.txt and reboot, " +
@@ -28,7 +42,7 @@ const gpioHint = "on a Raspberry Pi name the pin as GPIO17 (BCM numbering) and a
 // It is safe for concurrent use; periph's driver registry is initialised
 // once per process.
 func OpenI2C(busName string) (i2c.BusCloser, error) {
-	if _, err := host.Init(); err != nil {
+	if err := initHost(); err != nil {
 		return nil, fmt.Errorf("periph: I²C bus %q: initialising host drivers: %v; %s", busName, err, i2cHint)
 	}
 	refs := i2creg.All()
@@ -53,7 +67,7 @@ func OpenI2C(busName string) (i2c.BusCloser, error) {
 //
 // On a machine without that pin it returns an error naming the pin.
 func OpenGPIO(name string) (gpio.PinIO, error) {
-	if _, err := host.Init(); err != nil {
+	if err := initHost(); err != nil {
 		return nil, fmt.Errorf("periph: GPIO %q: initialising host drivers: %v; %s", name, err, gpioHint)
 	}
 	p := gpioreg.ByName(name)

@@ -85,8 +85,8 @@ type Scaling struct {
 	Lo, Hi float64
 }
 
-// check returns an error naming the field at fault, or nil.
-func (s Scaling) check() error {
+// Check returns an error naming the field at fault, or nil.
+func (s Scaling) Check() error {
 	switch s.Transmitter {
 	case Volts:
 		return nil

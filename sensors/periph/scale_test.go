@@ -79,13 +79,13 @@ func TestScalingCheck(t *testing.T) {
 		{Scaling{Transmitter: 9}, "Transmitter 9: unknown"},
 	}
 	for _, tt := range tests {
-		err := tt.s.check()
+		err := tt.s.Check()
 		got := ""
 		if err != nil {
 			got = err.Error()
 		}
 		if (tt.want == "") != (err == nil) || (tt.want != "" && !strings.Contains(got, tt.want)) {
-			t.Errorf("%+v.check() = %q, want %q", tt.s, got, tt.want)
+			t.Errorf("%+v.Check() = %q, want %q", tt.s, got, tt.want)
 		}
 	}
 }
