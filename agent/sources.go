@@ -91,7 +91,7 @@ func openModbus(m *config.Modbus, channels []string, o Options) (sensors.Source,
 	var closer func() error
 	name := "modbus " + m.Device
 	if m.Device != "" {
-		parity := map[string]string{"none": "N", "even": "E", "odd": "O"}[m.Parity]
+		parity, _ := modbus.ParseParity(m.Parity) // checked by config
 		rtu, err := modbus.OpenRTU(modbus.RTUOpts{Device: m.Device, Baud: m.Baud, DataBits: 8, Parity: parity, StopBits: m.StopBits, Timeout: m.Timeout})
 		if err != nil {
 			return nil, err

@@ -31,6 +31,21 @@ type RTUOpts struct {
 // 500 ms request timeout. Set Device and adjust the rest.
 var DefaultRTUOpts = RTUOpts{Baud: 19200, DataBits: 8, Parity: "E", StopBits: 1, Timeout: 500 * time.Millisecond}
 
+// ParseParity parses a line's parity as configuration and flags name it
+// (none, even or odd; or the letters N, E and O) into RTUOpts.Parity's
+// letter.
+func ParseParity(name string) (string, error) {
+	switch name {
+	case "none", "N":
+		return "N", nil
+	case "even", "E":
+		return "E", nil
+	case "odd", "O":
+		return "O", nil
+	}
+	return "", fmt.Errorf("parity %q: want none, even or odd", name)
+}
+
 func (o RTUOpts) validate() error {
 	switch {
 	case o.Baud < 300 || o.Baud > 4000000:

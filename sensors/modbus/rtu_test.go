@@ -272,3 +272,12 @@ func BenchmarkPollRTU(b *testing.B) {
 	b.ReportMetric(float64(wire)/1e6, "wire-min-ms")
 	b.ReportMetric(float64(b.Elapsed())/float64(b.N)/float64(wire), "measured/wire-min")
 }
+
+func TestParseParity(t *testing.T) {
+	for in, want := range map[string]string{"none": "N", "even": "E", "odd": "O", "E": "E", "mark": ""} {
+		got, err := ParseParity(in)
+		if got != want || (err != nil) != (want == "") {
+			t.Errorf("ParseParity(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}

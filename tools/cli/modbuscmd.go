@@ -38,9 +38,9 @@ func runModbusScan(ctx context.Context, env Env, args []string) error {
 	if *from < 1 || *to > 247 || *from > *to {
 		return usagef("--from %d --to %d: want 1 <= from <= to <= 247", *from, *to)
 	}
-	p, ok := map[string]string{"none": "N", "even": "E", "odd": "O"}[*parity]
-	if !ok {
-		return usagef("--parity %q: want none, even or odd", *parity)
+	p, err := modbus.ParseParity(*parity)
+	if err != nil {
+		return usagef("--%v", err)
 	}
 	var client modbus.Client
 	where := *address
