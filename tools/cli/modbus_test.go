@@ -5,7 +5,9 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -110,8 +112,33 @@ func TestSimModbusRTU(t *testing.T) {
 		t.Errorf("read past the map: %v", err)
 	}
 	rtu.Close()
+	// Debian's mbpoll (libmodbus), a master vigil had no hand in, reads
+	// the same map.
+	mb, err := exec.Command("mbpoll", "-m", "rtu", "-a", "1", "-b", "115200", "-P", "none", "-t", "4:float", "-B",
+		"-r", "1", "-c", "8", "-1", link).CombinedOutput()
+	if err != nil {
+		t.Fatalf("mbpoll (apt-get install mbpoll): %v\n%s", err, mb)
+	}
+	if got := mbpollValues(string(mb)); len(got) != 8 || got[6] < 200 || got[6] > 260 {
+		t.Errorf("mbpoll read %v, want 8 values with a pump's voltage (200–260 V) 7th:\n%s", got, mb)
+	}
 	code, out, errOut := run("modbus", "scan", "--device", link, "--baud", "115200", "--parity", "none", "--to", "3", "--timeout", "100ms")
 	if code != 0 || strings.TrimSpace(out) != "answering: 1" {
 		t.Errorf("modbus scan: exit %d, out %q, err %q", code, out, errOut)
 	}
+}
+
+// mbpollValues returns the values of mbpoll's "[ref]: value" lines.
+func mbpollValues(out string) []float64 {
+	var vs []float64
+	for _, l := range strings.Split(out, "\n") {
+		ref, val, ok := strings.Cut(l, ":")
+		if !ok || !strings.HasPrefix(ref, "[") {
+			continue
+		}
+		if v, err := strconv.ParseFloat(strings.TrimSpace(val), 64); err == nil {
+			vs = append(vs, v)
+		}
+	}
+	return vs
 }
