@@ -88,6 +88,11 @@ type Pipeline struct {
 	notDurable  atomic.Uint64
 	alertsLost  atomic.Uint64
 	lastWarnNDR time.Time
+
+	swaps   chan swapReq              // models for Run to put in place
+	stopped chan struct{}             // closed when Run returns
+	observe func(scored, raised bool) // the running model's observer
+	modelID atomic.Pointer[string]    // the running model's id, for other goroutines
 }
 
 // NewPipeline checks o, allocates every per-sample buffer and restores
@@ -129,12 +134,15 @@ func NewPipeline(o PipelineOptions) (*Pipeline, error) {
 	}
 	c := len(o.Channels)
 	p := &Pipeline{
-		o:      o,
-		dec:    dec,
-		per:    make([]float32, c),
-		shares: make([]infer.Share, 0, min(o.Top, c)),
-		fault:  make([]int, 0, c),
+		o:       o,
+		dec:     dec,
+		per:     make([]float32, c),
+		shares:  make([]infer.Share, 0, min(o.Top, c)),
+		fault:   make([]int, 0, c),
+		swaps:   make(chan swapReq),
+		stopped: make(chan struct{}),
 	}
+	p.modelID.Store(&o.ModelID)
 	for i := range p.bufs {
 		p.bufs[i].Values = make([]float32, c)
 	}
@@ -198,6 +206,7 @@ func CheckChannels(model, configured []string) error {
 func (p *Pipeline) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	defer close(p.stopped)
 	type event struct {
 		buf int   // the buffer read, or returned with err
 		err error // nil, an ErrAbsent error, or the end (buf -1)
@@ -249,6 +258,8 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		case <-timer.C:
 			p.Stale()
 			timer.Reset(p.staleAfter())
+		case req := <-p.swaps:
+			req.done <- p.swap(req.s)
 		case <-ctx.Done():
 			return nil
 		}
@@ -321,6 +332,7 @@ func (p *Pipeline) Step(s *sensors.Sample) {
 	score, ready, err := p.o.Model.Push(s.Values, p.per)
 	if err != nil {
 		p.faults.Add(1)
+		p.observed(score, err, false)
 		if p.dec.Fault(s.Time) {
 			p.changed(prev, s.Time, s.Values, math.NaN())
 		}
@@ -330,6 +342,7 @@ func (p *Pipeline) Step(s *sensors.Sample) {
 		return
 	}
 	st, changed := p.dec.Observe(s.Time, score)
+	p.observed(score, nil, changed && st == decide.Anomaly)
 	if changed {
 		p.changed(prev, s.Time, s.Values, float64(score))
 	}
