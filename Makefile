@@ -47,9 +47,9 @@ test: deps vet generate-check cross test-arm
 # instructions, so armv6 runs as an ARM1176 (the Pi Zero's core).
 ARM_PKGS := ./infer/... ./firmware/...
 test-arm:
-	GOARCH=arm64 $(GO) test -count=1 -exec qemu-aarch64-static $(ARM_PKGS)
-	GOARCH=arm GOARM=7 $(GO) test -count=1 -exec qemu-arm-static $(ARM_PKGS)
-	QEMU_CPU=arm1176 GOARCH=arm GOARM=6 $(GO) test -count=1 -exec qemu-arm-static $(ARM_PKGS)
+	VIGIL_TEST_EXEC=qemu-aarch64-static GOARCH=arm64 $(GO) test -count=1 -exec qemu-aarch64-static $(ARM_PKGS)
+	VIGIL_TEST_EXEC=qemu-arm-static GOARCH=arm GOARM=7 $(GO) test -count=1 -exec qemu-arm-static $(ARM_PKGS)
+	VIGIL_TEST_EXEC=qemu-arm-static QEMU_CPU=arm1176 GOARCH=arm GOARM=6 $(GO) test -count=1 -exec qemu-arm-static $(ARM_PKGS)
 
 deps:
 	./.ci/deps
