@@ -1,6 +1,7 @@
 package publish
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -61,8 +62,13 @@ type Options struct {
 	Stopped func(at time.Time) []byte
 	// Outbox holds the state and alert messages to deliver, in order.
 	Outbox *outbox.Outbox
-	Logger *slog.Logger     // optional
-	Now    func() time.Time // optional; default time.Now
+	// Subscribe maps topic suffixes under Prefix (such as "model/set") to
+	// their handlers, subscribed at QoS 1 on every connection. A handler
+	// runs on paho's goroutine and must return quickly; the payload is its
+	// own. Optional.
+	Subscribe map[string]func(payload []byte)
+	Logger    *slog.Logger     // optional
+	Now       func() time.Time // optional; default time.Now
 }
 
 // Stats describe the connection, for logs, metrics and health.
@@ -99,6 +105,9 @@ type Sender struct {
 
 	headSeq   uint64 // the record at the head of the queue, and
 	headSends int    // how often it was offered (sender goroutine only)
+
+	retained  map[string][]byte // topic suffix → newest payload (under mu)
+	retainNew chan struct{}     // a retained payload changed
 }
 
 type telemetryMsg struct {
@@ -129,10 +138,57 @@ func Start(o Options) (*Sender, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Sender{o: o, telemetry: make(chan telemetryMsg, 16), stop: make(chan struct{}), done: make(chan struct{})}
+	s := &Sender{o: o, telemetry: make(chan telemetryMsg, 16), stop: make(chan struct{}), done: make(chan struct{}),
+		retained: map[string][]byte{}, retainNew: make(chan struct{}, 1)}
 	s.stats.Since = o.Now()
 	go s.run()
 	return s, nil
+}
+
+// Retain sets the newest retained payload of Prefix+topic, such as the
+// model status: it is published at QoS 1 with the retain flag now if
+// connected, and again after every connect, so the broker always holds
+// the newest. Only the newest payload of a topic is kept (in memory, not
+// in the outbox: the caller sets it again after a restart). payload
+// belongs to the Sender afterwards.
+func (s *Sender) Retain(topic string, payload []byte) {
+	s.mu.Lock()
+	s.retained[topic] = payload
+	s.mu.Unlock()
+	select {
+	case s.retainNew <- struct{}{}:
+	default:
+	}
+}
+
+// publishRetained publishes every retained payload over c, not waiting
+// for the acknowledgements (one connection keeps their order).
+func (s *Sender) publishRetained(c mqtt.Client) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for topic, b := range s.retained {
+		c.Publish(s.o.Prefix+topic, 1, true, b)
+	}
+}
+
+// route delivers a message on a subscribed topic to its handler.
+func (s *Sender) route(_ mqtt.Client, m mqtt.Message) {
+	if h, ok := s.o.Subscribe[strings.TrimPrefix(m.Topic(), s.o.Prefix)]; ok {
+		h(bytes.Clone(m.Payload()))
+		return
+	}
+	s.o.Logger.Warn("message on a topic the agent does not handle", "topic", m.Topic())
+}
+
+// subscribe subscribes c to Options.Subscribe, logging a failure (the
+// next connection tries again).
+func (s *Sender) subscribe(c mqtt.Client) {
+	for suffix := range s.o.Subscribe {
+		tok := c.Subscribe(s.o.Prefix+suffix, 1, s.route)
+		if !tok.WaitTimeout(s.o.ConnectTimeout) || tok.Error() != nil {
+			s.o.Logger.Warn("subscribe failed; retried on the next connection", "topic", s.o.Prefix+suffix, "err", tok.Error())
+		}
+	}
 }
 
 // Telemetry offers a QoS 0 message for Prefix+topic without waiting: it
@@ -288,6 +344,9 @@ func (s *Sender) connect(broker string) (mqtt.Client, <-chan error, error) {
 		SetAutoReconnect(false).
 		SetConnectRetry(false).
 		SetStore(mqtt.NewOrderedMemoryStore()).
+		// Messages for the persistent session can arrive before Subscribe
+		// registers its handler.
+		SetDefaultPublishHandler(s.route).
 		SetConnectionLostHandler(func(_ mqtt.Client, err error) {
 			select {
 			case lost <- err:
@@ -323,6 +382,8 @@ func (s *Sender) connect(broker string) (mqtt.Client, <-chan error, error) {
 		// publishes, so the online status precedes what follows.
 		c.Publish(s.o.Prefix+TopicStatus, 1, true, s.o.Status(true, at))
 	}
+	s.publishRetained(c)
+	s.subscribe(c)
 	return c, lost, nil
 }
 
@@ -374,6 +435,8 @@ func (s *Sender) serve(c mqtt.Client, lost <-chan error) error {
 		case m := <-s.telemetry:
 			c.Publish(s.o.Prefix+m.topic, 0, false, m.payload)
 			s.update(func(st *Stats) { st.Telemetry++ })
+		case <-s.retainNew:
+			s.publishRetained(c)
 		case <-ackTimer.C:
 			return fmt.Errorf("no PUBACK for record %d within %v", inflight.Seq, s.o.AckTimeout)
 		case <-done:
