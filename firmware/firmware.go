@@ -1,6 +1,8 @@
 package firmware
 
 import (
+	"bytes"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -17,12 +19,32 @@ import (
 // Magic marks a vigil model file.
 const Magic = "vigil-model"
 
-// FormatV1 is the only payload format this version reads and writes.
-const FormatV1 = 1
+// File format versions.
+const (
+	// FormatV1 is the first file format: the envelope holds no digest and
+	// is never signed, and unknown payload fields are skipped. Decode
+	// still reads it, with a warning (or refuses it: LoadOptions.RefuseV1).
+	FormatV1 = 1
+	// FormatV2 adds the payload's SHA-256 digest and an optional ed25519
+	// signature of Magic, format and payload, and refuses fields it does
+	// not know. Pack and Sign write it.
+	FormatV2 = 2
+)
 
-// MaxFileSize bounds how many bytes Load reads: larger files are refused
-// before they are decoded.
-const MaxFileSize = 16 << 20
+// Size limits of a model file.
+const (
+	// DefaultMaxBytes is the largest file Load, ReadFile and Decode accept
+	// unless LoadOptions.MaxBytes says otherwise.
+	DefaultMaxBytes = 16 << 20
+	// HardMaxBytes is the largest LoadOptions.MaxBytes allowed; the msgp
+	// limits of the schema are set so that no file this size is refused
+	// by them.
+	HardMaxBytes = 64 << 20
+	// MaxFileSize is DefaultMaxBytes.
+	//
+	// Deprecated: use DefaultMaxBytes or LoadOptions.MaxBytes.
+	MaxFileSize = DefaultMaxBytes
+)
 
 // Model kinds.
 const (
@@ -37,22 +59,74 @@ const (
 	ScalerRobust   = "robust"
 )
 
-// ErrUnsigned is returned by Load for an unsigned file when unsigned
-// files are not allowed.
-var ErrUnsigned = errors.New("firmware: model file is unsigned")
+// Errors a caller may want to tell apart (errors.Is); the errors returned
+// wrap them with details.
+var (
+	// ErrUnsigned: the file is unsigned and unsigned files are not allowed
+	// (LoadOptions.AllowUnsigned).
+	ErrUnsigned = errors.New("firmware: model file is unsigned")
+	// ErrTooLarge: the file is over LoadOptions.MaxBytes.
+	ErrTooLarge = errors.New("firmware: model file too large")
+	// ErrDamaged: the payload does not match the digest in the file.
+	ErrDamaged = errors.New("firmware: payload digest mismatch: file damaged")
+	// ErrUntrustedKey: the file is signed by a key that is not among
+	// LoadOptions.Trusted (and unsigned files are not allowed).
+	ErrUntrustedKey = errors.New("firmware: model signed by an untrusted key")
+	// ErrBadSignature: the signature does not verify with the trusted key
+	// its key id names, or a signed file's payload was changed.
+	ErrBadSignature = errors.New("firmware: bad signature")
+)
 
-// LoadOptions control which files Load accepts.
+// LoadOptions control which files Load, ReadFile and Decode accept. The
+// zero value accepts only files signed by a trusted key — of which it
+// has none.
 type LoadOptions struct {
-	// AllowUnsigned accepts files without a signature. Until signing is
-	// built every file is unsigned, so callers must set it.
+	// AllowUnsigned accepts files without a signature, and files signed
+	// by a key that is not in Trusted, whose signature then cannot be
+	// checked (Loaded.Warnings says so). A file whose key id names a
+	// trusted key must verify either way.
 	AllowUnsigned bool
+	// Trusted are the keys whose signatures are accepted.
+	Trusted []PublicKey
+	// RefuseV1 refuses format 1 files (no checksum, never signed) instead
+	// of loading them with a warning.
+	RefuseV1 bool
+	// MaxBytes is the largest file accepted, at most HardMaxBytes; 0
+	// means DefaultMaxBytes. A larger file is refused with ErrTooLarge.
+	MaxBytes int64
 }
 
-// Loaded is a decoded, validated model ready to score.
+// check checks o and returns the size limit it sets.
+func (o LoadOptions) check() (int64, error) {
+	for i, k := range o.Trusted {
+		if len(k.Key) != ed25519.PublicKeySize {
+			return 0, fmt.Errorf("firmware: LoadOptions.Trusted[%d] (%q): a %d-byte key, want %d", i, truncate(k.Name), len(k.Key), ed25519.PublicKeySize)
+		}
+	}
+	switch {
+	case o.MaxBytes == 0:
+		return DefaultMaxBytes, nil
+	case o.MaxBytes < 0 || o.MaxBytes > HardMaxBytes:
+		return 0, fmt.Errorf("firmware: LoadOptions.MaxBytes %d, want 1 to %d (or 0: %d)", o.MaxBytes, HardMaxBytes, DefaultMaxBytes)
+	}
+	return o.MaxBytes, nil
+}
+
+// Loaded is a decoded, verified and validated model ready to score.
 type Loaded struct {
 	// ID identifies the model: the first 12 hex digits of the SHA-256 of
 	// its payload, so equal models have equal ids.
 	ID string
+	// Format is the file's format version (FormatV1 or FormatV2).
+	Format int
+	// KeyID is the id of the key that signed the file; empty if unsigned.
+	KeyID string
+	// Signer is the name of the trusted key that verified the signature;
+	// empty if the file is unsigned or its key is not trusted.
+	Signer string
+	// Warnings say what was accepted but should not have been needed,
+	// such as a format 1 file.
+	Warnings []string
 	// Model is the decoded payload, metadata and weights.
 	Model *Model
 	// Autoencoder scores samples given in Model.Channels order.
@@ -68,13 +142,21 @@ func (m *Model) ChannelNames() []string {
 	return names
 }
 
-// ReadFile loads the model file at path; errors name the path.
+// ReadFile loads the model file at path; errors name the path. A file
+// over the size limit is refused before it is read.
 func ReadFile(path string, o LoadOptions) (*Loaded, error) {
+	limit, err := o.check()
+	if err != nil {
+		return nil, err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("firmware: %w", err)
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > limit {
+		return nil, fmt.Errorf("%s: %w", path, tooLarge(st.Size(), limit))
+	}
 	l, err := Load(f, o)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -82,66 +164,152 @@ func ReadFile(path string, o LoadOptions) (*Loaded, error) {
 	return l, nil
 }
 
-// Load reads a model file of at most MaxFileSize bytes from r, decodes and
-// validates it, and builds its autoencoder. Truncated, corrupt, oversized
-// or inconsistent files return an error.
+// Load reads a model file of at most LoadOptions.MaxBytes from r and
+// decodes it (Decode).
 func Load(r io.Reader, o LoadOptions) (*Loaded, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	limit, err := o.check()
+	if err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("firmware: reading model: %w", err)
 	}
-	if len(data) > MaxFileSize {
-		return nil, fmt.Errorf("firmware: model file is over the %d-byte limit", MaxFileSize)
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%w: more than %d bytes, over the limit (LoadOptions.MaxBytes)", ErrTooLarge, limit)
 	}
 	return Decode(data, o)
 }
 
-// Decode is Load for a file already in memory.
+// tooLarge is ErrTooLarge for a file of size bytes over limit.
+func tooLarge(size, limit int64) error {
+	return fmt.Errorf("%w: %d bytes, over the %d-byte limit (LoadOptions.MaxBytes)", ErrTooLarge, size, limit)
+}
+
+// Decode is Load for a file already in memory. In order, it checks the
+// file's size, its MessagePack structure (no length the bytes cannot hold,
+// so memory stays bounded), the envelope, the format, the digest, the
+// signature against o.Trusted, the payload's structure and fields, the
+// features it requires, the model's consistency, and that the model
+// scores its own scaler's statistics to finite numbers; then it builds
+// the autoencoder. Errors name what failed; see the Err variables and
+// CheckError for those a caller may want to tell apart. Decode keeps no
+// reference to data.
 func Decode(data []byte, o LoadOptions) (*Loaded, error) {
-	var env Envelope
-	rest, err := env.UnmarshalMsg(data)
+	l, _, err := decode(data, o)
+	return l, err
+}
+
+// decode is Decode, also returning the parsed envelope (pointing into data).
+func decode(data []byte, o LoadOptions) (*Loaded, *envelope, error) {
+	limit, err := o.check()
 	if err != nil {
-		return nil, fmt.Errorf("firmware: not a valid model file: envelope: %w", err)
+		return nil, nil, err
 	}
-	switch {
-	case len(rest) != 0:
-		return nil, fmt.Errorf("firmware: %d stray bytes after the envelope", len(rest))
-	case env.Magic != Magic:
-		return nil, fmt.Errorf("firmware: not a vigil model file (magic %q, want %q)", truncate(env.Magic), Magic)
-	case env.Format != FormatV1:
-		return nil, fmt.Errorf("firmware: model format %d, this version reads format %d", env.Format, FormatV1)
-	case env.KeyID != "" || len(env.Signature) != 0:
-		return nil, fmt.Errorf("firmware: model is signed with key %q, but this version cannot verify signatures", truncate(env.KeyID))
-	case !o.AllowUnsigned:
-		return nil, ErrUnsigned
+	if int64(len(data)) > limit {
+		return nil, nil, tooLarge(int64(len(data)), limit)
+	}
+	e, err := parseEnvelope(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	l := &Loaded{Format: int(e.format)}
+	if err := e.verify(data, o, l); err != nil {
+		return nil, nil, err
+	}
+	m, err := decodeModel(e.payload, e.format == FormatV2)
+	if err != nil {
+		return nil, nil, err
+	}
+	ae, err := m.autoencoder()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkScores(m, ae); err != nil {
+		return nil, nil, err
+	}
+	sum := sha256.Sum256(e.payload)
+	l.ID, l.Model, l.Autoencoder = hex.EncodeToString(sum[:6]), m, ae
+	return l, e, nil
+}
+
+// decodeModel checks the structure of a payload, the features it
+// requires and, if strict (format 2), that it holds only known fields in
+// canonical form, and decodes it.
+func decodeModel(p []byte, strict bool) (*Model, error) {
+	w := walker{what: "model payload", limits: schemaLimits}
+	if strict {
+		w.known = knownModelPaths()
+	}
+	if err := w.check(p); err != nil {
+		return nil, fmt.Errorf("firmware: %w", err)
+	}
+	if err := checkRequires(p); err != nil {
+		return nil, err
+	}
+	if w.unknown != "" {
+		return nil, fmt.Errorf("firmware: model field %q is unknown to this version, and format 2 refuses fields it cannot check: upgrade the agent, or re-pack the model without it", w.unknown)
 	}
 	m := new(Model)
-	if rest, err = m.UnmarshalMsg(env.Payload); err != nil {
+	rest, err := m.UnmarshalMsg(p)
+	if err != nil {
 		return nil, fmt.Errorf("firmware: model payload: %w", err)
 	}
 	if len(rest) != 0 {
 		return nil, fmt.Errorf("firmware: %d stray bytes after the model payload", len(rest))
 	}
-	ae, err := m.autoencoder()
+	if !strict {
+		return m, nil
+	}
+	canon, err := m.MarshalMsg(make([]byte, 0, len(p)))
+	if err != nil {
+		return nil, fmt.Errorf("firmware: model payload: %w", err)
+	}
+	if !bytes.Equal(canon, p) {
+		return nil, fmt.Errorf("firmware: model payload differs from its canonical encoding at byte %d (a repeated field, or a value encoded otherwise than Pack writes it): re-pack the model", firstDifference(canon, p))
+	}
+	return m, checkDeclared(m)
+}
+
+// firstDifference returns the index of the first byte where a and b
+// differ, or the shorter length.
+func firstDifference(a, b []byte) int {
+	n := min(len(a), len(b))
+	for i := range n {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
+}
+
+// Pack encodes m as an unsigned format 2 model file, with m's Requires
+// completed from FeaturesUsed (m itself is not changed), and decodes the
+// result (Decode with AllowUnsigned and default limits) before returning
+// it, so a file Pack returns always loads.
+func Pack(m *Model) ([]byte, error) {
+	payload, err := canonicalPayload(m)
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(env.Payload)
-	return &Loaded{ID: hex.EncodeToString(sum[:6]), Model: m, Autoencoder: ae}, nil
-}
-
-// Pack encodes m as an unsigned model file, after checking that it
-// decodes into a working model.
-func Pack(m *Model) ([]byte, error) {
-	if _, err := m.autoencoder(); err != nil {
+	sum := sha256.Sum256(payload)
+	data := appendEnvelope(nil, FormatV2, payload, sum[:], "", nil)
+	if _, err := Decode(data, LoadOptions{AllowUnsigned: true}); err != nil {
 		return nil, err
 	}
-	payload, err := m.MarshalMsg(nil)
+	return data, nil
+}
+
+// canonicalPayload encodes a copy of m whose Requires lists m's own and
+// the features it uses.
+func canonicalPayload(m *Model) ([]byte, error) {
+	c := *m
+	c.Requires = union(m.Requires, m.FeaturesUsed())
+	payload, err := c.MarshalMsg(nil)
 	if err != nil {
 		return nil, fmt.Errorf("firmware: encoding model: %w", err)
 	}
-	env := Envelope{Magic: Magic, Format: FormatV1, Payload: payload}
-	return env.MarshalMsg(nil)
+	return payload, nil
 }
 
 // Params returns the decision the model suggests as infer/decide
@@ -192,8 +360,8 @@ func (m *Model) autoencoder() (*infer.Autoencoder, error) {
 	default:
 		return nil, fmt.Errorf("firmware: scaler kind %q, want standard, minmax or robust", truncate(m.Scaler.Kind))
 	}
-	if len(m.Scaler.Center) != len(m.Channels) {
-		return nil, fmt.Errorf("firmware: scaler has %d channels, the model lists %d", len(m.Scaler.Center), len(m.Channels))
+	if err := m.checkScaler(); err != nil {
+		return nil, err
 	}
 	if t := float64(m.Threshold.Value); math.IsNaN(t) || math.IsInf(t, 0) || t <= 0 {
 		return nil, fmt.Errorf("firmware: threshold %v, want a positive finite number", t)
@@ -225,6 +393,81 @@ func (m *Model) autoencoder() (*infer.Autoencoder, error) {
 		return nil, fmt.Errorf("firmware: %w", err)
 	}
 	return ae, nil
+}
+
+// checkScaler checks that the scaler has a finite centre and a finite,
+// non-zero scale with a finite reciprocal for every channel; errors name
+// the channel.
+func (m *Model) checkScaler() error {
+	sc := &m.Scaler
+	if len(sc.Center) != len(m.Channels) || len(sc.Scale) != len(m.Channels) {
+		return fmt.Errorf("firmware: scaler has %d centres and %d scales, the model lists %d channels", len(sc.Center), len(sc.Scale), len(m.Channels))
+	}
+	for i, c := range m.Channels {
+		center, scale := sc.Center[i], sc.Scale[i]
+		switch {
+		case !isFinite(center):
+			return fmt.Errorf("firmware: scaler channel %d (%q): centre %v, want a finite number", i, truncate(c.Name), center)
+		case !isFinite(scale) || scale == 0:
+			return fmt.Errorf("firmware: scaler channel %d (%q): scale %v, want a finite non-zero number", i, truncate(c.Name), scale)
+		case !isFinite(1 / scale):
+			return fmt.Errorf("firmware: scaler channel %d (%q): scale %v has no finite reciprocal (1/scale overflows float32)", i, truncate(c.Name), scale)
+		case !isFinite(center+scale) || !isFinite(center-scale):
+			return fmt.Errorf("firmware: scaler channel %d (%q): centre %v ± scale %v overflows float32", i, truncate(c.Name), center, scale)
+		}
+	}
+	return nil
+}
+
+func isFinite(v float32) bool { return !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0) }
+
+// checkScores scores, with ae, a full feature window of samples equal to
+// m's scaler centre, then of centre + scale and of centre − scale (the
+// scaler's own statistics, in raw units), and refuses the model if any
+// score is NaN or infinite: its weights or scaler overflow on the data it
+// was calibrated on. It leaves ae reset.
+func checkScores(m *Model, ae *infer.Autoencoder) error {
+	defer ae.Reset()
+	x := make([]float32, len(m.Channels))
+	for _, k := range []float32{0, 1, -1} {
+		for i := range x {
+			x[i] = m.Scaler.Center[i] + k*m.Scaler.Scale[i]
+		}
+		ae.Reset()
+		s, err := windowScore(ae, x, int(max(m.Features.Window, 1)+max(m.Features.Stride, 1)))
+		if err != nil {
+			return fmt.Errorf("firmware: scoring the model on %s: %w", statName(k), err)
+		}
+		if math.IsNaN(float64(s)) || math.IsInf(float64(s), 0) {
+			return fmt.Errorf("firmware: model gives a non-finite score (%v) on %s: weights or scaler overflow", s, statName(k))
+		}
+	}
+	return nil
+}
+
+// statName names the sample checkScores scores for a factor k of the scale.
+func statName(k float32) string {
+	switch {
+	case k > 0:
+		return "its own scaler centre + 1 scale"
+	case k < 0:
+		return "its own scaler centre − 1 scale"
+	}
+	return "its own scaler centre"
+}
+
+// windowScore pushes x into ae until a score is due, at most n times.
+func windowScore(ae *infer.Autoencoder, x []float32, n int) (float32, error) {
+	for range n {
+		s, ready, err := ae.Push(x, nil)
+		if err != nil {
+			return s, err
+		}
+		if ready {
+			return s, nil
+		}
+	}
+	return 0, fmt.Errorf("no score after %d samples", n)
 }
 
 func inferLayers(what string, ls []Layer) ([]infer.Layer, error) {

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/vigil-edge/vigil/infer"
@@ -101,18 +102,27 @@ func goldenModel(name string) *Model {
 
 // TestGolden scores recorded inputs with recorded model files and checks
 // the recorded scores, so every architecture (amd64 natively; arm64, armv7
-// and armv6 under qemu via make test-arm) computes the same results.
+// and armv6 under qemu via make test-arm) computes the same results. Each
+// model is kept in three files: <name>.vgm in format 1, as the first
+// version wrote it (never rewritten: it proves old files still load),
+// v2/<name>.vgm in format 2, and v2/<name>.signed.vgm signed by the test
+// key "release" (release.pub), which fixes what a signature covers.
 func TestGolden(t *testing.T) {
 	dir := filepath.Join("testdata", "golden")
+	keyPath := filepath.Join(dir, "release.pub")
+	if *update {
+		writeKey(t, keyPath)
+	}
+	key, err := ReadPublicKeyFile(keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := LoadOptions{AllowUnsigned: true, Trusted: []PublicKey{key}}
 	for _, name := range []string{"f32", "int8", "window", "conv", "vae"} {
-		modelPath := filepath.Join(dir, name+".vgm")
+		v2, signed := filepath.Join(dir, "v2", name+".vgm"), filepath.Join(dir, "v2", name+".signed.vgm")
 		dataPath := filepath.Join(dir, name+".json")
 		if *update {
-			writeGolden(t, name, modelPath, dataPath)
-		}
-		l, err := ReadFile(modelPath, LoadOptions{AllowUnsigned: true})
-		if err != nil {
-			t.Fatal(err)
+			writeGolden(t, name, v2, signed, dataPath)
 		}
 		b, err := os.ReadFile(dataPath)
 		if err != nil {
@@ -125,35 +135,73 @@ func TestGolden(t *testing.T) {
 		if len(g.Inputs) == 0 || len(g.Inputs) != len(g.Scores) {
 			t.Fatalf("%s: %d inputs, %d scores", dataPath, len(g.Inputs), len(g.Scores))
 		}
-		per := make([]float32, 8)
-		var worst float64
-		for i, x := range g.Inputs {
-			s, ready, err := l.Autoencoder.Push(x, per)
-			if err != nil {
-				t.Fatalf("%s input %d: %v", name, i, err)
-			}
-			if ready != g.Ready[i] {
-				t.Fatalf("%s input %d: ready %v, golden %v", name, i, ready, g.Ready[i])
-			}
-			if !ready {
-				continue
-			}
-			worst = max(worst, math.Abs(float64(s-g.Scores[i]))/math.Abs(float64(g.Scores[i])))
-			if math.Abs(float64(s-g.Scores[i])) > goldenTolerance(g.Scores[i]) {
-				t.Errorf("%s input %d: score %v, golden %v", name, i, s, g.Scores[i])
-			}
-			for c, e := range per {
-				if math.Abs(float64(e-g.PerChannel[i][c])) > goldenTolerance(g.PerChannel[i][c]) {
-					t.Errorf("%s input %d channel %d: error %v, golden %v", name, i, c, e, g.PerChannel[i][c])
-				}
-			}
+		files := []struct {
+			path           string
+			format         int
+			signer, warned string
+		}{
+			{filepath.Join(dir, name+".vgm"), FormatV1, "", "format 1 file: no checksum; re-pack it"},
+			{v2, FormatV2, "", ""},
+			{signed, FormatV2, "release", ""},
 		}
-		t.Logf("%s: largest relative score difference from golden %.3g", name, worst)
+		for _, f := range files {
+			l, err := ReadFile(f.path, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l.Format != f.format || l.Signer != f.signer || strings.Join(l.Warnings, "; ") != f.warned {
+				t.Errorf("%s: format %d, signer %q, warnings %q; want %d, %q, %q", f.path, l.Format, l.Signer, l.Warnings, f.format, f.signer, f.warned)
+			}
+			checkGolden(t, f.path, l, g)
+		}
 	}
 }
 
-func writeGolden(t *testing.T, name, modelPath, dataPath string) {
+// checkGolden scores g's inputs with l and compares with g's results.
+func checkGolden(t *testing.T, name string, l *Loaded, g golden) {
+	per := make([]float32, 8)
+	var worst float64
+	for i, x := range g.Inputs {
+		s, ready, err := l.Autoencoder.Push(x, per)
+		if err != nil {
+			t.Fatalf("%s input %d: %v", name, i, err)
+		}
+		if ready != g.Ready[i] {
+			t.Fatalf("%s input %d: ready %v, golden %v", name, i, ready, g.Ready[i])
+		}
+		if !ready {
+			continue
+		}
+		worst = max(worst, math.Abs(float64(s-g.Scores[i]))/math.Abs(float64(g.Scores[i])))
+		if math.Abs(float64(s-g.Scores[i])) > goldenTolerance(g.Scores[i]) {
+			t.Errorf("%s input %d: score %v, golden %v", name, i, s, g.Scores[i])
+		}
+		for c, e := range per {
+			if math.Abs(float64(e-g.PerChannel[i][c])) > goldenTolerance(g.PerChannel[i][c]) {
+				t.Errorf("%s input %d channel %d: error %v, golden %v", name, i, c, e, g.PerChannel[i][c])
+			}
+		}
+	}
+	t.Logf("%s: largest relative score difference from golden %.3g", name, worst)
+}
+
+// writeKey writes the public half of the "release" test key.
+func writeKey(t *testing.T, path string) {
+	text, err := testKey(t, "release").Public().MarshalText()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, text, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeGolden(t *testing.T, name, modelPath, signedPath, dataPath string) {
 	b, err := Pack(goldenModel(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := Sign(b, testKey(t, "release"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,10 +226,9 @@ func writeGolden(t *testing.T, name, modelPath, dataPath string) {
 	}
 	js, _ := json.MarshalIndent(g, "", " ")
 	os.MkdirAll(filepath.Dir(modelPath), 0o755)
-	if err := os.WriteFile(modelPath, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(dataPath, append(js, '\n'), 0o644); err != nil {
-		t.Fatal(err)
+	for path, data := range map[string][]byte{modelPath: b, signedPath: signed, dataPath: append(js, '\n')} {
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -1,24 +1,41 @@
 package firmware
 
-//msgp:limit arrays:1048576 maps:64
+// Limits. msgp allocates a slice as soon as it reads an array header, so
+// Decode first walks the whole file (see walk.go) and refuses any length
+// that the bytes left cannot hold; these limits are a second line. The
+// global array limit (arrays of numbers and byte strings: the payload,
+// the weights) is HardMaxBytes, so no file within LoadOptions.MaxBytes is
+// refused by msgp; the per-field limits below bound arrays of structs and
+// strings, whose elements cost more memory than bytes in the file, and
+// equal the limits the walk checks by name (schemaLimits).
+//
+//msgp:limit arrays:67108864 maps:64
 
-// Envelope is the outermost structure of a model file.
+// Envelope is the outermost structure of a model file. Decode parses it
+// field by field (parseEnvelope) rather than with UnmarshalMsg; Pack and
+// Sign write its fields in this order, which for format 2 is the only
+// order Decode accepts.
 type Envelope struct {
 	// Magic is always "vigil-model": it tells a model file from other
 	// MessagePack data.
 	Magic string `msg:"magic"`
-	// Format is the payload's schema version (FormatV1).
+	// Format is the file's format version (FormatV1 or FormatV2).
 	Format uint16 `msg:"format"`
 	// Payload is the MessagePack encoding of a Model.
 	Payload []byte `msg:"payload"`
-	// KeyID names the key that signed Payload; empty when unsigned.
+	// Digest is the SHA-256 of Payload (format 2; absent in format 1).
+	Digest []byte `msg:"digest,limit=32"`
+	// KeyID names the key that signed the file: the first 8 bytes of the
+	// SHA-256 of its ed25519 public key, in hex. Empty when unsigned.
 	KeyID string `msg:"key_id"`
-	// Signature is the ed25519 signature of Payload; empty when unsigned.
+	// Signature is the ed25519 signature of Magic, Format (2 bytes, big
+	// endian) and Payload, concatenated (see SignedMessage); empty when
+	// unsigned.
 	Signature []byte `msg:"sig,limit=64"`
 }
 
-// Model is format version 1 of a model: everything the gateway needs to
-// turn samples into scores and decisions.
+// Model is the payload of a model file (formats 1 and 2): everything the
+// gateway needs to turn samples into scores and decisions.
 type Model struct {
 	// Name is a human label; the model's identity is its payload digest.
 	Name string `msg:"name"`
@@ -29,6 +46,11 @@ type Model struct {
 	// Kind is the model family: "ae" (autoencoder) or "vae" (variational
 	// autoencoder, scored through the latent means).
 	Kind string `msg:"kind"`
+	// Requires lists the features (SupportedFeatures) a program needs to
+	// run the model correctly, such as "int8-weights"; Decode refuses a
+	// model requiring one it does not support. Pack fills it in from
+	// what the model uses (FeaturesUsed).
+	Requires []string `msg:"requires,limit=64"`
 	// Channels lists the inputs the model needs, in input order.
 	Channels []Channel `msg:"channels,limit=256"`
 	Scaler   Scaler    `msg:"scaler"`
@@ -125,8 +147,8 @@ type Layer struct {
 	// one byte each) and Scales one float32 per row (weight = scale ·
 	// int8), in place of Weights.
 	WeightsQ8 []byte    `msg:"wq"`
-	Scales    []float32 `msg:"ws,limit=65536"`
-	Bias      []float32 `msg:"b,limit=65536"`
+	Scales    []float32 `msg:"ws"`
+	Bias      []float32 `msg:"b"`
 }
 
 // Threshold is the score above which a sample counts as anomalous, and

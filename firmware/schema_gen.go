@@ -8,7 +8,7 @@ import (
 
 // Size limits for msgp deserialization
 const (
-	zb417a25dlimitArrays = 1048576
+	zb417a25dlimitArrays = 67108864
 	zb417a25dlimitMaps   = 64
 )
 
@@ -190,9 +190,9 @@ func (z *Decision) Msgsize() (s int) {
 // MarshalMsg implements msgp.Marshaler
 func (z *Envelope) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 5
+	// map header, size 6
 	// string "magic"
-	o = append(o, 0x85, 0xa5, 0x6d, 0x61, 0x67, 0x69, 0x63)
+	o = append(o, 0x86, 0xa5, 0x6d, 0x61, 0x67, 0x69, 0x63)
 	o = msgp.AppendString(o, z.Magic)
 	// string "format"
 	o = append(o, 0xa6, 0x66, 0x6f, 0x72, 0x6d, 0x61, 0x74)
@@ -200,6 +200,9 @@ func (z *Envelope) MarshalMsg(b []byte) (o []byte, err error) {
 	// string "payload"
 	o = append(o, 0xa7, 0x70, 0x61, 0x79, 0x6c, 0x6f, 0x61, 0x64)
 	o = msgp.AppendBytes(o, z.Payload)
+	// string "digest"
+	o = append(o, 0xa6, 0x64, 0x69, 0x67, 0x65, 0x73, 0x74)
+	o = msgp.AppendBytes(o, z.Digest)
 	// string "key_id"
 	o = append(o, 0xa6, 0x6b, 0x65, 0x79, 0x5f, 0x69, 0x64)
 	o = msgp.AppendString(o, z.KeyID)
@@ -265,6 +268,28 @@ func (z *Envelope) UnmarshalMsg(bts []byte) (o []byte, err error) {
 			}
 			copy(z.Payload, bts[:zb0002])
 			bts = bts[zb0002:]
+		case "digest":
+			var zb0003 uint32
+			zb0003, bts, err = msgp.ReadBytesHeader(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Digest")
+				return
+			}
+			if zb0003 > 32 {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if z.Digest == nil || uint32(cap(z.Digest)) < zb0003 {
+				z.Digest = make([]byte, zb0003)
+			} else {
+				z.Digest = z.Digest[:zb0003]
+			}
+			if uint32(len(bts)) < zb0003 {
+				err = msgp.ErrShortBytes
+				return
+			}
+			copy(z.Digest, bts[:zb0003])
+			bts = bts[zb0003:]
 		case "key_id":
 			z.KeyID, bts, err = msgp.ReadStringBytes(bts)
 			if err != nil {
@@ -272,27 +297,27 @@ func (z *Envelope) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				return
 			}
 		case "sig":
-			var zb0003 uint32
-			zb0003, bts, err = msgp.ReadBytesHeader(bts)
+			var zb0004 uint32
+			zb0004, bts, err = msgp.ReadBytesHeader(bts)
 			if err != nil {
 				err = msgp.WrapError(err, "Signature")
 				return
 			}
-			if zb0003 > 64 {
+			if zb0004 > 64 {
 				err = msgp.ErrLimitExceeded
 				return
 			}
-			if z.Signature == nil || uint32(cap(z.Signature)) < zb0003 {
-				z.Signature = make([]byte, zb0003)
+			if z.Signature == nil || uint32(cap(z.Signature)) < zb0004 {
+				z.Signature = make([]byte, zb0004)
 			} else {
-				z.Signature = z.Signature[:zb0003]
+				z.Signature = z.Signature[:zb0004]
 			}
-			if uint32(len(bts)) < zb0003 {
+			if uint32(len(bts)) < zb0004 {
 				err = msgp.ErrShortBytes
 				return
 			}
-			copy(z.Signature, bts[:zb0003])
-			bts = bts[zb0003:]
+			copy(z.Signature, bts[:zb0004])
+			bts = bts[zb0004:]
 		default:
 			bts, err = msgp.Skip(bts)
 			if err != nil {
@@ -307,7 +332,7 @@ func (z *Envelope) UnmarshalMsg(bts []byte) (o []byte, err error) {
 
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z *Envelope) Msgsize() (s int) {
-	s = 1 + 6 + msgp.StringPrefixSize + len(z.Magic) + 7 + msgp.Uint16Size + 8 + msgp.BytesPrefixSize + len(z.Payload) + 7 + msgp.StringPrefixSize + len(z.KeyID) + 4 + msgp.BytesPrefixSize + len(z.Signature)
+	s = 1 + 6 + msgp.StringPrefixSize + len(z.Magic) + 7 + msgp.Uint16Size + 8 + msgp.BytesPrefixSize + len(z.Payload) + 7 + msgp.BytesPrefixSize + len(z.Digest) + 7 + msgp.StringPrefixSize + len(z.KeyID) + 4 + msgp.BytesPrefixSize + len(z.Signature)
 	return
 }
 
@@ -618,7 +643,7 @@ func (z *Layer) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "Scales")
 				return
 			}
-			if zb0004 > 65536 {
+			if zb0004 > zb417a25dlimitArrays {
 				err = msgp.ErrLimitExceeded
 				return
 			}
@@ -641,7 +666,7 @@ func (z *Layer) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "Bias")
 				return
 			}
-			if zb0005 > 65536 {
+			if zb0005 > zb417a25dlimitArrays {
 				err = msgp.ErrLimitExceeded
 				return
 			}
@@ -678,9 +703,9 @@ func (z *Layer) Msgsize() (s int) {
 // MarshalMsg implements msgp.Marshaler
 func (z *Model) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 14
+	// map header, size 15
 	// string "name"
-	o = append(o, 0x8e, 0xa4, 0x6e, 0x61, 0x6d, 0x65)
+	o = append(o, 0x8f, 0xa4, 0x6e, 0x61, 0x6d, 0x65)
 	o = msgp.AppendString(o, z.Name)
 	// string "version"
 	o = append(o, 0xa7, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e)
@@ -691,17 +716,23 @@ func (z *Model) MarshalMsg(b []byte) (o []byte, err error) {
 	// string "kind"
 	o = append(o, 0xa4, 0x6b, 0x69, 0x6e, 0x64)
 	o = msgp.AppendString(o, z.Kind)
+	// string "requires"
+	o = append(o, 0xa8, 0x72, 0x65, 0x71, 0x75, 0x69, 0x72, 0x65, 0x73)
+	o = msgp.AppendArrayHeader(o, uint32(len(z.Requires)))
+	for za0001 := range z.Requires {
+		o = msgp.AppendString(o, z.Requires[za0001])
+	}
 	// string "channels"
 	o = append(o, 0xa8, 0x63, 0x68, 0x61, 0x6e, 0x6e, 0x65, 0x6c, 0x73)
 	o = msgp.AppendArrayHeader(o, uint32(len(z.Channels)))
-	for za0001 := range z.Channels {
+	for za0002 := range z.Channels {
 		// map header, size 2
 		// string "name"
 		o = append(o, 0x82, 0xa4, 0x6e, 0x61, 0x6d, 0x65)
-		o = msgp.AppendString(o, z.Channels[za0001].Name)
+		o = msgp.AppendString(o, z.Channels[za0002].Name)
 		// string "unit"
 		o = append(o, 0xa4, 0x75, 0x6e, 0x69, 0x74)
-		o = msgp.AppendString(o, z.Channels[za0001].Unit)
+		o = msgp.AppendString(o, z.Channels[za0002].Unit)
 	}
 	// string "scaler"
 	o = append(o, 0xa6, 0x73, 0x63, 0x61, 0x6c, 0x65, 0x72)
@@ -720,20 +751,20 @@ func (z *Model) MarshalMsg(b []byte) (o []byte, err error) {
 	// string "layers"
 	o = append(o, 0xa6, 0x6c, 0x61, 0x79, 0x65, 0x72, 0x73)
 	o = msgp.AppendArrayHeader(o, uint32(len(z.Layers)))
-	for za0002 := range z.Layers {
-		o, err = z.Layers[za0002].MarshalMsg(o)
+	for za0003 := range z.Layers {
+		o, err = z.Layers[za0003].MarshalMsg(o)
 		if err != nil {
-			err = msgp.WrapError(err, "Layers", za0002)
+			err = msgp.WrapError(err, "Layers", za0003)
 			return
 		}
 	}
 	// string "decoder"
 	o = append(o, 0xa7, 0x64, 0x65, 0x63, 0x6f, 0x64, 0x65, 0x72)
 	o = msgp.AppendArrayHeader(o, uint32(len(z.Decoder)))
-	for za0003 := range z.Decoder {
-		o, err = z.Decoder[za0003].MarshalMsg(o)
+	for za0004 := range z.Decoder {
+		o, err = z.Decoder[za0004].MarshalMsg(o)
 		if err != nil {
-			err = msgp.WrapError(err, "Decoder", za0003)
+			err = msgp.WrapError(err, "Decoder", za0004)
 			return
 		}
 	}
@@ -813,57 +844,80 @@ func (z *Model) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "Kind")
 				return
 			}
-		case "channels":
+		case "requires":
 			var zb0002 uint32
 			zb0002, bts, err = msgp.ReadArrayHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Requires")
+				return
+			}
+			if zb0002 > 64 {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Requires) >= int(zb0002) {
+				z.Requires = (z.Requires)[:zb0002]
+			} else {
+				z.Requires = make([]string, zb0002)
+			}
+			for za0001 := range z.Requires {
+				z.Requires[za0001], bts, err = msgp.ReadStringBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Requires", za0001)
+					return
+				}
+			}
+		case "channels":
+			var zb0003 uint32
+			zb0003, bts, err = msgp.ReadArrayHeaderBytes(bts)
 			if err != nil {
 				err = msgp.WrapError(err, "Channels")
 				return
 			}
-			if zb0002 > 256 {
+			if zb0003 > 256 {
 				err = msgp.ErrLimitExceeded
 				return
 			}
-			if cap(z.Channels) >= int(zb0002) {
-				z.Channels = (z.Channels)[:zb0002]
+			if cap(z.Channels) >= int(zb0003) {
+				z.Channels = (z.Channels)[:zb0003]
 			} else {
-				z.Channels = make([]Channel, zb0002)
+				z.Channels = make([]Channel, zb0003)
 			}
-			for za0001 := range z.Channels {
-				var zb0003 uint32
-				zb0003, bts, err = msgp.ReadMapHeaderBytes(bts)
+			for za0002 := range z.Channels {
+				var zb0004 uint32
+				zb0004, bts, err = msgp.ReadMapHeaderBytes(bts)
 				if err != nil {
-					err = msgp.WrapError(err, "Channels", za0001)
+					err = msgp.WrapError(err, "Channels", za0002)
 					return
 				}
-				if zb0003 > 256 {
+				if zb0004 > 256 {
 					err = msgp.ErrLimitExceeded
 					return
 				}
-				for zb0003 > 0 {
-					zb0003--
+				for zb0004 > 0 {
+					zb0004--
 					field, bts, err = msgp.ReadMapKeyZC(bts)
 					if err != nil {
-						err = msgp.WrapError(err, "Channels", za0001)
+						err = msgp.WrapError(err, "Channels", za0002)
 						return
 					}
 					switch msgp.UnsafeString(field) {
 					case "name":
-						z.Channels[za0001].Name, bts, err = msgp.ReadStringBytes(bts)
+						z.Channels[za0002].Name, bts, err = msgp.ReadStringBytes(bts)
 						if err != nil {
-							err = msgp.WrapError(err, "Channels", za0001, "Name")
+							err = msgp.WrapError(err, "Channels", za0002, "Name")
 							return
 						}
 					case "unit":
-						z.Channels[za0001].Unit, bts, err = msgp.ReadStringBytes(bts)
+						z.Channels[za0002].Unit, bts, err = msgp.ReadStringBytes(bts)
 						if err != nil {
-							err = msgp.WrapError(err, "Channels", za0001, "Unit")
+							err = msgp.WrapError(err, "Channels", za0002, "Unit")
 							return
 						}
 					default:
 						bts, err = msgp.Skip(bts)
 						if err != nil {
-							err = msgp.WrapError(err, "Channels", za0001)
+							err = msgp.WrapError(err, "Channels", za0002)
 							return
 						}
 					}
@@ -882,48 +936,48 @@ func (z *Model) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				return
 			}
 		case "layers":
-			var zb0004 uint32
-			zb0004, bts, err = msgp.ReadArrayHeaderBytes(bts)
-			if err != nil {
-				err = msgp.WrapError(err, "Layers")
-				return
-			}
-			if zb0004 > 64 {
-				err = msgp.ErrLimitExceeded
-				return
-			}
-			if cap(z.Layers) >= int(zb0004) {
-				z.Layers = (z.Layers)[:zb0004]
-			} else {
-				z.Layers = make([]Layer, zb0004)
-			}
-			for za0002 := range z.Layers {
-				bts, err = z.Layers[za0002].UnmarshalMsg(bts)
-				if err != nil {
-					err = msgp.WrapError(err, "Layers", za0002)
-					return
-				}
-			}
-		case "decoder":
 			var zb0005 uint32
 			zb0005, bts, err = msgp.ReadArrayHeaderBytes(bts)
 			if err != nil {
-				err = msgp.WrapError(err, "Decoder")
+				err = msgp.WrapError(err, "Layers")
 				return
 			}
 			if zb0005 > 64 {
 				err = msgp.ErrLimitExceeded
 				return
 			}
-			if cap(z.Decoder) >= int(zb0005) {
-				z.Decoder = (z.Decoder)[:zb0005]
+			if cap(z.Layers) >= int(zb0005) {
+				z.Layers = (z.Layers)[:zb0005]
 			} else {
-				z.Decoder = make([]Layer, zb0005)
+				z.Layers = make([]Layer, zb0005)
 			}
-			for za0003 := range z.Decoder {
-				bts, err = z.Decoder[za0003].UnmarshalMsg(bts)
+			for za0003 := range z.Layers {
+				bts, err = z.Layers[za0003].UnmarshalMsg(bts)
 				if err != nil {
-					err = msgp.WrapError(err, "Decoder", za0003)
+					err = msgp.WrapError(err, "Layers", za0003)
+					return
+				}
+			}
+		case "decoder":
+			var zb0006 uint32
+			zb0006, bts, err = msgp.ReadArrayHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Decoder")
+				return
+			}
+			if zb0006 > 64 {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Decoder) >= int(zb0006) {
+				z.Decoder = (z.Decoder)[:zb0006]
+			} else {
+				z.Decoder = make([]Layer, zb0006)
+			}
+			for za0004 := range z.Decoder {
+				bts, err = z.Decoder[za0004].UnmarshalMsg(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Decoder", za0004)
 					return
 				}
 			}
@@ -972,16 +1026,20 @@ func (z *Model) UnmarshalMsg(bts []byte) (o []byte, err error) {
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z *Model) Msgsize() (s int) {
 	s = 1 + 5 + msgp.StringPrefixSize + len(z.Name) + 8 + msgp.Uint64Size + 8 + msgp.Int64Size + 5 + msgp.StringPrefixSize + len(z.Kind) + 9 + msgp.ArrayHeaderSize
-	for za0001 := range z.Channels {
-		s += 1 + 5 + msgp.StringPrefixSize + len(z.Channels[za0001].Name) + 5 + msgp.StringPrefixSize + len(z.Channels[za0001].Unit)
+	for za0001 := range z.Requires {
+		s += msgp.StringPrefixSize + len(z.Requires[za0001])
+	}
+	s += 9 + msgp.ArrayHeaderSize
+	for za0002 := range z.Channels {
+		s += 1 + 5 + msgp.StringPrefixSize + len(z.Channels[za0002].Name) + 5 + msgp.StringPrefixSize + len(z.Channels[za0002].Unit)
 	}
 	s += 7 + z.Scaler.Msgsize() + 9 + z.Features.Msgsize() + 7 + msgp.ArrayHeaderSize
-	for za0002 := range z.Layers {
-		s += z.Layers[za0002].Msgsize()
+	for za0003 := range z.Layers {
+		s += z.Layers[za0003].Msgsize()
 	}
 	s += 8 + msgp.ArrayHeaderSize
-	for za0003 := range z.Decoder {
-		s += z.Decoder[za0003].Msgsize()
+	for za0004 := range z.Decoder {
+		s += z.Decoder[za0004].Msgsize()
 	}
 	s += 10 + msgp.Float32Size + 6 + msgp.StringPrefixSize + len(z.Error) + 10 + z.Threshold.Msgsize() + 9 + z.Decision.Msgsize() + 9 + z.Training.Msgsize()
 	return

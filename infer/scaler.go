@@ -16,7 +16,9 @@ type Scaler struct {
 }
 
 // Validate checks that Center and Scale have one finite entry per
-// channel and that every Scale is finite and non-zero.
+// channel and that every Scale is finite, non-zero and has a finite
+// float32 reciprocal (a scale such as 1e-40 does not: every sample would
+// scale to ±Inf and read as invalid).
 func (s *Scaler) Validate(channels int) error {
 	if len(s.Center) != channels || len(s.Scale) != channels {
 		return fmt.Errorf("scaler: %d centers and %d scales, want %d of each", len(s.Center), len(s.Scale), channels)
@@ -26,8 +28,21 @@ func (s *Scaler) Validate(channels int) error {
 		if math.IsNaN(c) || math.IsInf(c, 0) || math.IsNaN(k) || math.IsInf(k, 0) || k == 0 {
 			return fmt.Errorf("scaler: channel %d: center %v scale %v, want finite values and a non-zero scale", i, c, k)
 		}
+		if !finiteReciprocal(s.Scale[i]) {
+			return fmt.Errorf("scaler: channel %d: scale %v has no finite float32 reciprocal, want |scale| ≥ %v", i, s.Scale[i], minScale)
+		}
 	}
 	return nil
+}
+
+// minScale is the smallest scale magnitude whose float32 reciprocal is
+// finite, rounded up to a readable figure.
+const minScale = 3e-39
+
+// finiteReciprocal reports whether 1/k is a finite float32.
+func finiteReciprocal(k float32) bool {
+	inv := float64(1 / k)
+	return !math.IsInf(inv, 0) && !math.IsNaN(inv)
 }
 
 // Transform writes the scaled values of x into dst (which may be x). It
@@ -85,7 +100,8 @@ func columns(rows [][]float32) (int, error) {
 }
 
 // fit builds a scaler from a per-channel function of the channel's
-// values; a zero, NaN or infinite spread becomes 1.
+// values; a zero, NaN or infinite spread, or one too small for a finite
+// float32 reciprocal, becomes 1.
 func fit(rows [][]float32, f func(col []float64) (center, spread float64)) (*Scaler, error) {
 	c, err := columns(rows)
 	if err != nil {
@@ -98,7 +114,7 @@ func fit(rows [][]float32, f func(col []float64) (center, spread float64)) (*Sca
 			col[r] = float64(row[i])
 		}
 		center, spread := f(col)
-		if spread == 0 || math.IsNaN(spread) || math.IsInf(spread, 0) {
+		if spread == 0 || math.IsNaN(spread) || math.IsInf(spread, 0) || !finiteReciprocal(float32(spread)) {
 			spread = 1
 		}
 		s.Center[i] = float32(center)

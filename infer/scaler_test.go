@@ -2,6 +2,7 @@ package infer
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -62,5 +63,45 @@ func TestTransformFiniteMatchesTransform(t *testing.T) {
 	// A finite input that overflows once scaled is not finite either.
 	if s.transformFinite(b, []float32{1, 1, math.MaxFloat32, 0}, s.reciprocals()) {
 		t.Error("an overflow to +Inf was reported finite")
+	}
+}
+
+func TestScalerValidate(t *testing.T) {
+	tests := []struct {
+		name  string
+		scale float32
+		want  string // in the error; "" for none
+	}{
+		{"unit", 1, ""},
+		{"small normal", 1e-30, ""},
+		{"smallest with a reciprocal", 3e-39, ""},
+		{"negative", -2, ""},
+		{"zero", 0, "non-zero scale"},
+		{"subnormal", 1e-40, "channel 1: scale 1e-40 has no finite float32 reciprocal"},
+		{"negative subnormal", -1e-42, "no finite float32 reciprocal"},
+		{"infinite", float32(math.Inf(1)), "want finite values"},
+		{"nan", float32(math.NaN()), "want finite values"},
+	}
+	for _, tc := range tests {
+		s := Scaler{Center: []float32{0, 5}, Scale: []float32{1, tc.scale}}
+		err := s.Validate(2)
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%s: Validate with scale %v = %v, want an error containing %q", tc.name, tc.scale, err, tc.want)
+		}
+	}
+	if err := (&Scaler{Center: []float32{0}, Scale: []float32{1}}).Validate(2); err == nil {
+		t.Error("Validate of 1 channel for 2 succeeded")
+	}
+}
+
+// A spread too small for a finite reciprocal fits as 1, like a zero one.
+func TestFitTinySpread(t *testing.T) {
+	rows := [][]float32{{0}, {1e-40}}
+	s, err := FitMinMax(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Scale[0] != 1 {
+		t.Errorf("scale %v, want 1", s.Scale[0])
 	}
 }
