@@ -44,11 +44,17 @@ type loaded struct {
 
 // load reads the model and checks it against the configuration.
 func load(cfg *config.Config) (*loaded, error) {
-	model, err := firmware.ReadFile(cfg.Model.Path, firmware.LoadOptions{AllowUnsigned: cfg.Model.AllowUnsigned})
-	if errors.Is(err, firmware.ErrUnsigned) {
-		return nil, fmt.Errorf("agent: %w (set model.allow_unsigned: true to accept unsigned models)", err)
-	}
+	lo, err := cfg.Model.LoadOptions()
 	if err != nil {
+		return nil, fmt.Errorf("agent: %w", err)
+	}
+	model, err := firmware.ReadFile(cfg.Model.Path, lo)
+	switch {
+	case errors.Is(err, firmware.ErrUnsigned):
+		return nil, fmt.Errorf("agent: %w (sign it with vigil sign and list the public key in model.trusted_keys, or set model.allow_unsigned: true)", err)
+	case errors.Is(err, firmware.ErrUntrustedKey):
+		return nil, fmt.Errorf("agent: %w (list its public key file in model.trusted_keys)", err)
+	case err != nil:
 		return nil, fmt.Errorf("agent: %w", err)
 	}
 	names := model.Model.ChannelNames()
@@ -173,7 +179,15 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	}
 	model := l.model
 	log.Info("model loaded", "path", cfg.Model.Path, "id", model.ID, "name", model.Model.Name,
-		"version", model.Model.Version, "channels", len(l.names), "threshold", model.Model.Threshold.Value)
+		"version", model.Model.Version, "format", model.Format, "signer", model.Signer,
+		"channels", len(l.names), "threshold", model.Model.Threshold.Value)
+	if model.Signer == "" && cfg.Model.AllowUnsigned {
+		log.Warn("model.allow_unsigned is set: model files are not verified; sign them (vigil keygen, vigil sign) and list the key in model.trusted_keys",
+			"path", cfg.Model.Path)
+	}
+	for _, w := range model.Warnings {
+		log.Warn("model file", "path", cfg.Model.Path, "warning", w)
+	}
 	password, err := cfg.MQTT.Password()
 	if err != nil {
 		return err

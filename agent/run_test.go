@@ -222,3 +222,58 @@ func TestRunPeriphMissing(t *testing.T) {
 		}
 	}
 }
+
+// A model signed by a key the configuration trusts loads without
+// allow_unsigned; one signed by another key, or unsigned, is refused,
+// each saying what to do.
+func TestTrustedKeys(t *testing.T) {
+	dir := t.TempDir()
+	path := writeModel(t, dir, "Current", "Pressure")
+	unsigned, _ := os.ReadFile(path)
+	keyFile := func(name string) (string, firmware.PrivateKey) {
+		pub, priv, err := firmware.GenerateKey(name, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, _ := pub.MarshalText()
+		f := filepath.Join(dir, name+".pub")
+		os.WriteFile(f, text, 0o644)
+		return f, priv
+	}
+	releasePub, release := keyFile("release")
+	otherPub, _ := keyFile("other")
+	signed, err := firmware.Sign(unsigned, release)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signedPath := filepath.Join(dir, "signed.vgm")
+	os.WriteFile(signedPath, signed, 0o600)
+	tests := []struct {
+		name, model, keys string
+		want              []string // substrings of the error; none: loads
+	}{
+		{"trusted", signedPath, releasePub, nil},
+		{"other key", signedPath, otherPub, []string{"not among the 1 trusted keys", "model.trusted_keys"}},
+		{"unsigned", path, releasePub, []string{"unsigned", "vigil sign"}},
+		{"missing key file", signedPath, filepath.Join(dir, "nope.pub"), []string{"model.trusted_keys", "nope.pub"}},
+	}
+	for _, tc := range tests {
+		cfg, err := config.Parse([]byte(fmt.Sprintf("site: s\ndevice: d\nchannels: [Current, Pressure]\nmodel: {path: %s, trusted_keys: [%s]}\n"+
+			"source: {serial: {device: /dev/null}}\nmqtt: {broker: \"tcp://127.0.0.1:1\"}\noutbox: {path: %s}\n", tc.model, tc.keys, filepath.Join(dir, "ob.db"))))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		_, err = Check(cfg)
+		if tc.want == nil {
+			if err != nil {
+				t.Errorf("%s: %v", tc.name, err)
+			}
+			continue
+		}
+		for _, w := range tc.want {
+			if err == nil || !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %v, want it to mention %q", tc.name, err, w)
+			}
+		}
+	}
+}

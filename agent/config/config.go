@@ -18,6 +18,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/vigil-edge/vigil/firmware"
 	"github.com/vigil-edge/vigil/sensors"
 	"github.com/vigil-edge/vigil/sensors/modbus"
 	"github.com/vigil-edge/vigil/sensors/periph"
@@ -53,8 +54,29 @@ type Config struct {
 // Model says which model file to load.
 type Model struct {
 	Path string `yaml:"path"`
-	// AllowUnsigned accepts model files without a signature.
+	// AllowUnsigned accepts model files without a signature (a warning
+	// at every start).
 	AllowUnsigned bool `yaml:"allow_unsigned"`
+	// TrustedKeys are public key files (vigil keygen's .pub): a model
+	// file must be signed by one of them.
+	TrustedKeys []string `yaml:"trusted_keys"`
+	// RefuseV1 refuses format 1 model files (no checksum, never signed),
+	// which otherwise load with a warning.
+	RefuseV1 bool `yaml:"refuse_v1"`
+}
+
+// LoadOptions reads the trusted keys and returns the model file options
+// the configuration sets; errors name the key file.
+func (m *Model) LoadOptions() (firmware.LoadOptions, error) {
+	o := firmware.LoadOptions{AllowUnsigned: m.AllowUnsigned, RefuseV1: m.RefuseV1}
+	for _, f := range m.TrustedKeys {
+		k, err := firmware.ReadPublicKeyFile(f)
+		if err != nil {
+			return o, fmt.Errorf("config: model.trusted_keys: %w", err)
+		}
+		o.Trusted = append(o.Trusted, k)
+	}
+	return o, nil
 }
 
 // Source selects and configures where samples come from: exactly one of

@@ -26,6 +26,9 @@ type command struct {
 var commands = map[string]command{
 	"train":   {"train an autoencoder on CSV recordings and pack it", runTrain},
 	"inspect": {"print a summary of a model file", runInspect},
+	"keygen":  {"make an ed25519 key pair for signing model files", runKeygen},
+	"sign":    {"sign a model file with a private key", runSign},
+	"verify":  {"check a model file's signature against trusted public keys", runVerify},
 	"pack":    {"repack a model file (int8 weights, version, name), comparing both on data", runPack},
 	"sim":     {"simulate a water pump, writing CSV lines", runSim},
 	"broker":  {"run an embedded MQTT broker on loopback", runBroker},

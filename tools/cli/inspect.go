@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -32,7 +33,17 @@ func runInspect(ctx context.Context, env Env, args []string) error {
 	m := l.Model
 	w := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "model\t%s (id %s, version %d)\n", m.Name, l.ID, m.Version)
-	fmt.Fprintf(w, "file\t%s, %d bytes, format %d, unsigned\n", path, st.Size(), firmware.FormatV1)
+	sig := "unsigned"
+	if l.KeyID != "" {
+		sig = "signed with key id " + l.KeyID + " (vigil verify --key checks it)"
+	}
+	fmt.Fprintf(w, "file\t%s, %d bytes, format %d, %s\n", path, st.Size(), l.Format, sig)
+	if len(m.Requires) > 0 {
+		fmt.Fprintf(w, "requires\t%s\n", strings.Join(m.Requires, ", "))
+	}
+	for _, warn := range l.Warnings {
+		fmt.Fprintf(w, "warning\t%s\n", warn)
+	}
 	fmt.Fprintf(w, "created\t%s\n", time.Unix(m.Created, 0).UTC().Format(time.RFC3339))
 	fmt.Fprintf(w, "kind\t%s, %d parameters, %s error\n", m.Kind, l.Autoencoder.Params(), orDefault(m.Error, "squared"))
 	cfg := l.Autoencoder.Config()

@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vigil-edge/vigil/firmware"
+	"github.com/vigil-edge/vigil/infer"
+)
+
+// keygen, sign, verify and inspect, as a field engineer runs them: a
+// signed file verifies against its key and not another's, a damaged one
+// not at all, and inspect names the signer.
+func TestKeygenSignVerify(t *testing.T) {
+	dir := t.TempDir()
+	model := filepath.Join(dir, "m.vgm")
+	m := &firmware.Model{Name: "t", Version: 3, Kind: firmware.KindAutoencoder, Scaler: firmware.Scaler{Kind: "standard", Center: []float32{0, 0}, Scale: []float32{1, 1}},
+		Channels: []firmware.Channel{{Name: "a"}, {Name: "b"}}, Threshold: firmware.Threshold{Value: 1, Method: "mean+ksigma", K: 3},
+		Layers: firmware.FromDense([]infer.Dense{{In: 2, Out: 2, W: make([]float32, 4), B: make([]float32, 2)}})}
+	packed, err := firmware.Pack(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(model, packed, 0o600)
+	for _, name := range []string{"release", "other"} {
+		if code, out, errOut := run("keygen", "--name", name, "--out", dir); code != 0 || !strings.Contains(out, "key "+name+", id ") {
+			t.Fatalf("keygen %s: exit %d %q %q", name, code, out, errOut)
+		}
+	}
+	if st, err := os.Stat(filepath.Join(dir, "release.key")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("private key file: %v, %v", st, err)
+	}
+	if code, _, errOut := run("keygen", "--name", "release", "--out", dir); code != 1 || !strings.Contains(errOut, "exists") {
+		t.Errorf("keygen over an existing key: exit %d %q", code, errOut)
+	}
+	signed := filepath.Join(dir, "signed.vgm")
+	if code, out, errOut := run("sign", "--key", filepath.Join(dir, "release.key"), "--out", signed, model); code != 0 || !strings.Contains(out, `signed by "release"`) {
+		t.Fatalf("sign: exit %d %q %q", code, out, errOut)
+	}
+	tests := []struct {
+		name, file, key string
+		code            int
+		want            string
+	}{
+		{"good", signed, "release.pub", 0, `good signature by "release"`},
+		{"other key", signed, "other.pub", 1, "not among the 1 trusted keys"},
+		{"unsigned", model, "release.pub", 1, "unsigned"},
+	}
+	for _, tt := range tests {
+		code, out, errOut := run("verify", "--key", filepath.Join(dir, tt.key), tt.file)
+		if code != tt.code || !strings.Contains(out+errOut, tt.want) {
+			t.Errorf("verify %s: exit %d, out %q, err %q; want exit %d mentioning %q", tt.name, code, out, errOut, tt.code, tt.want)
+		}
+	}
+	b, _ := os.ReadFile(signed)
+	b[len(b)/2] ^= 0x10
+	damaged := filepath.Join(dir, "damaged.vgm")
+	os.WriteFile(damaged, b, 0o600)
+	if code, _, errOut := run("verify", "--key", filepath.Join(dir, "release.pub"), damaged); code != 1 || errOut == "" {
+		t.Errorf("verify of a damaged file: exit %d %q", code, errOut)
+	}
+	if code, out, _ := run("inspect", signed); code != 0 || !strings.Contains(out, "signed with key id") || !strings.Contains(out, "format 2") {
+		t.Errorf("inspect of a signed file: exit %d\n%s", code, out)
+	}
+}
