@@ -41,6 +41,7 @@ demo-modbus: build
 test: deps vet generate-check cross test-arm
 	$(GO) test -count=1 -tags purego ./infer/... ./firmware/...
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 30m $(PKGS)
+	$(MAKE) fuzz FUZZTIME=2s
 
 # The model path's tests (golden scores included) on the gateways' CPUs,
 # under qemu user emulation. qemu's default ARM CPU accepts ARMv7
@@ -87,6 +88,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./agent/config/
 	$(GO) test -run '^$$' -fuzz FuzzDecodeRecord -fuzzminimizetime 5s -fuzztime $(FUZZTIME) ./agent/outbox/
 	$(GO) test -run '^$$' -fuzz FuzzPrintMessage -fuzztime $(FUZZTIME) ./tools/cli/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeResponse -fuzztime $(FUZZTIME) ./sensors/modbus/
+	$(GO) test -run '^$$' -fuzz FuzzRTUFrame -fuzztime $(FUZZTIME) ./sensors/modbus/
+	$(GO) test -run '^$$' -fuzz FuzzAppendLine -fuzztime $(FUZZTIME) ./sensors/csvline/
+	$(GO) test -run '^$$' -fuzz FuzzNAB -fuzztime $(FUZZTIME) ./tools/eval/
 
 clean:
 	rm -rf $(BIN) .demo

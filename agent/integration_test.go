@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vigil-edge/vigil/agent/config"
+	"github.com/vigil-edge/vigil/agent/update"
 	"github.com/vigil-edge/vigil/tools/cli"
 )
 
@@ -143,4 +145,79 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// TestPushTrainedModel is the field engineer's update from end to end: a
+// model trained with vigil train and signed with vigil sign runs on an
+// agent (sampling the simulated pump, on a real mosquitto); a newer one,
+// repacked and signed, is sent with vigil push and replaces it while the
+// agent keeps sampling; one signed with a key the agent does not trust is
+// refused, and vigil push says so.
+func TestPushTrainedModel(t *testing.T) {
+	url := startMosquitto(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	at := func(name string) string { return filepath.Join(dir, name) }
+
+	normal, err := os.Create(at("normal.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vigil(t, ctx, normal, "sim", "--fast", "--for", "6h", "--rate", "1", "--seed", "7")
+	normal.Close()
+	vigil(t, ctx, io.Discard, "train", "-q", "--epochs", "5", "--data", normal.Name(), "--out", at("v1.vgm"))
+	vigil(t, ctx, io.Discard, "keygen", "--name", "release", "--out", dir)
+	vigil(t, ctx, io.Discard, "keygen", "--name", "intruder", "--out", dir)
+	vigil(t, ctx, io.Discard, "sign", "--key", at("release.key"), at("v1.vgm"))
+	vigil(t, ctx, io.Discard, "pack", "--in", at("v1.vgm"), "--version", "2", "--out", at("v2.vgm"))
+	vigil(t, ctx, io.Discard, "sign", "--key", at("release.key"), at("v2.vgm"))
+	vigil(t, ctx, io.Discard, "pack", "--in", at("v1.vgm"), "--version", "3", "--out", at("forged.vgm"))
+	vigil(t, ctx, io.Discard, "sign", "--key", at("intruder.key"), at("forged.vgm"))
+
+	conf := fmt.Sprintf(`site: it
+device: pump
+channels: [Accelerometer1RMS, Accelerometer2RMS, Current, Pressure, Temperature, Thermocouple, Voltage, Volume Flow RateRMS]
+model:
+  path: %s
+  trusted_keys: [%s]
+  store: %s
+  probation: {samples: 40}
+source:
+  sim: {seed: 11, rate: 50}
+mqtt: {broker: "%s", score_interval: 0s}
+outbox: {path: %s}
+`, at("v1.vgm"), at("release.pub"), at("models"), url, at("outbox.db"))
+	cfg, err := config.Parse([]byte(conf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := followStatus(t, url, "vigil/it/pump/model/status")
+	agentDone := make(chan error, 1)
+	go func() {
+		agentDone <- Run(ctx, cfg, Options{Version: "test", Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
+	}()
+	st.next(update.Current, "")
+
+	var out strings.Builder
+	vigil(t, ctx, &out, "push", "--broker", url, "--device", "it/pump", "--key", at("release.pub"), "--wait", "60s", at("v2.vgm"))
+	if !strings.Contains(out.String(), "probation") || !strings.Contains(out.String(), "installed") {
+		t.Errorf("vigil push printed %q, want probation then installed", out.String())
+	}
+	var errOut strings.Builder
+	code := cli.Main(ctx, cli.Env{Stdout: io.Discard, Stderr: &errOut},
+		[]string{"push", "--broker", url, "--device", "it/pump", "--wait", "60s", at("forged.vgm")})
+	if code != 1 || !strings.Contains(errOut.String(), "rejected") || !strings.Contains(errOut.String(), "trusted keys") {
+		t.Errorf("pushing a forged model: exit %d, %q", code, errOut.String())
+	}
+	cancel()
+	if err := <-agentDone; err != nil {
+		t.Fatal(err)
+	}
+	// The store keeps version 2 for the next start.
+	var status bytes.Buffer
+	os.WriteFile(at("agent.yaml"), []byte(conf), 0o600)
+	if code := Main([]string{"model", "--config", at("agent.yaml"), "status"}, &status, io.Discard, "test"); code != 0 || !strings.Contains(status.String(), "version 2") {
+		t.Errorf("model status after the push: exit %d\n%s", code, status.String())
+	}
 }

@@ -14,9 +14,12 @@ import (
 
 // Main is the vigil-agent command: it parses args (without the program
 // name), loads the configuration, and runs the agent until SIGINT or
-// SIGTERM. It returns the process's exit code: 0 after a clean stop, 1 on
+// SIGTERM; "vigil-agent model ..." manages the model store instead. It returns the process's exit code: 0 after a clean stop, 1 on
 // a configuration or run error, 2 on bad flags.
 func Main(args []string, stdout, stderr io.Writer, version string) int {
+	if len(args) > 0 && args[0] == "model" {
+		return modelMain(args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("vigil-agent", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "/etc/vigil/agent.yaml", "configuration file")

@@ -5,16 +5,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/vigil-edge/vigil/agent/config"
 	"github.com/vigil-edge/vigil/agent/outbox"
 	"github.com/vigil-edge/vigil/agent/publish"
+	"github.com/vigil-edge/vigil/agent/update"
 	"github.com/vigil-edge/vigil/firmware"
+	"github.com/vigil-edge/vigil/firmware/slots"
 	"github.com/vigil-edge/vigil/infer/decide"
 	"github.com/vigil-edge/vigil/sensors/health"
 )
@@ -42,28 +46,76 @@ type loaded struct {
 	from     string // where k of n came from
 }
 
-// load reads the model and checks it against the configuration.
+// load reads the model and checks it against the configuration: the
+// store's active model when model.store holds one (as Run would use),
+// else model.path.
 func load(cfg *config.Config) (*loaded, error) {
 	lo, err := cfg.Model.LoadOptions()
 	if err != nil {
 		return nil, fmt.Errorf("agent: %w", err)
 	}
-	model, err := firmware.ReadFile(cfg.Model.Path, lo)
+	path := cfg.Model.Path
+	if cfg.Model.Store != "" {
+		if st, err := slots.ReadStatus(cfg.Model.Store); err == nil && st.Active.Path != "" {
+			path = st.Active.Path
+		}
+	}
+	data, err := readModel(path, lo)
+	if err != nil {
+		return nil, err
+	}
+	return loadData(cfg, lo, data, path)
+}
+
+// readModel reads a model file, refusing one over the size limit before
+// reading it all.
+func readModel(path string, lo firmware.LoadOptions) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("agent: model: %w", err)
+	}
+	defer f.Close()
+	limit := lo.MaxBytes
+	if limit == 0 {
+		limit = firmware.DefaultMaxBytes
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("agent: model %s: %w", path, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("agent: model %s: %w (%d bytes)", path, firmware.ErrTooLarge, limit)
+	}
+	return data, nil
+}
+
+// decodeModel decodes and verifies a model file, explaining a refusal
+// for want of a signature or a trusted key.
+func decodeModel(data []byte, lo firmware.LoadOptions) (*firmware.Loaded, error) {
+	model, err := firmware.Decode(data, lo)
 	switch {
 	case errors.Is(err, firmware.ErrUnsigned):
-		return nil, fmt.Errorf("agent: %w (sign it with vigil sign and list the public key in model.trusted_keys, or set model.allow_unsigned: true)", err)
+		return nil, fmt.Errorf("%w (sign it with vigil sign and list the public key in model.trusted_keys, or set model.allow_unsigned: true)", err)
 	case errors.Is(err, firmware.ErrUntrustedKey):
-		return nil, fmt.Errorf("agent: %w (list its public key file in model.trusted_keys)", err)
-	case err != nil:
-		return nil, fmt.Errorf("agent: %w", err)
+		return nil, fmt.Errorf("%w (list its public key file in model.trusted_keys)", err)
+	}
+	return model, err
+}
+
+// loadData decodes the model file data (read from origin) and checks it
+// against the configuration.
+func loadData(cfg *config.Config, lo firmware.LoadOptions, data []byte, origin string) (*loaded, error) {
+	model, err := decodeModel(data, lo)
+	if err != nil {
+		return nil, fmt.Errorf("agent: %s: %w", origin, err)
 	}
 	names := model.Model.ChannelNames()
 	if err := CheckChannels(names, cfg.Channels); err != nil {
-		return nil, fmt.Errorf("agent: model %s: %w", cfg.Model.Path, err)
+		return nil, fmt.Errorf("agent: model %s: %w", origin, err)
 	}
 	d, from := decisionParams(cfg.Decision, model.Model.Decision)
 	if err := d.Validate(); err != nil {
-		return nil, fmt.Errorf("agent: decision (configuration over model %s): %w", cfg.Model.Path, err)
+		return nil, fmt.Errorf("agent: decision (configuration over model %s): %w", origin, err)
 	}
 	return &loaded{model: model, names: names, decision: d, from: from}, nil
 }
@@ -173,12 +225,25 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 		o.Drain = 5 * time.Second
 	}
 	log := o.Logger
-	l, err := load(cfg)
+	lo, err := cfg.Model.LoadOptions()
+	if err != nil {
+		return fmt.Errorf("agent: %w", err)
+	}
+	var store *slots.Store
+	var l *loaded
+	if cfg.Model.Store != "" {
+		if store, err = openStore(cfg, lo, log); err != nil {
+			return err
+		}
+		l, err = loadActive(cfg, lo, store)
+	} else {
+		l, err = load(cfg)
+	}
 	if err != nil {
 		return err
 	}
 	model := l.model
-	log.Info("model loaded", "path", cfg.Model.Path, "id", model.ID, "name", model.Model.Name,
+	log.Info("model loaded", "path", cfg.Model.Path, "store", cfg.Model.Store, "id", model.ID, "name", model.Model.Name,
 		"version", model.Model.Version, "format", model.Format, "signer", model.Signer,
 		"channels", len(l.names), "threshold", model.Model.Threshold.Value)
 	if model.Signer == "" && cfg.Model.AllowUnsigned {
@@ -240,7 +305,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	// The status payloads carry the connection's time: the offline one is
 	// the last will, published by the broker later.
 	status := func(online bool, at time.Time) []byte {
-		m := StatusMessage{Status: "online", Site: cfg.Site, Device: cfg.Device, Agent: o.Version, Model: model.ID,
+		m := StatusMessage{Status: "online", Site: cfg.Site, Device: cfg.Device, Agent: o.Version, Model: p.ModelID(),
 			OnlineSince: at, LastSeen: at, State: p.State().String()}
 		if !online {
 			// The will is fixed when the connection begins; the state
@@ -251,12 +316,39 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 		return b
 	}
 	stopped := func(at time.Time) []byte {
-		b, _ := json.Marshal(StatusMessage{Status: "offline", Site: cfg.Site, Device: cfg.Device, Agent: o.Version, Model: model.ID,
+		b, _ := json.Marshal(StatusMessage{Status: "offline", Site: cfg.Site, Device: cfg.Device, Agent: o.Version, Model: p.ModelID(),
 			LastSeen: at, State: p.State().String(), Reason: "stopped"})
 		return b
 	}
+	var mgr *update.Manager
+	subscribe := map[string]func([]byte){}
+	if store != nil {
+		mgr, err = update.New(model, update.Options{
+			Store: store, Compat: firmware.Compat{Channels: l.names}, Probation: probation(cfg.Model.Probation),
+			Load: func(data []byte) (*firmware.Loaded, error) { return decodeModel(data, lo) },
+			Swap: swapper(cfg, p),
+			Report: func(s update.Status) {
+				b, _ := json.Marshal(s)
+				sender.Retain(TopicModelStatus, b)
+				if err := writeResult(cfg.Model.DropDir, s); err != nil {
+					log.Warn("model.drop_dir: writing the answer", "err", err)
+				}
+			},
+			Logger: log, Now: o.Now,
+		})
+		if err != nil {
+			return fmt.Errorf("agent: %w", err)
+		}
+		if cfg.Model.Updates() {
+			if cfg.Model.AllowUnsigned {
+				log.Warn("model updates over MQTT with model.allow_unsigned: anyone who may publish to the broker can replace the model")
+			}
+			subscribe[TopicModelSet] = func(b []byte) { mgr.Submit(update.Request{Data: b, From: "mqtt"}) }
+		}
+	}
 	sender, err = publish.Start(publish.Options{
-		Brokers: cfg.MQTT.Brokers, ClientID: cfg.MQTT.ClientID, Prefix: cfg.MQTT.Prefix,
+		Subscribe: subscribe,
+		Brokers:   cfg.MQTT.Brokers, ClientID: cfg.MQTT.ClientID, Prefix: cfg.MQTT.Prefix,
 		Username: cfg.MQTT.Username, Password: password, TLS: tlsConf, KeepAlive: cfg.MQTT.KeepAlive,
 		Status: status, Stopped: stopped, Outbox: ob, Logger: log, Now: o.Now,
 	})
@@ -264,6 +356,24 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 		return fmt.Errorf("agent: %w", err)
 	}
 	log.Info("agent running", "source", sourceName(src), "brokers", cfg.MQTT.Brokers, "prefix", cfg.MQTT.Prefix, "outbox", cfg.Outbox.Path)
+	var updates sync.WaitGroup
+	if mgr != nil {
+		st := store.Status()
+		b, _ := json.Marshal(update.Status{Result: update.Current, Model: model.ID, Version: model.Model.Version,
+			From: "start", Active: model.ID, Time: o.Now().UTC(), Reason: map[bool]string{true: "on probation"}[st.Trial]})
+		sender.Retain(TopicModelStatus, b)
+		mctx, stopUpdates := context.WithCancel(ctx)
+		defer func() { stopUpdates(); updates.Wait() }()
+		updates.Add(1)
+		go func() { defer updates.Done(); mgr.Run(mctx) }()
+		if dir := cfg.Model.DropDir; dir != "" {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return fmt.Errorf("agent: model.drop_dir: %w", err)
+			}
+			updates.Add(1)
+			go func() { defer updates.Done(); watchDrop(mctx, dir, dropEvery, maxBytes(lo), mgr, log) }()
+		}
+	}
 	err = p.Run(ctx)
 	ps := p.Stats()
 	log.Info("agent stopping", "samples", ps.Samples, "sensor_faults", ps.Faults, "stale", ps.Stales,

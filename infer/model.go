@@ -150,8 +150,10 @@ func shape(l Layer) (int, int) {
 }
 
 // MaxBuffers bounds the float32 values all of a model's layer outputs
-// hold together (64 MiB).
-const MaxBuffers = 1 << 24
+// hold together (16 MiB): far above what real models need (a
+// 480-sample window through 32 channels is 15,360), and low enough that
+// a tiny hostile model file cannot make a 512 MiB gateway run short.
+const MaxBuffers = 1 << 22
 
 // chain validates layers fed with in values, checks that they chain and
 // that their outputs fit in MaxBuffers — all before allocating anything —

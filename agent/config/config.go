@@ -63,7 +63,55 @@ type Model struct {
 	// RefuseV1 refuses format 1 model files (no checksum, never signed),
 	// which otherwise load with a warning.
 	RefuseV1 bool `yaml:"refuse_v1"`
+	// Store is the directory of the A/B model store. With it set the
+	// agent takes new models while it runs (MQTT model/set, DropDir,
+	// vigil-agent model install); Path only seeds an empty store.
+	Store string `yaml:"store"`
+	// DropDir is a directory the agent watches for model files (*.vgm)
+	// to install; it needs Store.
+	DropDir string `yaml:"drop_dir"`
+	// MQTTUpdates accepts model files published on <prefix>model/set;
+	// default true when Store is set.
+	MQTTUpdates *bool `yaml:"mqtt_updates"`
+	// Probation is what a new model must pass before it is committed.
+	Probation Probation `yaml:"probation"`
 }
+
+// Probation is what a new model must do, right after it is swapped in,
+// to be kept: score Samples samples (default 600) with at most
+// MaxFailures failing (default 0) and raise at most MaxAlerts alerts
+// (default: no limit). Otherwise the previous model is restored.
+type Probation struct {
+	Samples     int  `yaml:"samples"`
+	MaxFailures int  `yaml:"max_failures"`
+	MaxAlerts   *int `yaml:"max_alerts"`
+}
+
+func (m *Model) check(root *yaml.Node) error {
+	if m.DropDir != "" && m.Store == "" {
+		return fieldError(root, "model.drop_dir", "set, but model.store is not: the store holds what is installed")
+	}
+	if m.MQTTUpdates != nil && *m.MQTTUpdates && m.Store == "" {
+		return fieldError(root, "model.mqtt_updates", "true, but model.store is not set: the store holds what is installed")
+	}
+	p := &m.Probation
+	if p.Samples == 0 {
+		p.Samples = 600
+	}
+	if p.Samples < 1 || p.Samples > 10_000_000 {
+		return fieldError(root, "model.probation.samples", "%d: want 1 to 10000000", p.Samples)
+	}
+	if p.MaxFailures < 0 || p.MaxFailures >= p.Samples {
+		return fieldError(root, "model.probation.max_failures", "%d: want 0 to samples-1 (%d)", p.MaxFailures, p.Samples-1)
+	}
+	if p.MaxAlerts != nil && (*p.MaxAlerts < 0 || *p.MaxAlerts > p.Samples) {
+		return fieldError(root, "model.probation.max_alerts", "%d: want 0 to samples (%d), or leave it out for no limit", *p.MaxAlerts, p.Samples)
+	}
+	return nil
+}
+
+// Updates reports whether the agent takes new models over MQTT.
+func (m *Model) Updates() bool { return m.Store != "" && (m.MQTTUpdates == nil || *m.MQTTUpdates) }
 
 // LoadOptions reads the trusted keys and returns the model file options
 // the configuration sets; errors name the key file.
@@ -497,6 +545,9 @@ func (c *Config) check(root *yaml.Node) error {
 	}
 	if c.Model.Path == "" {
 		return fieldError(root, "model.path", "missing: the model file to load")
+	}
+	if err := c.Model.check(root); err != nil {
+		return err
 	}
 	switch {
 	case len(c.Sources) > 0 && hasKey(root, "source"):

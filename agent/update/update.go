@@ -38,6 +38,9 @@ type Request struct {
 	// Rollback with no Data asks to go back to the other slot's model;
 	// with Data it allows a version not newer than the installed one.
 	Rollback bool
+	// Err, if set, is why the file could not even be read: the request
+	// is answered as rejected with it.
+	Err error
 }
 
 // Options configure a Manager. Store, Load, Swap and Report are required.
@@ -130,6 +133,10 @@ func (m *Manager) Run(ctx context.Context) error {
 
 // handle installs (or rolls back) one request and reports the outcome.
 func (m *Manager) handle(ctx context.Context, r Request) {
+	if r.Err != nil {
+		m.report(Status{Result: Rejected, From: r.From, Reason: r.Err.Error()})
+		return
+	}
 	if r.Rollback && r.Data == nil {
 		m.rollback(ctx, r)
 		return
@@ -184,6 +191,11 @@ func (m *Manager) startProbation(ctx context.Context, l *firmware.Loaded, r Requ
 	}
 	prev := m.active
 	if err := m.o.Swap(ctx, l, observe); err != nil {
+		if ctx.Err() != nil {
+			// Stopping: the store keeps the model on trial, and the next
+			// start goes back to the committed one (slots.Open).
+			return
+		}
 		m.revert(ctx, prev, l, r, "could not be put in place: "+err.Error())
 		return
 	}

@@ -29,6 +29,7 @@ var commands = map[string]command{
 	"keygen":  {"make an ed25519 key pair for signing model files", runKeygen},
 	"sign":    {"sign a model file with a private key", runSign},
 	"verify":  {"check a model file's signature against trusted public keys", runVerify},
+	"push":    {"send a model file to a gateway over MQTT and wait for its answer", runPush},
 	"pack":    {"repack a model file (int8 weights, version, name), comparing both on data", runPack},
 	"sim":     {"simulate a water pump, writing CSV lines", runSim},
 	"broker":  {"run an embedded MQTT broker on loopback", runBroker},

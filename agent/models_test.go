@@ -1,0 +1,206 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/vigil-edge/vigil/agent/config"
+	"github.com/vigil-edge/vigil/agent/update"
+	"github.com/vigil-edge/vigil/firmware"
+	"github.com/vigil-edge/vigil/infer"
+	"github.com/vigil-edge/vigil/sensors"
+)
+
+// simModel packs a model over the simulator's channels that scores every
+// sample far above threshold×1e-12 and far below threshold×1e12: with a
+// threshold of 1e12 it never alerts, with 1e-12 always.
+func simModel(t *testing.T, version uint64, threshold float32, key *firmware.PrivateKey) []byte {
+	t.Helper()
+	n := len(sensors.SKABChannels)
+	m := &firmware.Model{Name: "sim", Version: version, Kind: firmware.KindAutoencoder, Scaler: firmware.Scaler{Kind: "standard"},
+		Threshold: firmware.Threshold{Value: threshold, Method: "mean+ksigma", K: 3}}
+	for _, c := range sensors.SKABChannels {
+		m.Channels = append(m.Channels, firmware.Channel{Name: c})
+		m.Scaler.Center = append(m.Scaler.Center, 0)
+		m.Scaler.Scale = append(m.Scaler.Scale, 1)
+	}
+	m.Layers = firmware.FromDense([]infer.Dense{{In: n, Out: n, W: make([]float32, n*n), B: make([]float32, n)}})
+	b, err := firmware.Pack(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key != nil {
+		if b, err = firmware.Sign(b, *key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b
+}
+
+// statuses follows model/status answers on a real broker.
+type statuses struct {
+	t   *testing.T
+	got chan update.Status
+}
+
+func followStatus(t *testing.T, url, topic string) *statuses {
+	s := &statuses{t: t, got: make(chan update.Status, 64)}
+	c := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID("status-" + t.Name()))
+	if tok := c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	t.Cleanup(func() { c.Disconnect(0) })
+	tok := c.Subscribe(topic, 1, func(_ paho.Client, m paho.Message) {
+		var st update.Status
+		if err := json.Unmarshal(m.Payload(), &st); err != nil {
+			t.Errorf("model/status payload %q: %v", m.Payload(), err)
+		}
+		s.got <- st
+	})
+	if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	return s
+}
+
+// next skips answers until one with result, and checks its reason.
+func (s *statuses) next(result, reason string) update.Status {
+	s.t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case st := <-s.got:
+			if st.Result != result {
+				if st.Result == update.Rejected || st.Result == update.Reverted {
+					s.t.Fatalf("answer %+v while waiting for %s", st, result)
+				}
+				continue
+			}
+			if !strings.Contains(st.Reason, reason) {
+				s.t.Fatalf("answer %+v: want a reason containing %q", st, reason)
+			}
+			return st
+		case <-timeout:
+			s.t.Fatalf("no %s answer within 20 s", result)
+		}
+	}
+}
+
+// A running agent takes new models while it samples: a signed model
+// pushed over MQTT goes on probation and is committed; a forged one (an
+// untrusted key) is refused; one that fails probation (it alerts on a
+// healthy pump) is rolled back; and vigil-agent model install and status
+// work through the drop directory. The running model is checked in each
+// answer and in the store.
+func TestModelUpdates(t *testing.T) {
+	url := startMosquitto(t)
+	dir := t.TempDir()
+	pubFile := func(name string) (string, firmware.PrivateKey) {
+		pub, priv, err := firmware.GenerateKey(name, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, _ := pub.MarshalText()
+		f := filepath.Join(dir, name+".pub")
+		os.WriteFile(f, text, 0o644)
+		return f, priv
+	}
+	releasePub, release := pubFile("release")
+	_, other := pubFile("other")
+	first := filepath.Join(dir, "first.vgm")
+	os.WriteFile(first, simModel(t, 1, 1e12, &release), 0o600)
+	cfgPath := filepath.Join(dir, "agent.yaml")
+	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`site: s
+device: d
+channels: [%s]
+model:
+  path: %s
+  trusted_keys: [%s]
+  store: %s
+  drop_dir: %s
+  probation: {samples: 30, max_alerts: 0}
+source:
+  sim: {seed: 3, rate: 200}
+mqtt: {broker: %q}
+outbox: {path: %s}
+decision: {k: 1, n: 1}
+`, strings.Join(sensors.SKABChannels, ", "), first, releasePub, filepath.Join(dir, "models"), filepath.Join(dir, "drop"), url,
+		filepath.Join(dir, "outbox.db"))), 0o600)
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := followStatus(t, url, "vigil/s/d/model/status")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg, Options{}) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	start := st.next(update.Current, "")
+	pusher := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID("pusher"))
+	if tok := pusher.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	defer pusher.Disconnect(0)
+	push := func(b []byte) string {
+		t.Helper()
+		if tok := pusher.Publish("vigil/s/d/model/set", 1, false, b); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatal(tok.Error())
+		}
+		l, err := firmware.Decode(b, firmware.LoadOptions{AllowUnsigned: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l.ID
+	}
+
+	v2 := push(simModel(t, 2, 1e12, &release))
+	if s := st.next(update.Probation, "scoring 30 samples"); s.Model != v2 || s.Active != v2 {
+		t.Errorf("probation answer %+v, want model and active %s", s, v2)
+	}
+	if s := st.next(update.Installed, ""); s.Model != v2 {
+		t.Errorf("installed %+v, want %s", s, v2)
+	}
+
+	push(simModel(t, 3, 1e12, &other))
+	if s := st.next(update.Rejected, "not among the 1 trusted keys"); s.Active != v2 {
+		t.Errorf("after a forged model: active %s, want %s", s.Active, v2)
+	}
+
+	v3 := push(simModel(t, 3, 1e-12, &release))
+	st.next(update.Probation, "")
+	if s := st.next(update.Reverted, "failed probation: alert"); s.Model != v3 || s.Active != v2 {
+		t.Errorf("rolled back: %+v, want model %s and active %s again", s, v3, v2)
+	}
+
+	// Locally, through the drop directory, as a field engineer would.
+	v4file := filepath.Join(dir, "v4.vgm")
+	os.WriteFile(v4file, simModel(t, 4, 1e12, &release), 0o600)
+	var out, errOut bytes.Buffer
+	if code := Main([]string{"model", "--config", cfgPath, "install", "--wait", "30s", v4file}, &out, &errOut, "test"); code != 0 {
+		t.Fatalf("vigil-agent model install: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), "installed") {
+		t.Errorf("model install printed %q", out.String())
+	}
+	out.Reset()
+	if code := Main([]string{"model", "--config", cfgPath, "status"}, &out, &errOut, "test"); code != 0 || !strings.Contains(out.String(), "version 4") {
+		t.Errorf("vigil-agent model status: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	if start.Active == v2 {
+		t.Errorf("the start answer names %s, pushed later", v2)
+	}
+}
