@@ -104,18 +104,8 @@ func (s *statuses) next(result, reason string) update.Status {
 func TestModelUpdates(t *testing.T) {
 	url := startMosquitto(t)
 	dir := t.TempDir()
-	pubFile := func(name string) (string, firmware.PrivateKey) {
-		pub, priv, err := firmware.GenerateKey(name, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		text, _ := pub.MarshalText()
-		f := filepath.Join(dir, name+".pub")
-		os.WriteFile(f, text, 0o644)
-		return f, priv
-	}
-	releasePub, release := pubFile("release")
-	_, other := pubFile("other")
+	releasePub, release := keyFile(t, dir, "release")
+	_, other := keyFile(t, dir, "other")
 	first := filepath.Join(dir, "first.vgm")
 	os.WriteFile(first, simModel(t, 1, 1e12, &release), 0o600)
 	cfgPath := filepath.Join(dir, "agent.yaml")

@@ -230,18 +230,8 @@ func TestTrustedKeys(t *testing.T) {
 	dir := t.TempDir()
 	path := writeModel(t, dir, "Current", "Pressure")
 	unsigned, _ := os.ReadFile(path)
-	keyFile := func(name string) (string, firmware.PrivateKey) {
-		pub, priv, err := firmware.GenerateKey(name, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		text, _ := pub.MarshalText()
-		f := filepath.Join(dir, name+".pub")
-		os.WriteFile(f, text, 0o644)
-		return f, priv
-	}
-	releasePub, release := keyFile("release")
-	otherPub, _ := keyFile("other")
+	releasePub, release := keyFile(t, dir, "release")
+	otherPub, _ := keyFile(t, dir, "other")
 	signed, err := firmware.Sign(unsigned, release)
 	if err != nil {
 		t.Fatal(err)
@@ -276,4 +266,20 @@ func TestTrustedKeys(t *testing.T) {
 			}
 		}
 	}
+}
+
+// keyFile makes a signing key named name, writes its public half to
+// dir/name.pub and returns that file and the private key.
+func keyFile(t *testing.T, dir, name string) (string, firmware.PrivateKey) {
+	t.Helper()
+	pub, priv, err := firmware.GenerateKey(name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := pub.MarshalText()
+	f := filepath.Join(dir, name+".pub")
+	if err := os.WriteFile(f, text, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return f, priv
 }
