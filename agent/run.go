@@ -113,6 +113,9 @@ func loadData(cfg *config.Config, lo firmware.LoadOptions, data []byte, origin s
 	if err := CheckChannels(names, cfg.Channels); err != nil {
 		return nil, fmt.Errorf("agent: model %s: %w", origin, err)
 	}
+	if err := model.Compatible(firmware.Compat{Units: cfg.Units}); err != nil {
+		return nil, fmt.Errorf("agent: model %s: %w", origin, err)
+	}
 	d, from := decisionParams(cfg.Decision, model.Model.Decision)
 	if err := d.Validate(); err != nil {
 		return nil, fmt.Errorf("agent: decision (configuration over model %s): %w", origin, err)
@@ -324,7 +327,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	subscribe := map[string]func([]byte){}
 	if store != nil {
 		mgr, err = update.New(model, update.Options{
-			Store: store, Compat: firmware.Compat{Channels: l.names}, Probation: probation(cfg.Model.Probation),
+			Store: store, Compat: firmware.Compat{Channels: l.names, Units: cfg.Units}, Probation: probation(cfg.Model.Probation),
 			Load: func(data []byte) (*firmware.Loaded, error) { return decodeModel(data, lo) },
 			Swap: swapper(cfg, p),
 			Report: func(s update.Status) {

@@ -283,3 +283,27 @@ func keyFile(t *testing.T, dir, name string) (string, firmware.PrivateKey) {
 	}
 	return f, priv
 }
+
+// Configured units must match the units the model file gives.
+func TestUnits(t *testing.T) {
+	dir := t.TempDir()
+	m := &firmware.Model{Name: "t", Kind: firmware.KindAutoencoder, Scaler: firmware.Scaler{Kind: "standard", Center: []float32{0, 0}, Scale: []float32{1, 1}},
+		Channels: []firmware.Channel{{Name: "Current", Unit: "A"}, {Name: "Pressure", Unit: "bar"}}, Threshold: firmware.Threshold{Value: 1, Method: "mean+ksigma", K: 3},
+		Layers: firmware.FromDense([]infer.Dense{{In: 2, Out: 2, W: make([]float32, 4), B: make([]float32, 2)}})}
+	b, err := firmware.Pack(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "m.vgm")
+	os.WriteFile(path, b, 0o600)
+	for units, want := range map[string]string{"{Pressure: bar}": "", "{Pressure: psi}": "psi", "{Torque: Nm}": "units"} {
+		cfg, err := config.Parse([]byte(fmt.Sprintf("site: s\ndevice: d\nchannels: [Current, Pressure]\nunits: %s\nmodel: {path: %s, allow_unsigned: true}\n"+
+			"source: {serial: {device: /dev/null}}\nmqtt: {broker: \"tcp://127.0.0.1:1\"}\noutbox: {path: %s}\n", units, path, filepath.Join(dir, "ob.db"))))
+		if err == nil {
+			_, err = Check(cfg)
+		}
+		if (err != nil) != (want != "") || (err != nil && !strings.Contains(err.Error(), want)) {
+			t.Errorf("units %s: %v, want an error mentioning %q (or none)", units, err, want)
+		}
+	}
+}

@@ -37,8 +37,11 @@ type Config struct {
 	// Channels are the sensor channels this device provides to the
 	// model. They must be exactly the model's channels.
 	Channels []string `yaml:"channels"`
-	Model    Model    `yaml:"model"`
-	Source   Source   `yaml:"source"`
+	// Units optionally gives channels' units (Pressure: bar): a model
+	// whose file names another unit for a channel is refused.
+	Units  map[string]string `yaml:"units"`
+	Model  Model             `yaml:"model"`
+	Source Source            `yaml:"source"`
 	// Sources lists several sources instead of Source, each naming the
 	// channels it provides; their samples are merged (Merge).
 	Sources []Source `yaml:"sources"`
@@ -548,6 +551,11 @@ func (c *Config) check(root *yaml.Node) error {
 	}
 	if err := c.Model.check(root); err != nil {
 		return err
+	}
+	for ch := range c.Units {
+		if !slices.Contains(c.Channels, ch) {
+			return fieldError(root, "units", "%q is not among the channels %q", ch, c.Channels)
+		}
 	}
 	switch {
 	case len(c.Sources) > 0 && hasKey(root, "source"):

@@ -1,7 +1,10 @@
 package update
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -161,14 +164,22 @@ func TestFailedProbationRollsBack(t *testing.T) {
 
 func TestRefusals(t *testing.T) {
 	r := newRig(t)
+	good := pack(t, 5, "a", "b")
+	flipped := bytes.Clone(good)
+	flipped[len(flipped)/2] ^= 0x04
 	tests := []struct {
 		name string
 		req  Request
 		want string
 	}{
 		{"garbage", Request{Data: []byte("not a model")}, "firmware"},
+		{"truncated", Request{Data: good[:len(good)-9]}, "firmware"},
+		{"bit flipped", Request{Data: flipped}, "firmware"},
+		{"oversized", Request{Data: make([]byte, firmware.DefaultMaxBytes+1)}, "too large"},
+		{"inf-producing", Request{Data: overflowing(t)}, "non-finite score"},
 		{"channels", Request{Data: pack(t, 5, "a", "c")}, "channels"},
 		{"downgrade", Request{Data: pack(t, 0, "a", "b")}, "not newer"},
+		{"unreadable", Request{Err: errors.New("reading /drop/x.vgm: permission denied")}, "permission denied"},
 	}
 	for _, tt := range tests {
 		r.m.Submit(tt.req)
@@ -196,4 +207,29 @@ func TestOperatorRollback(t *testing.T) {
 	if r.loop.version() != 1 || r.store.Status().Active.Version != 1 {
 		t.Errorf("after the operator's rollback: running v%d, store %v", r.loop.version(), r.store.Status())
 	}
+}
+
+// overflowing is a well-formed, intact model file whose weights (1e38)
+// overflow every score: Pack would refuse it, so it is put together by
+// hand, as a hostile or broken packer would.
+func overflowing(t *testing.T) []byte {
+	t.Helper()
+	w := []float32{1e38, 1e38, 1e38, 1e38}
+	m := &firmware.Model{Name: "t", Version: 9, Kind: firmware.KindAutoencoder,
+		Scaler:    firmware.Scaler{Kind: "standard", Center: []float32{1, 1}, Scale: []float32{1, 1}},
+		Channels:  []firmware.Channel{{Name: "a"}, {Name: "b"}},
+		Threshold: firmware.Threshold{Value: 1, Method: "mean+ksigma", K: 3},
+		Layers:    firmware.FromDense([]infer.Dense{{In: 2, Out: 2, W: w, B: make([]float32, 2)}})}
+	m.Requires = m.FeaturesUsed()
+	payload, err := m.MarshalMsg(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(payload)
+	env := firmware.Envelope{Magic: firmware.Magic, Format: firmware.FormatV2, Payload: payload, Digest: sum[:]}
+	b, err := env.MarshalMsg(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -14,7 +14,9 @@ import (
 )
 
 func runInspect(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "inspect", "MODEL.vgm")
+	fs := newFlags(env, "inspect", "[--key NAME.pub ...] MODEL.vgm")
+	var keys keyFiles
+	fs.Var(&keys, "key", "public key file to check the signature against and name the signer (repeatable)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -22,7 +24,15 @@ func runInspect(ctx context.Context, env Env, args []string) error {
 		return usagef("want exactly one model file, got %d arguments", fs.NArg())
 	}
 	path := fs.Arg(0)
-	l, err := firmware.ReadFile(path, firmware.LoadOptions{AllowUnsigned: true})
+	o := firmware.LoadOptions{AllowUnsigned: true}
+	for _, k := range keys {
+		pub, err := firmware.ReadPublicKeyFile(k)
+		if err != nil {
+			return err
+		}
+		o.Trusted = append(o.Trusted, pub)
+	}
+	l, err := firmware.ReadFile(path, o)
 	if err != nil {
 		return err
 	}
@@ -34,8 +44,11 @@ func runInspect(ctx context.Context, env Env, args []string) error {
 	w := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "model\t%s (id %s, version %d)\n", m.Name, l.ID, m.Version)
 	sig := "unsigned"
-	if l.KeyID != "" {
-		sig = "signed with key id " + l.KeyID + " (vigil verify --key checks it)"
+	switch {
+	case l.Signer != "":
+		sig = fmt.Sprintf("signed by %q (key id %s), signature good", l.Signer, l.KeyID)
+	case l.KeyID != "":
+		sig = "signed with key id " + l.KeyID + " (inspect --key or vigil verify --key checks it)"
 	}
 	fmt.Fprintf(w, "file\t%s, %d bytes, format %d, %s\n", path, st.Size(), l.Format, sig)
 	if len(m.Requires) > 0 {

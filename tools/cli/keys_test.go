@@ -65,3 +65,29 @@ func TestKeygenSignVerify(t *testing.T) {
 		t.Errorf("inspect of a signed file: exit %d\n%s", code, out)
 	}
 }
+
+func TestInspectSigner(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errOut := run("keygen", "--name", "plant", "--out", dir); code != 0 {
+		t.Fatal(errOut)
+	}
+	m := &firmware.Model{Name: "t", Version: 7, Kind: firmware.KindAutoencoder, Scaler: firmware.Scaler{Kind: "standard", Center: []float32{0}, Scale: []float32{1}},
+		Channels: []firmware.Channel{{Name: "a"}}, Threshold: firmware.Threshold{Value: 1, Method: "mean+ksigma", K: 3},
+		Decision: firmware.Decision{K: 2, N: 3},
+		Layers:   firmware.FromDense([]infer.Dense{{In: 1, Out: 1, W: make([]float32, 1), B: make([]float32, 1)}})}
+	packed, err := firmware.Pack(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(dir, "m.vgm")
+	os.WriteFile(model, packed, 0o600)
+	if code, _, errOut := run("sign", "--key", filepath.Join(dir, "plant.key"), model); code != 0 {
+		t.Fatal(errOut)
+	}
+	code, out, errOut := run("inspect", "--key", filepath.Join(dir, "plant.pub"), model)
+	for _, want := range []string{`signed by "plant"`, "signature good", "version 7", "2 of 3"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("inspect --key: exit %d, output lacks %q:\n%s%s", code, want, out, errOut)
+		}
+	}
+}
