@@ -3,6 +3,7 @@ module github.com/vigil-edge/vigil
 go 1.26
 
 require (
+	github.com/coreos/go-systemd/v22 v22.6.0
 	github.com/creack/pty v1.1.24
 	github.com/eclipse/paho.mqtt.golang v1.5.1
 	github.com/mochi-mqtt/server/v2 v2.7.9

@@ -90,6 +90,7 @@ type Pipeline struct {
 	lastWarnNDR time.Time
 
 	swaps   chan swapReq              // models for Run to put in place
+	pings   chan chan struct{}        // liveness checks answered by Run's loop
 	stopped chan struct{}             // closed when Run returns
 	observe func(scored, raised bool) // the running model's observer
 	modelID atomic.Pointer[string]    // the running model's id, for other goroutines
@@ -140,6 +141,7 @@ func NewPipeline(o PipelineOptions) (*Pipeline, error) {
 		shares:  make([]infer.Share, 0, min(o.Top, c)),
 		fault:   make([]int, 0, c),
 		swaps:   make(chan swapReq),
+		pings:   make(chan chan struct{}),
 		stopped: make(chan struct{}),
 	}
 	p.modelID.Store(&o.ModelID)
@@ -260,6 +262,8 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			timer.Reset(p.staleAfter())
 		case req := <-p.swaps:
 			req.done <- p.swap(req.s)
+		case reply := <-p.pings:
+			close(reply)
 		case <-ctx.Done():
 			return nil
 		}

@@ -556,3 +556,10 @@ func TestHealthFaults(t *testing.T) {
 		t.Errorf("stuck fault %+v", a)
 	}
 }
+
+// all returns the messages on topic so far.
+func (c *collector) all(topic string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.msgs[topic]...)
+}

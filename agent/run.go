@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/coreos/go-systemd/v22/daemon"
+
 	"github.com/vigil-edge/vigil/agent/config"
 	"github.com/vigil-edge/vigil/agent/outbox"
 	"github.com/vigil-edge/vigil/agent/publish"
@@ -377,7 +379,12 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 			go func() { defer updates.Done(); watchDrop(mctx, dir, dropEvery, maxBytes(lo), mgr, log) }()
 		}
 	}
+	wctx, stopWatchdog := context.WithCancel(ctx)
+	defer stopWatchdog()
+	go watchdog(wctx, p, log)
+	notify(log, daemon.SdNotifyReady)
 	err = p.Run(ctx)
+	notify(log, daemon.SdNotifyStopping)
 	ps := p.Stats()
 	log.Info("agent stopping", "samples", ps.Samples, "sensor_faults", ps.Faults, "stale", ps.Stales,
 		"not_durable", ps.NotDurable, "alerts_lost", ps.AlertsLost, "state", p.State().String())

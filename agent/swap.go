@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/vigil-edge/vigil/infer"
 	"github.com/vigil-edge/vigil/infer/decide"
@@ -94,5 +95,26 @@ func (p *Pipeline) ModelID() string { return *p.modelID.Load() }
 func (p *Pipeline) observed(score float32, err error, raised bool) {
 	if p.observe != nil {
 		p.observe(err == nil && !math.IsNaN(float64(score)) && !math.IsInf(float64(score), 0), raised)
+	}
+}
+
+// Ping reports whether Run's loop answers within timeout: it is alive,
+// not stuck in a read, a step or a swap. The systemd watchdog uses it.
+func (p *Pipeline) Ping(timeout time.Duration) bool {
+	reply := make(chan struct{})
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case p.pings <- reply:
+	case <-p.stopped:
+		return false
+	case <-t.C:
+		return false
+	}
+	select {
+	case <-reply:
+		return true
+	case <-t.C:
+		return false
 	}
 }

@@ -414,6 +414,9 @@ type Decision struct {
 // Log configures the agent's own log.
 type Log struct {
 	Level string `yaml:"level"` // debug, info, warn, error
+	// Format is text, json, or auto (the default): JSON lines under
+	// systemd (its journal keeps the fields), text on a terminal.
+	Format string `yaml:"format"`
 }
 
 // Default returns the values used where a file says nothing.
@@ -660,6 +663,13 @@ func (c *Config) check(root *yaml.Node) error {
 	}
 	if c.Outbox.MaxBytes < 64<<10 {
 		return fieldError(root, "outbox.max_bytes", "%d: want at least 65536", c.Outbox.MaxBytes)
+	}
+	switch c.Log.Format {
+	case "":
+		c.Log.Format = "auto"
+	case "auto", "text", "json":
+	default:
+		return fieldError(root, "log.format", "%q: want auto, text or json", c.Log.Format)
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
