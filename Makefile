@@ -41,7 +41,7 @@ demo-modbus: build
 test: deps vet generate-check cross test-arm
 	$(GO) test -count=1 -tags purego ./infer/... ./firmware/...
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 30m $(PKGS)
-	$(MAKE) fuzz FUZZTIME=2s
+	$(MAKE) fuzz FUZZTIME=5000x
 
 # The model path's tests (golden scores included) on the gateways' CPUs,
 # under qemu user emulation. qemu's default ARM CPU accepts ARMv7

@@ -52,8 +52,11 @@ type PipelineOptions struct {
 	// becomes stale; 0 means 10 sample periods as measured, at least 5 s
 	// (30 s until a period is measured).
 	StaleAfter time.Duration
-	Now        func() time.Time // optional; default time.Now
-	Logger     *slog.Logger     // optional
+	// Inference, if set, receives the time each Push took (the status
+	// server's histogram); it must not allocate.
+	Inference func(time.Duration)
+	Now       func() time.Time // optional; default time.Now
+	Logger    *slog.Logger     // optional
 }
 
 // The automatic stale timeout is StalePeriods sample periods, at least
@@ -89,11 +92,14 @@ type Pipeline struct {
 	alertsLost  atomic.Uint64
 	lastWarnNDR time.Time
 
-	swaps   chan swapReq              // models for Run to put in place
-	pings   chan chan struct{}        // liveness checks answered by Run's loop
-	stopped chan struct{}             // closed when Run returns
-	observe func(scored, raised bool) // the running model's observer
-	modelID atomic.Pointer[string]    // the running model's id, for other goroutines
+	swaps     chan swapReq              // models for Run to put in place
+	pings     chan chan struct{}        // liveness checks answered by Run's loop
+	stopped   chan struct{}             // closed when Run returns
+	observe   func(scored, raised bool) // the running model's observer
+	modelID   atomic.Pointer[string]    // the running model's id, for other goroutines
+	arrivedNs atomic.Int64              // clock time of the last sample, Unix ns
+	staleNs   atomic.Int64              // staleAfter(), for other goroutines
+	live      live                      // the last scored sample, for the status page
 }
 
 // NewPipeline checks o, allocates every per-sample buffer and restores
@@ -148,6 +154,7 @@ func NewPipeline(o PipelineOptions) (*Pipeline, error) {
 	for i := range p.bufs {
 		p.bufs[i].Values = make([]float32, c)
 	}
+	p.live = live{values: make([]float32, c), per: make([]float32, c), score: float32(math.NaN()), threshold: o.Threshold}
 	p.alertSeq = o.Outbox.LastAlertSeq()
 	if b := o.Outbox.LastState(); b != nil {
 		if st, since, err := lastState(b); err != nil {
@@ -297,6 +304,8 @@ func (p *Pipeline) arrived() {
 		}
 	}
 	p.lastArr = now
+	p.arrivedNs.Store(now.UnixNano())
+	p.staleNs.Store(int64(p.staleAfter()))
 }
 
 // staleAfter is the configured timeout; else StalePeriods measured
@@ -333,7 +342,14 @@ func (p *Pipeline) Step(s *sensors.Sample) {
 		}
 		return
 	}
+	var t0 time.Time
+	if p.o.Inference != nil {
+		t0 = time.Now()
+	}
 	score, ready, err := p.o.Model.Push(s.Values, p.per)
+	if p.o.Inference != nil {
+		p.o.Inference(time.Since(t0))
+	}
 	if err != nil {
 		p.faults.Add(1)
 		p.observed(score, err, false)
@@ -347,6 +363,7 @@ func (p *Pipeline) Step(s *sensors.Sample) {
 	}
 	st, changed := p.dec.Observe(s.Time, score)
 	p.observed(score, nil, changed && st == decide.Anomaly)
+	p.live.record(s, p.per, score, p.o.Threshold)
 	if changed {
 		p.changed(prev, s.Time, s.Values, float64(score))
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/coreos/go-systemd/v22/daemon"
 
 	"github.com/vigil-edge/vigil/agent/config"
+	agenthealth "github.com/vigil-edge/vigil/agent/health"
 	"github.com/vigil-edge/vigil/agent/outbox"
 	"github.com/vigil-edge/vigil/agent/publish"
 	"github.com/vigil-edge/vigil/agent/update"
@@ -281,7 +282,8 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 		log.Info("outbox opened", "path", cfg.Outbox.Path, "pending", st.Pending, "alerts", st.PendingAlerts, "recovered_torn_write", st.Recovered)
 	}
 
-	src, err := openSource(cfg, l.names, o)
+	var stats sourceStats
+	src, err := openSource(cfg, l.names, o, &stats)
 	if err != nil {
 		return fmt.Errorf("agent: %w", err)
 	}
@@ -294,6 +296,11 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	log.Info("decision", "k", l.decision.K, "n", l.decision.N, "from", l.from, "enter", l.decision.Enter, "exit", l.decision.Exit,
 		"min_duration", l.decision.MinDuration, "cooldown", l.decision.Cooldown, "gap", l.decision.Gap)
 	var sender *publish.Sender
+	var srv *agenthealth.Server
+	var inference func(time.Duration)
+	if cfg.HTTP.Listen != "" {
+		inference = func(d time.Duration) { srv.ObserveInference(d) }
+	}
 	p, err := NewPipeline(PipelineOptions{
 		Source: src, Model: model.Autoencoder, Channels: l.names, Threshold: model.Model.Threshold.Value,
 		ModelID: model.ID, Decision: l.decision, Top: cfg.Decision.Top, Health: checker,
@@ -302,6 +309,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 		Site:      cfg.Site, Device: cfg.Device,
 		AlertPrefix: cfg.MQTT.ClientID + "-" + strconv.FormatInt(o.Now().UnixNano(), 36),
 		StaleAfter:  cfg.Source.StaleAfter,
+		Inference:   inference,
 		Now:         o.Now, Logger: log,
 	})
 	if err != nil {
@@ -378,6 +386,21 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 			updates.Add(1)
 			go func() { defer updates.Done(); watchDrop(mctx, dir, dropEvery, maxBytes(lo), mgr, log) }()
 		}
+	}
+	if cfg.HTTP.Listen != "" {
+		snap := &snapshotter{cfg: cfg, p: p, ob: ob, sender: &sender, names: l.names, signer: model.Signer,
+			version: model.Model.Version, k: l.decision.K, n: l.decision.N, sources: &stats, now: o.Now}
+		srv, err = agenthealth.Start(agenthealth.Options{Addr: cfg.HTTP.Listen, AllowRemote: cfg.HTTP.AllowRemote,
+			Snapshot: snap.snapshot, Version: o.Version, Logger: log})
+		if err != nil {
+			return fmt.Errorf("agent: http.listen: %w", err)
+		}
+		defer func() {
+			cctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			srv.Close(cctx)
+		}()
+		log.Info("status page", "url", "http://"+srv.Addr()+"/")
 	}
 	wctx, stopWatchdog := context.WithCancel(ctx)
 	defer stopWatchdog()

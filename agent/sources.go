@@ -18,9 +18,9 @@ import (
 
 // openSource opens the configured source, or the merge of the configured
 // sources, giving channels in model order.
-func openSource(cfg *config.Config, channels []string, o Options) (sensors.Source, error) {
+func openSource(cfg *config.Config, channels []string, o Options, stats *sourceStats) (sensors.Source, error) {
 	if len(cfg.Sources) == 0 {
-		return openOne(&cfg.Source, channels, o)
+		return openOne(&cfg.Source, channels, o, stats)
 	}
 	var srcs []sensors.Source
 	closeAll := func() {
@@ -29,7 +29,7 @@ func openSource(cfg *config.Config, channels []string, o Options) (sensors.Sourc
 		}
 	}
 	for i := range cfg.Sources {
-		s, err := openOne(&cfg.Sources[i], cfg.Sources[i].Channels, o)
+		s, err := openOne(&cfg.Sources[i], cfg.Sources[i].Channels, o, stats)
 		if err != nil {
 			closeAll()
 			return nil, fmt.Errorf("sources entry %d: %w", i+1, err)
@@ -50,7 +50,7 @@ func openSource(cfg *config.Config, channels []string, o Options) (sensors.Sourc
 }
 
 // openOne opens one configured source giving channels.
-func openOne(src *config.Source, channels []string, o Options) (sensors.Source, error) {
+func openOne(src *config.Source, channels []string, o Options, stats *sourceStats) (sensors.Source, error) {
 	if s := src.Serial; s != nil {
 		var sep byte
 		if s.Separator != "" {
@@ -67,7 +67,7 @@ func openOne(src *config.Source, channels []string, o Options) (sensors.Source, 
 		})
 	}
 	if m := src.Modbus; m != nil {
-		return openModbus(m, channels, o)
+		return openModbus(m, channels, o, stats)
 	}
 	if p := src.Periph; p != nil {
 		return openPeriph(p, channels, o)
@@ -86,7 +86,7 @@ func openOne(src *config.Source, channels []string, o Options) (sensors.Source, 
 // openModbus builds the poller of a Modbus source: a TCP master connects
 // at the first poll, so a gateway that is down at start is absent, not a
 // failed start; an RTU line must open.
-func openModbus(m *config.Modbus, channels []string, o Options) (sensors.Source, error) {
+func openModbus(m *config.Modbus, channels []string, o Options, stats *sourceStats) (sensors.Source, error) {
 	var client modbus.Client
 	var closer func() error
 	name := "modbus " + m.Device
@@ -125,6 +125,7 @@ func openModbus(m *config.Modbus, channels []string, o Options) (sensors.Source,
 		closer()
 		return nil, err
 	}
+	stats.addModbus(name, poller)
 	o.Logger.Info("modbus map", "source", name, "registers", len(regs), "requests", poller.Requests(), "interval", m.Interval)
 	return sensors.NewPoll(poller.Poll, sensors.PollOpts{Name: name, Channels: channels, Interval: m.Interval,
 		Close: closer, Logger: o.Logger, Now: o.Now})

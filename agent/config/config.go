@@ -52,6 +52,18 @@ type Config struct {
 	Health   map[string]Health `yaml:"health"`
 	Decision Decision          `yaml:"decision"`
 	Log      Log               `yaml:"log"`
+	HTTP     HTTP              `yaml:"http"`
+}
+
+// HTTP configures the agent's local web server: /metrics (Prometheus),
+// /healthz and a live status page at / for commissioning.
+type HTTP struct {
+	// Listen is its address, e.g. 127.0.0.1:9377; empty (the default)
+	// serves nothing.
+	Listen string `yaml:"listen"`
+	// AllowRemote lets Listen be an address other machines reach. The
+	// server has no authentication: put it behind a firewall or a proxy.
+	AllowRemote bool `yaml:"allow_remote"`
 }
 
 // Model says which model file to load.
@@ -663,6 +675,11 @@ func (c *Config) check(root *yaml.Node) error {
 	}
 	if c.Outbox.MaxBytes < 64<<10 {
 		return fieldError(root, "outbox.max_bytes", "%d: want at least 65536", c.Outbox.MaxBytes)
+	}
+	if a := c.HTTP.Listen; a != "" {
+		if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
+			return fieldError(root, "http.listen", "%q: want host:port, e.g. 127.0.0.1:9377", a)
+		}
 	}
 	switch c.Log.Format {
 	case "":
