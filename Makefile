@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 # Every shipped binary is static: no cgo. Only the -race test run uses cgo.
 export CGO_ENABLED := 0
 
-.PHONY: all build cross demo demo-modbus test test-arm vet generate-check deps bench bce fuzz clean
+.PHONY: all build cross demo demo-modbus test test-arm vet generate-check deps bench bce fuzz clean release deb budgets
 
 all: build
 
@@ -22,6 +22,27 @@ cross:
 	GOOS=linux GOARCH=arm GOARM=6 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/linux-armv6/ ./agent/cmd/vigil-agent ./tools/cmd/vigil
 	GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/linux-armv7/ ./agent/cmd/vigil-agent ./tools/cmd/vigil
 	GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/linux-arm64/ ./agent/cmd/vigil-agent ./tools/cmd/vigil
+
+# Release binaries in $(DIST)/ (tools/release/cmd/release): vigil-agent and
+# vigil for linux armv6/armv7/arm64/amd64, vigil also for darwin/arm64 and
+# windows/amd64, static, -trimpath, stripped, named
+# <program>_<version>_<os>_<arch>, and SHA256SUMS.
+DIST ?= dist
+release:
+	$(GO) run ./tools/release/cmd/release -version '$(VERSION)' -out $(DIST)
+
+# The vigil-agent Debian packages in $(DIST)/, made with nfpm as a library
+# (tools/release/cmd/mkdeb, tools/release/packaging/): armhf (the ARMv6
+# build: Raspberry Pi OS's armhf is ARMv6), arm64, amd64. SHA256SUMS is
+# rewritten to cover them.
+deb: release
+	$(GO) run ./tools/release/cmd/mkdeb -version '$(VERSION)' -dist $(DIST)
+
+# The agent's budgets: stripped size per ARM target (6 MB), peak RSS at
+# 100 Hz with the demo model (10 MB), start to first score (1 s), the armv6
+# build on an emulated ARM1176. Prints a table; fails if one is missed.
+budgets:
+	$(GO) run ./tools/release/cmd/budgets
 
 # Trains a model on simulated pump data, starts an embedded broker, the
 # simulator on a pseudo-terminal, the agent on that terminal and a watcher;
@@ -94,4 +115,4 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzNAB -fuzztime $(FUZZTIME) ./tools/eval/
 
 clean:
-	rm -rf $(BIN) .demo
+	rm -rf $(BIN) .demo $(DIST)

@@ -16,6 +16,8 @@ import (
 // Env is what a subcommand may touch of the outside world.
 type Env struct {
 	Stdout, Stderr io.Writer
+	// Version is the tool's version, printed by vigil version.
+	Version string
 }
 
 type command struct {
@@ -30,13 +32,17 @@ var commands = map[string]command{
 	"sign":    {"sign a model file with a private key", runSign},
 	"verify":  {"check a model file's signature against trusted public keys", runVerify},
 	"push":    {"send a model file to a gateway over MQTT and wait for its answer", runPush},
-	"pack":    {"repack a model file (int8 weights, version, name), comparing both on data", runPack},
-	"sim":     {"simulate a water pump, writing CSV lines", runSim},
-	"broker":  {"run an embedded MQTT broker on loopback", runBroker},
-	"watch":   {"print state changes published by agents", runWatch},
-	"eval":    {"score labelled recordings with a model: F1, FAR, MAR, AUCs, NAB, delay", runEval},
-	"bench":   {"the SKAB leaderboard protocol: vigil bench skab --data DIR", runBench},
-	"modbus":  {"Modbus tools for commissioning: vigil modbus scan lists the slaves that answer", runModbus},
+	"version": {"print the tool's version", func(_ context.Context, env Env, _ []string) error {
+		fmt.Fprintln(env.Stdout, "vigil", orDefault(env.Version, "dev"))
+		return nil
+	}},
+	"pack":   {"repack a model file (int8 weights, version, name), comparing both on data", runPack},
+	"sim":    {"simulate a water pump, writing CSV lines", runSim},
+	"broker": {"run an embedded MQTT broker on loopback", runBroker},
+	"watch":  {"print state changes published by agents", runWatch},
+	"eval":   {"score labelled recordings with a model: F1, FAR, MAR, AUCs, NAB, delay", runEval},
+	"bench":  {"the SKAB leaderboard protocol: vigil bench skab --data DIR", runBench},
+	"modbus": {"Modbus tools for commissioning: vigil modbus scan lists the slaves that answer", runModbus},
 }
 
 // Main runs the subcommand named by args[0] and returns the process exit

@@ -12,9 +12,12 @@ import (
 	"github.com/vigil-edge/vigil/tools/cli"
 )
 
+// version is set at build time: -ldflags "-X main.version=...".
+var version = "dev"
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Main(ctx, cli.Env{Stdout: os.Stdout, Stderr: os.Stderr}, os.Args[1:])
+	code := cli.Main(ctx, cli.Env{Stdout: os.Stdout, Stderr: os.Stderr, Version: version}, os.Args[1:])
 	stop()
 	os.Exit(code)
 }
