@@ -16,7 +16,6 @@ import (
 	"github.com/vigil-edge/vigil/agent/config"
 	"github.com/vigil-edge/vigil/agent/update"
 	"github.com/vigil-edge/vigil/firmware"
-	"github.com/vigil-edge/vigil/infer"
 	"github.com/vigil-edge/vigil/sensors"
 )
 
@@ -25,19 +24,8 @@ import (
 // threshold of 1e12 it never alerts, with 1e-12 always.
 func simModel(t *testing.T, version uint64, threshold float32, key *firmware.PrivateKey) []byte {
 	t.Helper()
-	n := len(sensors.SKABChannels)
-	m := &firmware.Model{Name: "sim", Version: version, Kind: firmware.KindAutoencoder, Scaler: firmware.Scaler{Kind: "standard"},
-		Threshold: firmware.Threshold{Value: threshold, Method: "mean+ksigma", K: 3}}
-	for _, c := range sensors.SKABChannels {
-		m.Channels = append(m.Channels, firmware.Channel{Name: c})
-		m.Scaler.Center = append(m.Scaler.Center, 0)
-		m.Scaler.Scale = append(m.Scaler.Scale, 1)
-	}
-	m.Layers = firmware.FromDense([]infer.Dense{{In: n, Out: n, W: make([]float32, n*n), B: make([]float32, n)}})
-	b, err := firmware.Pack(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := zeroModel(t, version, threshold, sensors.SKABChannels...)
+	var err error
 	if key != nil {
 		if b, err = firmware.Sign(b, *key); err != nil {
 			t.Fatal(err)

@@ -15,9 +15,20 @@ import (
 
 // writeModel packs a zero-output model over channels into dir.
 func writeModel(t *testing.T, dir string, channels ...string) string {
-	m := &firmware.Model{Name: "t", Kind: firmware.KindAutoencoder,
+	p := filepath.Join(dir, "m.vgm")
+	if err := os.WriteFile(p, zeroModel(t, 0, 1, channels...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// zeroModel packs a model whose output is zero for every input, so a
+// sample's score is the mean square of its raw values.
+func zeroModel(t *testing.T, version uint64, threshold float32, channels ...string) []byte {
+	t.Helper()
+	m := &firmware.Model{Name: "t", Version: version, Kind: firmware.KindAutoencoder,
 		Scaler:    firmware.Scaler{Kind: "standard"},
-		Threshold: firmware.Threshold{Value: 1, Method: "mean+ksigma", K: 3}}
+		Threshold: firmware.Threshold{Value: threshold, Method: "mean+ksigma", K: 3}}
 	n := len(channels)
 	for _, c := range channels {
 		m.Channels = append(m.Channels, firmware.Channel{Name: c})
@@ -29,11 +40,7 @@ func writeModel(t *testing.T, dir string, channels ...string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(dir, "m.vgm")
-	if err := os.WriteFile(p, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return b
 }
 
 // TestRunRefuses checks that the agent will not start on a model it
