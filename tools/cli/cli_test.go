@@ -113,7 +113,7 @@ func TestSimTrainInspect(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("inspect: exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"pump-a (id " + l.ID + ", version 4)", "Volume Flow RateRMS", "L/min", "relu", "mean+ksigma", "(drifted in training: scale ×50)",
+	for _, want := range []string{"pump-a (id " + l.ID + ", version 4)", "Volume Flow RateRMS", "L/min", "relu", "mean + 3σ of the validation scores, ×1.2", "(drifted in training: scale ×50)",
 		fmt.Sprintf("k of n %d of %d, enter 1× and exit 1× the threshold, min duration 0s, cooldown 0s, gap 5s", m.Decision.K, m.Decision.N)} {
 		if !strings.Contains(out, want) {
 			t.Errorf("inspect output lacks %q:\n%s", want, out)

@@ -66,8 +66,8 @@ func runInspect(ctx context.Context, env Env, args []string) error {
 	if m.Kind == firmware.KindVAE {
 		fmt.Fprintf(w, "latent\tKL weight %g, %d decoder layers\n", m.KLWeight, len(m.Decoder))
 	}
-	fmt.Fprintf(w, "threshold\t%.6g (%s, k=%g; normal scores mean %.4g, std %.4g, n=%d)\n",
-		m.Threshold.Value, m.Threshold.Method, m.Threshold.K, m.Threshold.Mean, m.Threshold.Std, m.Threshold.N)
+	fmt.Fprintf(w, "threshold\t%.6g (%s; normal scores mean %.4g, std %.4g, n=%d)\n",
+		m.Threshold.Value, thresholdRule(m.Threshold.Method, m.Threshold.K), m.Threshold.Mean, m.Threshold.Std, m.Threshold.N)
 	fmt.Fprintf(w, "decision\t%s\n", decisionSummary(m.Decision))
 	t := m.Training
 	fmt.Fprintf(w, "training\t%d rows from %v, %d epochs (best %d), train loss %.5f, val loss %.5f, seed %d\n",
@@ -132,6 +132,28 @@ func decisionSummary(d firmware.Decision) string {
 func orDefault(s, def string) string {
 	if s == "" {
 		return def
+	}
+	return s
+}
+
+// thresholdRule says in words how a threshold was chosen from its method
+// (mean+ksigma, percentile or pot, with an optional ×factor) and
+// parameter k, e.g. "mean + 3σ of the validation scores, ×1.2".
+func thresholdRule(method string, k float64) string {
+	base, factor, scaled := strings.Cut(method, "×")
+	var s string
+	switch base {
+	case "mean+ksigma":
+		s = fmt.Sprintf("mean + %gσ of the validation scores", k)
+	case "percentile":
+		s = fmt.Sprintf("%gth percentile of the validation scores", k)
+	case "pot":
+		s = fmt.Sprintf("peaks over threshold at risk %g", k)
+	default:
+		s = fmt.Sprintf("%s, k=%g", base, k)
+	}
+	if scaled {
+		s += ", ×" + factor
 	}
 	return s
 }

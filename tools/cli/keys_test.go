@@ -91,3 +91,20 @@ func TestInspectSigner(t *testing.T) {
 		}
 	}
 }
+
+func TestThresholdRule(t *testing.T) {
+	for _, tc := range []struct {
+		method string
+		k      float64
+		want   string
+	}{
+		{"mean+ksigma×1.2", 3, "mean + 3σ of the validation scores, ×1.2"},
+		{"mean+ksigma", 4, "mean + 4σ of the validation scores"},
+		{"percentile", 99.5, "99.5th percentile of the validation scores"},
+		{"pot×1.5", 0.005, "peaks over threshold at risk 0.005, ×1.5"},
+	} {
+		if got := thresholdRule(tc.method, tc.k); got != tc.want {
+			t.Errorf("thresholdRule(%q, %g) = %q, want %q", tc.method, tc.k, got, tc.want)
+		}
+	}
+}

@@ -94,7 +94,7 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "drifting over the training rows, scale ×%g: %s (a longer recording covers their range; --slow-share 0 keeps them as fitted)\n",
 			m.Training.WidenFactor, strings.Join(w, ", "))
 	}
-	fmt.Fprintf(env.Stdout, "threshold %.5f (%s %g; validation scores: mean %.5f, std %.5f over %d rows)\n", cal.Threshold, cal.Method, cal.K, cal.Mean, cal.Std, cal.N)
+	fmt.Fprintf(env.Stdout, "threshold %.5f (%s; validation scores: mean %.5f, std %.5f over %d rows)\n", cal.Threshold, thresholdRule(cal.Method, cal.K), cal.Mean, cal.Std, cal.N)
 	fmt.Fprintf(env.Stdout, "decision: anomaly once %d of the last %d scores are above it (no alarm on the validation rows)", m.Decision.K, m.Decision.N)
 	if g := m.Decision.Gap; g > 0 {
 		fmt.Fprintf(env.Stdout, "; a step over %v is a gap", time.Duration(g))
