@@ -129,16 +129,31 @@ const (
 func watchDrop(ctx context.Context, dir string, every time.Duration, limit int64, m *update.Manager, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	// A file is taken only once its size and time are the same at two
+	// looks: scp and a copy from a USB stick write in place, and half a
+	// model file would be refused (and removed).
+	seen := map[string]fileMark{}
 	for {
 		entries, err := os.ReadDir(dir)
 		if err != nil {
 			log.Warn("model.drop_dir unreadable", "dir", dir, "err", err)
 		}
+		now := map[string]fileMark{}
 		for _, e := range entries {
 			name := e.Name()
 			if strings.HasPrefix(name, ".") || !e.Type().IsRegular() {
 				continue
 			}
+			info, err := e.Info()
+			if err != nil {
+				continue
+			}
+			mark := fileMark{info.Size(), info.ModTime()}
+			now[name] = mark
+			if prev, ok := seen[name]; !ok || prev != mark {
+				continue // still being written, or new: look again next time
+			}
+			delete(now, name)
 			path := filepath.Join(dir, name)
 			switch {
 			case name == dropBack:
@@ -154,12 +169,19 @@ func watchDrop(ctx context.Context, dir string, every time.Duration, limit int64
 				m.Submit(update.Request{Data: data, From: dropPrefix + name, Rollback: strings.HasSuffix(name, dropRollback)})
 			}
 		}
+		seen = now
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// fileMark is what shows a file has stopped changing.
+type fileMark struct {
+	size int64
+	mod  time.Time
 }
 
 // readLimited reads at most limit bytes of path, or fails.

@@ -178,6 +178,21 @@ decision: {k: 1, n: 1}
 	if code := Main([]string{"model", "--config", cfgPath, "status"}, &out, &errOut, "test"); code != 0 || !strings.Contains(out.String(), "version 4") {
 		t.Errorf("vigil-agent model status: exit %d\n%s%s", code, out.String(), errOut.String())
 	}
+	// Copied in place by scp, in two parts almost a poll interval apart:
+	// a poll may well see the half, but the watcher takes a file only once
+	// it is unchanged between two polls, so the half is never taken.
+	v5 := simModel(t, 5, 1e12, &release)
+	partial := filepath.Join(dir, "drop", "v5.vgm")
+	os.WriteFile(partial, v5[:len(v5)/2], 0o640)
+	time.Sleep(dropEvery * 9 / 10)
+	f, err := os.OpenFile(partial, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(v5[len(v5)/2:])
+	f.Close()
+	st.next(update.Probation, "")
+	st.next(update.Installed, "")
 	if start.Active == v2 {
 		t.Errorf("the start answer names %s, pushed later", v2)
 	}
