@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -73,21 +72,9 @@ func load(cfg *config.Config) (*loaded, error) {
 // readModel reads a model file, refusing one over the size limit before
 // reading it all.
 func readModel(path string, lo firmware.LoadOptions) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("agent: model: %w", err)
-	}
-	defer f.Close()
-	limit := lo.MaxBytes
-	if limit == 0 {
-		limit = firmware.DefaultMaxBytes
-	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	data, err := readLimited(path, maxBytes(lo))
 	if err != nil {
 		return nil, fmt.Errorf("agent: model %s: %w", path, err)
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("agent: model %s: %w (%d bytes)", path, firmware.ErrTooLarge, limit)
 	}
 	return data, nil
 }

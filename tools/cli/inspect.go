@@ -24,14 +24,11 @@ func runInspect(ctx context.Context, env Env, args []string) error {
 		return usagef("want exactly one model file, got %d arguments", fs.NArg())
 	}
 	path := fs.Arg(0)
-	o := firmware.LoadOptions{AllowUnsigned: true}
-	for _, k := range keys {
-		pub, err := firmware.ReadPublicKeyFile(k)
-		if err != nil {
-			return err
-		}
-		o.Trusted = append(o.Trusted, pub)
+	trusted, err := keys.read()
+	if err != nil {
+		return err
 	}
+	o := firmware.LoadOptions{AllowUnsigned: true, Trusted: trusted}
 	l, err := firmware.ReadFile(path, o)
 	if err != nil {
 		return err

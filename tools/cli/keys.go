@@ -101,14 +101,11 @@ func runVerify(ctx context.Context, env Env, args []string) error {
 	if len(keys) == 0 || fs.NArg() != 1 {
 		return usagef("want at least one --key and exactly one model file")
 	}
-	o := firmware.LoadOptions{}
-	for _, k := range keys {
-		pub, err := firmware.ReadPublicKeyFile(k)
-		if err != nil {
-			return err
-		}
-		o.Trusted = append(o.Trusted, pub)
+	trusted, err := keys.read()
+	if err != nil {
+		return err
 	}
+	o := firmware.LoadOptions{Trusted: trusted}
 	l, err := firmware.ReadFile(fs.Arg(0), o)
 	if err != nil {
 		return err
@@ -125,6 +122,19 @@ func runVerify(ctx context.Context, env Env, args []string) error {
 type keyFiles []string
 
 func (k *keyFiles) String() string { return fmt.Sprint(*k) }
+
+// read reads the public key files.
+func (k keyFiles) read() ([]firmware.PublicKey, error) {
+	var keys []firmware.PublicKey
+	for _, f := range k {
+		pub, err := firmware.ReadPublicKeyFile(f)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, pub)
+	}
+	return keys, nil
+}
 
 func (k *keyFiles) Set(v string) error {
 	if v == "" {

@@ -62,14 +62,11 @@ func runPush(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	o := firmware.LoadOptions{AllowUnsigned: len(keys) == 0}
-	for _, k := range keys {
-		pub, err := firmware.ReadPublicKeyFile(k)
-		if err != nil {
-			return err
-		}
-		o.Trusted = append(o.Trusted, pub)
+	trusted, err := keys.read()
+	if err != nil {
+		return err
 	}
+	o := firmware.LoadOptions{AllowUnsigned: len(keys) == 0, Trusted: trusted}
 	l, err := firmware.Decode(data, o)
 	if err != nil {
 		return fmt.Errorf("%s: %w", fs.Arg(0), err)
