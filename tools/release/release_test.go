@@ -139,6 +139,11 @@ func TestVersionVars(t *testing.T) {
 	if strings.TrimSpace(out) != "vigil-agent "+testVersion {
 		t.Errorf("vigil-agent --version printed %q, want %q", out, "vigil-agent "+testVersion)
 	}
+	// The release agent is built with its own tags (no HTTP/2).
+	info := run(t, GoCommand(), "version", "-m", agentFor(t, Target{OS: "linux", Arch: hostArch(t)}))
+	if !strings.Contains(info, "-tags="+AgentTags) {
+		t.Errorf("go version -m of the release agent shows no -tags=%s:\n%s", AgentTags, info)
+	}
 }
 
 // TestAgentDoesNotLinkRelease keeps nfpm (and this package) out of the

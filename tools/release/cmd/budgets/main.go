@@ -37,7 +37,7 @@ func run() (code int) {
 	rate := flag.Float64("rate", 100, "samples per second for the memory run")
 	dur := flag.Duration("for", 10*time.Second, "length of the memory run")
 	keep := flag.Bool("keep", false, "keep the work directory")
-	tags := flag.String("tags", "", "build tags for the agent, to try size options (e.g. nethttpomithttp2)")
+	tags := flag.String("tags", "", "build tags added to the agent's own (release.AgentTags), to try size options")
 	gcflags := flag.String("gcflags", "", "compiler flags for the agent, to try size options (e.g. all=-l)")
 	flag.Parse()
 	defer func() {
