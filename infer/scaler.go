@@ -147,6 +147,43 @@ func FitRobust(rows [][]float32) (*Scaler, error) {
 	})
 }
 
+// FitRobustFloor is FitRobust with each channel's interquartile range
+// floored at frac times its standard deviation and at its quantisation
+// step, the smallest difference between two distinct values (frac 0 is
+// FitRobust). A channel that sits on one reading most of the time (a
+// flow meter at 32.000 ± 0.004 that now and then steps by 1 L/min) has
+// an IQR so small that one ordinary step reads as hundreds of units; the
+// floor keeps it sensitive, and in a deliberate unit. A constant channel
+// still gets scale 1.
+func FitRobustFloor(rows [][]float32, frac float64) (*Scaler, error) {
+	if !(frac >= 0) || math.IsInf(frac, 0) {
+		return nil, fmt.Errorf("scaler: scale floor %v, want a finite fraction ≥ 0", frac)
+	}
+	return fit(rows, func(col []float64) (float64, float64) {
+		slices.Sort(col)
+		spread := quantile(col, 0.75) - quantile(col, 0.25)
+		if frac == 0 {
+			return quantile(col, 0.5), spread
+		}
+		var sum, ss float64
+		step := math.Inf(1)
+		for i, v := range col {
+			sum += v
+			if i > 0 && v > col[i-1] {
+				step = min(step, v-col[i-1])
+			}
+		}
+		m := sum / float64(len(col))
+		for _, v := range col {
+			ss += (v - m) * (v - m)
+		}
+		if !math.IsInf(step, 1) {
+			spread = max(spread, step)
+		}
+		return quantile(col, 0.5), max(spread, frac*math.Sqrt(ss/float64(len(col))))
+	})
+}
+
 // quantile of sorted values, linear between order statistics (numpy's
 // default).
 func quantile(sorted []float64, q float64) float64 {

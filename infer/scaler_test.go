@@ -105,3 +105,65 @@ func TestFitTinySpread(t *testing.T) {
 		t.Errorf("scale %v, want 1", s.Scale[0])
 	}
 }
+
+func TestFitRobustFloor(t *testing.T) {
+	// A flow meter that sits on 32 with a little jitter and now and then
+	// steps to 31 or 33: its IQR is tiny, its standard deviation is not.
+	flow := make([][]float32, 400)
+	for i := range flow {
+		v := 32 + float32(i%5-2)*0.001
+		switch i % 40 {
+		case 7:
+			v = 31
+		case 23:
+			v = 33
+		}
+		flow[i] = []float32{v}
+	}
+	// A pressure reading quantised at 0.25 that mostly reads one value.
+	pressure := make([][]float32, 400)
+	for i := range pressure {
+		pressure[i] = []float32{1}
+		if i%10 == 0 {
+			pressure[i][0] = 1.25
+		}
+	}
+	constant := [][]float32{{5}, {5}, {5}, {5}}
+	tests := []struct {
+		name     string
+		rows     [][]float32
+		frac     float64
+		min, max float32
+	}{
+		{"jittery flow, no floor: the IQR", flow, 0, 0.001, 0.003},
+		{"jittery flow, a tenth of σ", flow, 0.1, 0.02, 0.025},
+		{"jittery flow, half σ", flow, 0.5, 0.1, 0.12},
+		{"quantised pressure, IQR 0: its step", pressure, 0.1, 0.25, 0.25},
+		{"quantised pressure, no floor: IQR 0 becomes 1", pressure, 0, 1, 1},
+		{"constant: 1", constant, 0.5, 1, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := FitRobustFloor(tc.rows, tc.frac)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if k := s.Scale[0]; k < tc.min || k > tc.max {
+				t.Errorf("scale %v, want %v to %v", k, tc.min, tc.max)
+			}
+		})
+	}
+	r, err := FitRobust(flow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := FitRobustFloor(flow, 0)
+	if err != nil || f.Scale[0] != r.Scale[0] || f.Center[0] != r.Center[0] {
+		t.Errorf("floor 0: %+v, %v; want FitRobust's %+v", f, err, r)
+	}
+	for _, bad := range []float64{-0.1, math.NaN(), math.Inf(1)} {
+		if _, err := FitRobustFloor(flow, bad); err == nil {
+			t.Errorf("floor %v: no error", bad)
+		}
+	}
+}

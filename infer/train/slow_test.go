@@ -123,3 +123,39 @@ func TestWidenSlow(t *testing.T) {
 		t.Errorf("channel mismatch: error %v", err)
 	}
 }
+
+func TestInflateSlow(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	// Two channels: noise about a steady level, and the same noise on a
+	// warm-up ramp of 8 units over the rows.
+	rows := make([][]float32, 400)
+	for i := range rows {
+		n := rng.NormFloat64()
+		rows[i] = []float32{float32(n), float32(n + 8*float64(i)/400)}
+	}
+	s := &infer.Scaler{Center: []float32{0, 4}, Scale: []float32{1, 1}}
+	grew, err := InflateSlow(s, rows, 50, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if grew[0] > 1.1 {
+		t.Errorf("steady channel's scale grew ×%.3f, want about 1", grew[0])
+	}
+	// The ramp's eighths have means 0.5, 1.5, …, 7.5 about 4: σ ≈ 2.29,
+	// so the scale becomes √(1 + (2·2.29)²) ≈ 4.7.
+	if grew[1] < 4.3 || grew[1] > 5.1 || math.Abs(float64(s.Scale[1])-grew[1]) > 1e-5 {
+		t.Errorf("ramp's scale grew ×%.3f to %v, want about 4.7", grew[1], s.Scale[1])
+	}
+	before := []float32{s.Scale[0], s.Scale[1]}
+	if grew, err := InflateSlow(s, rows, 50, 0); err != nil || grew[0] != 1 || s.Scale[1] != before[1] {
+		t.Errorf("γ 0: grew %v, scale %v, %v; want no change", grew, s.Scale, err)
+	}
+	for _, bad := range []float64{-1, math.NaN(), math.Inf(1)} {
+		if _, err := InflateSlow(s, rows, 50, bad); err == nil {
+			t.Errorf("γ %v: no error", bad)
+		}
+	}
+	if _, err := InflateSlow(&infer.Scaler{Center: []float32{0}, Scale: []float32{1}}, rows, 50, 1); err == nil {
+		t.Error("a one-channel scaler for two-channel rows: no error")
+	}
+}

@@ -233,6 +233,9 @@ func Autoencoder(ctx context.Context, rows [][]float32, o Options) (*Result, err
 			step(m, &o, steps, end-start)
 		}
 		ep := Epoch{N: epoch, Of: o.Epochs, Train: trainLoss / float64(len(trainRows)), Val: meanScore(m, valRows)}
+		if bad(ep.Train) || bad(ep.Val) {
+			return nil, fmt.Errorf("train: epoch %d: training diverged (training loss %v, validation loss %v); a lower --lr, or a scaler whose scales are not tiny, may help", epoch, ep.Train, ep.Val)
+		}
 		if ep.Val < best-o.MinDelta || res.BestEpoch == 0 {
 			best, bestW, since, res.BestEpoch = ep.Val, snapshot(m), 0, epoch
 			ep.Best = true
@@ -260,6 +263,9 @@ func Autoencoder(ctx context.Context, rows [][]float32, o Options) (*Result, err
 	}
 	return res, nil
 }
+
+// bad reports whether a loss is not a finite number.
+func bad(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
 
 // meanScore is the validation loss: the mean deterministic score.
 func meanScore(m model, rows [][]float32) float64 {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/vigil-edge/vigil/infer"
@@ -413,5 +414,21 @@ func TestKofN(t *testing.T) {
 		if k, n := KofN(scores, 1, tc.maxN); k != tc.k || n != tc.n {
 			t.Errorf("KofN(%s) = %d of %d, want %d of %d", tc.scores, k, n, tc.k, tc.n)
 		}
+	}
+}
+
+// TestDivergedTrainingFails: a loss that is not a finite number ends
+// training with an error naming the epoch, never a model whose scores
+// are NaN.
+func TestDivergedTrainingFails(t *testing.T) {
+	rows := make([][]float32, 64)
+	for i := range rows {
+		rows[i] = []float32{1e20 * float32(i%3), -1e20, 3e19}
+	}
+	o := DefaultOptions
+	o.Hidden, o.Epochs = []int{4}, 5
+	_, err := Autoencoder(context.Background(), rows, o)
+	if err == nil || !strings.Contains(err.Error(), "epoch 1: training diverged") {
+		t.Fatalf("err %v, want training diverged at epoch 1", err)
 	}
 }

@@ -78,7 +78,10 @@ func runInspect(ctx context.Context, env Env, args []string) error {
 	for i, c := range m.Channels {
 		note := ""
 		if slices.Contains(t.Widened, c.Name) {
-			note = fmt.Sprintf("  (drifted in training: scale ×%g)", t.WidenFactor)
+			note = "  (drifted in training: scale widened)"
+			if t.WidenFactor > 0 {
+				note = fmt.Sprintf("  (drifted in training: scale ×%g)", t.WidenFactor)
+			}
 		}
 		fmt.Fprintf(w, "  %d\t%s\t%s\t%.6g\t%.6g\t%s\n", i, c.Name, c.Unit, m.Scaler.Center[i], m.Scaler.Scale[i], note)
 	}

@@ -32,6 +32,8 @@ type recipe struct {
 	channels   []string
 	slowShare  float64 // widen channels at least this slow (0: never)
 	slowWiden  float64
+	slowGamma  float64 // inflate every scale by this many block-mean spreads (0: never)
+	scaleFloor float64 // robust scaler: floor each IQR at this many standard deviations
 }
 
 // Recipe defaults: a 10-sample window seen raw and as per-channel mean
@@ -48,6 +50,9 @@ const (
 	// whose block means differ a lot (infer/train.Slowness) moves on a
 	// time scale close to the whole training span.
 	slowBlocks = 8
+	// inflatedNote is how much --slow-inflate must grow a channel's
+	// scale for the model to name it as drifting in training.
+	inflatedNote = 1.5
 )
 
 // addRecipeFlags registers the model flags on fs; the function it returns
@@ -69,6 +74,8 @@ func addRecipeFlags(fs *flag.FlagSet) func() (*recipe, error) {
 	scalerKind := fs.String("scaler", firmware.ScalerRobust, "input scaler: standard (z-score), minmax or robust (median/IQR)")
 	slowShare := fs.Float64("slow-share", 0.3, "a channel whose means over eighths of the training rows carry at least this share of its variance\ndrifts on the time scale of the whole recording (a motor warming up): the training shows one\nstretch of it, not its range, so its scale is widened (0: never; long recordings rarely need it)")
 	slowWiden := fs.Float64("slow-widen", 50, "multiply a drifting channel's scale by this: only moves far beyond its training spread count")
+	slowGamma := fs.Float64("slow-inflate", 0, "widen every channel's scale by this many standard deviations of its means over eighths\nof the training rows: scale = √(scale² + (γ·σ)²); a steady channel keeps its scale, one that\nwandered in training gets a scale in proportion to how far (0: never)")
+	scaleFloor := fs.Float64("scale-floor", 0, "with --scaler robust: floor each channel's IQR at this many standard deviations and at\nits quantisation step, so a channel that mostly sits on one reading keeps a sane unit (0: never)")
 	window := fs.Int("window", defaultWindow, "samples per window (1: score every sample on its own)")
 	stride := fs.Int("stride", 1, "score every this many samples once the window is full")
 	gap := fs.Float64("gap", defaultGapFactor, "a time step over this many times a file's median step is a gap: windows never span it\n(the model records the step, so the agent and vigil eval restart there too)")
@@ -135,6 +142,9 @@ func addRecipeFlags(fs *flag.FlagSet) func() (*recipe, error) {
 		if rc.slowShare, rc.slowWiden = *slowShare, *slowWiden; rc.slowShare < 0 || rc.slowShare > 1 || !(rc.slowWiden >= 1) || math.IsInf(rc.slowWiden, 0) {
 			return nil, usagef("--slow-share %v --slow-widen %v: want a share from 0 to 1 and a finite factor of 1 or more", *slowShare, *slowWiden)
 		}
+		if rc.slowGamma, rc.scaleFloor = *slowGamma, *scaleFloor; !(rc.slowGamma >= 0) || math.IsInf(rc.slowGamma, 0) || !(rc.scaleFloor >= 0) || math.IsInf(rc.scaleFloor, 0) {
+			return nil, usagef("--slow-inflate %v --scale-floor %v: want finite numbers ≥ 0", *slowGamma, *scaleFloor)
+		}
 		if *gap <= 1 {
 			return nil, usagef("--gap %v: want a factor above 1", *gap)
 		}
@@ -196,13 +206,25 @@ func (rc *recipe) fit(ctx context.Context, tab *dataset.Table, progress io.Write
 	if nTrain < 1 || nTrain >= len(rows) {
 		return nil, nil, fmt.Errorf("%d normal rows are too few to split %v for validation", len(rows), o.ValidationFraction)
 	}
-	scaler, err := scalerFits[rc.scalerKind](rows[:nTrain])
+	var scaler *infer.Scaler
+	var err error
+	if rc.scalerKind == firmware.ScalerRobust {
+		scaler, err = infer.FitRobustFloor(rows[:nTrain], rc.scaleFloor)
+	} else {
+		scaler, err = scalerFits[rc.scalerKind](rows[:nTrain])
+	}
 	if err != nil {
 		return nil, nil, err
 	}
 	var widened []int
 	if rc.slowShare > 0 && rc.slowWiden > 1 && nTrain >= 2*slowBlocks {
 		if widened, err = train.WidenSlow(scaler, rows[:nTrain], nTrain/slowBlocks, rc.slowShare, rc.slowWiden); err != nil {
+			return nil, nil, err
+		}
+	}
+	var inflated []float64
+	if rc.slowGamma > 0 && nTrain >= 2*slowBlocks {
+		if inflated, err = train.InflateSlow(scaler, rows[:nTrain], nTrain/slowBlocks, rc.slowGamma); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -280,6 +302,11 @@ func (rc *recipe) fit(ctx context.Context, tab *dataset.Table, progress io.Write
 	}
 	if len(widened) > 0 {
 		m.Training.WidenFactor = float32(rc.slowWiden)
+	}
+	for c, k := range inflated {
+		if k >= inflatedNote && !slices.Contains(widened, c) {
+			m.Training.Widened = append(m.Training.Widened, tab.Channels[c])
+		}
 	}
 	return m, &fitted{res: res, cal: cal, scaled: scaled}, nil
 }

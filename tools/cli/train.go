@@ -90,9 +90,12 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	best := res.History[res.BestEpoch-1]
 	fmt.Fprintf(env.Stdout, "trained %s on %d rows (%d validation) in %v: best epoch %d of %d, val loss %.5f\n",
 		layerShape(res.Layers), res.TrainRows, res.ValRows, time.Since(start).Round(time.Millisecond), res.BestEpoch, len(res.History), best.Val)
-	if w := m.Training.Widened; len(w) > 0 {
+	if w := m.Training.Widened; len(w) > 0 && m.Training.WidenFactor > 0 {
 		fmt.Fprintf(env.Stdout, "drifting over the training rows, scale ×%g: %s (a longer recording covers their range; --slow-share 0 keeps them as fitted)\n",
 			m.Training.WidenFactor, strings.Join(w, ", "))
+	} else if len(w) > 0 {
+		fmt.Fprintf(env.Stdout, "drifting over the training rows, scale widened by how far they wandered: %s (a longer recording covers their range; --slow-inflate 0 keeps them as fitted)\n",
+			strings.Join(w, ", "))
 	}
 	fmt.Fprintf(env.Stdout, "threshold %.5f (%s; validation scores: mean %.5f, std %.5f over %d rows)\n", cal.Threshold, thresholdRule(cal.Method, cal.K), cal.Mean, cal.Std, cal.N)
 	fmt.Fprintf(env.Stdout, "decision: anomaly once %d of the last %d scores are above it (no alarm on the validation rows)", m.Decision.K, m.Decision.N)
