@@ -148,8 +148,20 @@ func decisionParams(c config.Decision, m firmware.Decision) (decide.Params, stri
 // the TLS files and the outbox's directory are there. It returns a
 // summary for the operator.
 func Check(cfg *config.Config) (string, error) {
-	l, err := load(cfg)
+	var l *loaded
+	var learning string
+	lo, err := cfg.Model.LoadOptions()
 	if err != nil {
+		return "", fmt.Errorf("agent: %w", err)
+	}
+	if need, err := needLearn(cfg, lo, slog.New(slog.DiscardHandler)); err != nil {
+		return "", err
+	} else if need {
+		if _, err := learnKey(&cfg.Model, lo); err != nil {
+			return "", err
+		}
+		learning = fmt.Sprintf("no model yet: the agent learns one (%d channels) and writes it to %s", len(cfg.Channels), cfg.Model.Path)
+	} else if l, err = load(cfg); err != nil {
 		return "", err
 	}
 	srcs, keys := []config.Source{cfg.Source}, []string{"source"}
@@ -173,6 +185,9 @@ func Check(cfg *config.Config) (string, error) {
 	dir := filepath.Dir(cfg.Outbox.Path)
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return "", fmt.Errorf("agent: outbox.path: directory %s: not there (%v)", dir, err)
+	}
+	if l == nil {
+		return fmt.Sprintf("%s, brokers %v", learning, cfg.MQTT.Brokers), nil
 	}
 	return fmt.Sprintf("model %s (%s, %d channels, threshold %.4g), decision %d of %d from the %s, brokers %v",
 		cfg.Model.Path, l.model.ID, len(l.names), l.model.Model.Threshold.Value, l.decision.K, l.decision.N, l.from, cfg.MQTT.Brokers), nil
@@ -221,6 +236,26 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	lo, err := cfg.Model.LoadOptions()
 	if err != nil {
 		return fmt.Errorf("agent: %w", err)
+	}
+	if need, err := needLearn(cfg, lo, log); err != nil {
+		return err
+	} else if need {
+		log.Info("no model yet: learning this machine's normal operation first", "samples", cfg.Model.Learn.Samples,
+			"duration", cfg.Model.Learn.Duration, "model", cfg.Model.Path)
+		// systemd: the agent is up and working; learning may take longer
+		// than a start-up timeout, and the watchdog is kept fed.
+		notify(log, daemon.SdNotifyReady+"\nSTATUS=learning the machine's normal operation")
+		lctx, stopWatchdog := context.WithCancel(ctx)
+		go watchdog(lctx, func(time.Duration) bool { return true }, log)
+		err := learn(lctx, cfg, lo, o)
+		stopWatchdog()
+		if ctx.Err() != nil {
+			log.Info("stopped while learning; the next start learns again")
+			return nil
+		}
+		if err != nil {
+			return err
+		}
 	}
 	var store *slots.Store
 	var l *loaded
@@ -391,7 +426,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	}
 	wctx, stopWatchdog := context.WithCancel(ctx)
 	defer stopWatchdog()
-	go watchdog(wctx, p, log)
+	go watchdog(wctx, p.Ping, log)
 	notify(log, daemon.SdNotifyReady)
 	err = p.Run(ctx)
 	notify(log, daemon.SdNotifyStopping)

@@ -18,10 +18,10 @@ func notify(log *slog.Logger, state string) {
 }
 
 // watchdog pings systemd's watchdog (WatchdogSec in the unit) every half
-// period for as long as the sampling loop answers: a loop that hangs
-// stops the pings, and systemd restarts the agent. Without a watchdog it
-// returns at once.
-func watchdog(ctx context.Context, p *Pipeline, log *slog.Logger) {
+// period for as long as alive answers (Pipeline.Ping: the sampling loop
+// answers within the time given): a loop that hangs stops the pings, and
+// systemd restarts the agent. Without a watchdog it returns at once.
+func watchdog(ctx context.Context, alive func(time.Duration) bool, log *slog.Logger) {
 	period, err := daemon.SdWatchdogEnabled(false)
 	if err != nil || period <= 0 {
 		return
@@ -33,7 +33,7 @@ func watchdog(ctx context.Context, p *Pipeline, log *slog.Logger) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if p.Ping(period / 4) {
+			if alive(period / 4) {
 				notify(log, daemon.SdNotifyWatchdog)
 			} else {
 				log.Error("the sampling loop did not answer; withholding the watchdog ping so systemd restarts the agent")

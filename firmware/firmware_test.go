@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -400,5 +402,28 @@ func TestDecodeLeavesModelReset(t *testing.T) {
 		if _, ready, _ := l.Autoencoder.Push(x, nil); ready {
 			t.Fatalf("a score after %d samples of a 6-sample window", i+1)
 		}
+	}
+}
+
+func TestWriteFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.vgm")
+	for _, data := range [][]byte{[]byte("first"), []byte("second, longer")} {
+		if err := WriteFile(path, data, 0o640); err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(path)
+		if err != nil || string(got) != string(data) {
+			t.Fatalf("read back %q, %v; want %q", got, err, data)
+		}
+	}
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o640 {
+		t.Errorf("mode %v, %v; want 0640", st.Mode(), err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*tmp*")); len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+	if err := WriteFile(filepath.Join(dir, "missing", "m.vgm"), []byte("x"), 0o600); err == nil {
+		t.Error("a missing directory: no error")
 	}
 }

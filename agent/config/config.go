@@ -90,6 +90,61 @@ type Model struct {
 	MQTTUpdates *bool `yaml:"mqtt_updates"`
 	// Probation is what a new model must pass before it is committed.
 	Probation Probation `yaml:"probation"`
+	// Learn, when set, lets the agent learn its model on the gateway
+	// when there is none yet (no file at Path, an empty Store): it
+	// records normal operation, trains, writes the model to Path and
+	// then monitors with it.
+	Learn *Learn `yaml:"learn"`
+}
+
+// Learn says how the agent learns a machine's normal on the gateway: from
+// Samples samples, or the samples of Duration (sample time), whichever
+// ends first when both are set; by vigil train's default recipe, with
+// Window, Hidden, Epochs and Seed overriding it when set. SignKey is a
+// private key file (vigil keygen) the learnt model is signed with; it is
+// needed unless model.allow_unsigned is set, and its public key must be
+// in model.trusted_keys.
+type Learn struct {
+	Samples  int           `yaml:"samples"`
+	Duration time.Duration `yaml:"duration"`
+	Window   int           `yaml:"window"`
+	Hidden   []int         `yaml:"hidden"`
+	Epochs   int           `yaml:"epochs"`
+	Seed     uint64        `yaml:"seed"`
+	SignKey  string        `yaml:"sign_key"`
+	// Name names the learnt model (default: the device).
+	Name string `yaml:"name"`
+}
+
+// MinLearnSamples is the fewest samples the agent learns from: enough
+// for a 10-sample window, a validation fifth and the slow-channel check.
+const MinLearnSamples = 100
+
+func (l *Learn) check(root *yaml.Node, m *Model) error {
+	if l.Samples == 0 && l.Duration == 0 {
+		return fieldError(root, "model.learn", "want samples (how many samples of normal operation to learn from) or duration (for how long)")
+	}
+	if l.Samples != 0 && (l.Samples < MinLearnSamples || l.Samples > 10_000_000) {
+		return fieldError(root, "model.learn.samples", "%d: want %d to 10000000", l.Samples, MinLearnSamples)
+	}
+	if l.Duration < 0 {
+		return fieldError(root, "model.learn.duration", "%v: want a positive duration such as 30m", l.Duration)
+	}
+	if l.Window < 0 || l.Window > 1000 {
+		return fieldError(root, "model.learn.window", "%d: want 1 to 1000 samples (0: the default, 10)", l.Window)
+	}
+	for _, h := range l.Hidden {
+		if h < 1 || h > 4096 {
+			return fieldError(root, "model.learn.hidden", "%v: want layer sizes of 1 to 4096", l.Hidden)
+		}
+	}
+	if l.Epochs < 0 || l.Epochs > 10_000 {
+		return fieldError(root, "model.learn.epochs", "%d: want 1 to 10000 (0: the default)", l.Epochs)
+	}
+	if l.SignKey == "" && !m.AllowUnsigned {
+		return fieldError(root, "model.learn", "the learnt model must be signed: set model.learn.sign_key to a private key (vigil keygen) whose .pub is in model.trusted_keys, or set model.allow_unsigned")
+	}
+	return nil
 }
 
 // Probation is what a new model must do, right after it is swapped in,
@@ -108,6 +163,11 @@ func (m *Model) check(root *yaml.Node) error {
 	}
 	if m.MQTTUpdates != nil && *m.MQTTUpdates && m.Store == "" {
 		return fieldError(root, "model.mqtt_updates", "true, but model.store is not set: the store holds what is installed")
+	}
+	if m.Learn != nil {
+		if err := m.Learn.check(root, m); err != nil {
+			return err
+		}
 	}
 	p := &m.Probation
 	if p.Samples == 0 {

@@ -69,6 +69,9 @@ func (s *Source) Pump() *Pump { return s.pump }
 // be modified.
 func (s *Source) Channels() []string { return sensors.SKABChannels }
 
+// String names the source for logs and model provenance.
+func (s *Source) String() string { return fmt.Sprintf("the simulated pump at %g Hz", s.pump.Rate()) }
+
 // Read writes the next sample to smp, which must have 8 values. Paced, it
 // first waits until the sample is due. It returns ctx.Err() when ctx ends
 // (the sample is then not consumed), io.EOF after SourceOpts.For, and

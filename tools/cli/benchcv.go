@@ -150,7 +150,7 @@ func runCV(ctx context.Context, env Env, args []string, o *benchOpts, base *reci
 	for _, c := range cands {
 		for _, s := range seeds {
 			rc := *c
-			rc.o.Seed = s
+			rc.Options.Seed = s
 			recipes = append(recipes, &rc)
 		}
 	}

@@ -80,7 +80,7 @@ func runSign(ctx context.Context, env Env, args []string) error {
 	if dst == "" {
 		dst = in
 	}
-	if err := writeFileAtomic(dst, signed); err != nil {
+	if err := firmware.WriteFile(dst, signed, 0o644); err != nil {
 		return err
 	}
 	l, err := firmware.Decode(signed, firmware.LoadOptions{Trusted: []firmware.PublicKey{key.Public()}})

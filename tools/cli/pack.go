@@ -62,7 +62,7 @@ func runPack(ctx context.Context, env Env, args []string) error {
 			return err
 		}
 	}
-	if err := writeFileAtomic(*out, b); err != nil {
+	if err := firmware.WriteFile(*out, b, 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "wrote %s: %d bytes (was %d), id %s, version %d\n", *out, len(b), len(inBytes), after.ID, m.Version)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigil-edge/vigil/firmware"
 	"github.com/vigil-edge/vigil/infer"
+	"github.com/vigil-edge/vigil/infer/train"
 	"github.com/vigil-edge/vigil/tools/dataset"
 	"github.com/vigil-edge/vigil/tools/plots"
 )
@@ -61,8 +62,8 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if rc.spec.Window > 1 {
-		fmt.Fprintf(env.Stdout, "%d windows of %d samples (%d features each) hold only normal rows\n", len(fit.scaled), rc.spec.Window, rc.spec.Len(len(tab.Channels)))
+	if rc.Features.Window > 1 {
+		fmt.Fprintf(env.Stdout, "%d windows of %d samples (%d features each) hold only normal rows\n", len(fit.Scaled), rc.Features.Window, rc.Features.Len(len(tab.Channels)))
 	}
 	if *name == "" {
 		*name = strings.TrimSuffix(filepath.Base(*out), filepath.Ext(*out))
@@ -77,14 +78,14 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, cal := fit.res, fit.cal
+	res, cal := fit.Result, fit.Calibration
 	if *int8w {
 		val := res.ValScores[len(res.ValScores)-res.ValRows:] // the last rows are validation with --calibrate-on all too
-		if err := reportInt8(env, b, fit.scaled[len(fit.scaled)-res.ValRows:], val, cal.Threshold); err != nil {
+		if err := reportInt8(env, b, fit.Scaled[len(fit.Scaled)-res.ValRows:], val, cal.Threshold); err != nil {
 			return err
 		}
 	}
-	if err := writeFileAtomic(*out, b); err != nil {
+	if err := firmware.WriteFile(*out, b, 0o644); err != nil {
 		return err
 	}
 	best := res.History[res.BestEpoch-1]
@@ -111,44 +112,22 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 }
 
 // trainPlots draws the loss curves and the validation scores' histogram.
-func trainPlots(dir string, fit *fitted) error {
+func trainPlots(dir string, fit *train.Fitted) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	var tr, va []float64
-	for _, e := range fit.res.History {
+	for _, e := range fit.Result.History {
 		tr, va = append(tr, e.Train), append(va, e.Val)
 	}
-	if err := plots.Losses(filepath.Join(dir, "losses.png"), tr, va, fit.res.BestEpoch); err != nil {
+	if err := plots.Losses(filepath.Join(dir, "losses.png"), tr, va, fit.Result.BestEpoch); err != nil {
 		return err
 	}
-	val := make([]float64, len(fit.res.ValScores))
-	for i, s := range fit.res.ValScores {
+	val := make([]float64, len(fit.Result.ValScores))
+	for i, s := range fit.Result.ValScores {
 		val[i] = float64(s)
 	}
-	return plots.Histogram(filepath.Join(dir, "validation.png"), val, nil, fit.cal.Threshold)
-}
-
-// writeFileAtomic writes b to path via a synced temporary file and a
-// rename, so a crash never leaves a half-written model.
-func writeFileAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return plots.Histogram(filepath.Join(dir, "validation.png"), val, nil, fit.Calibration.Threshold)
 }
 
 func parseInts(s string) ([]int, error) {

@@ -1,0 +1,309 @@
+package agent
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/vigil-edge/vigil/agent/config"
+	"github.com/vigil-edge/vigil/agent/outbox"
+	"github.com/vigil-edge/vigil/agent/publish"
+	"github.com/vigil-edge/vigil/firmware"
+	"github.com/vigil-edge/vigil/firmware/slots"
+	"github.com/vigil-edge/vigil/infer/train"
+	"github.com/vigil-edge/vigil/sensors"
+)
+
+// LearnMessage is the retained payload of <prefix>state while the agent
+// learns its model: State "learning", then the phase and how far it is.
+type LearnMessage struct {
+	State  string `json:"state"` // learning
+	Site   string `json:"site"`
+	Device string `json:"device"`
+	// Phase is recording (sampling normal operation), training, or
+	// failed (Reason says why; the agent then exits).
+	Phase string `json:"phase"`
+	// Progress is how far the phase is, 0 to 1.
+	Progress float64 `json:"progress"`
+	// Samples recorded so far and the number wanted (0 when learning
+	// for a duration only); Skipped counts samples with a missing or
+	// invalid value, which are not learnt from.
+	Samples int `json:"samples"`
+	Of      int `json:"of,omitempty"`
+	Skipped int `json:"skipped,omitempty"`
+	// Epoch and Epochs, while training.
+	Epoch  int       `json:"epoch,omitempty"`
+	Epochs int       `json:"epochs,omitempty"`
+	Reason string    `json:"reason,omitempty"`
+	Since  time.Time `json:"since"` // when learning began
+	Time   time.Time `json:"time"`
+}
+
+// learnGapFactor cuts the recording where a step is over this many
+// times the median step, as vigil train does by default.
+const learnGapFactor = 5
+
+// needLearn reports whether the agent must learn its model first:
+// model.learn is set, there is no file at model.path, and the model
+// store, if there is one, holds no model.
+func needLearn(cfg *config.Config, lo firmware.LoadOptions, log *slog.Logger) (bool, error) {
+	if cfg.Model.Learn == nil {
+		return false, nil
+	}
+	if _, err := os.Stat(cfg.Model.Path); err == nil {
+		return false, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return false, fmt.Errorf("agent: model.path: %w", err)
+	}
+	if cfg.Model.Store == "" {
+		return true, nil
+	}
+	st, err := slots.Open(cfg.Model.Store, slots.Options{MaxSize: maxBytes(lo), Logger: log})
+	if err != nil {
+		return false, fmt.Errorf("agent: model.store: %w", err)
+	}
+	return st.Status().Active.Slot == "", nil
+}
+
+// learnKey reads model.learn.sign_key and checks that the model it signs
+// will load: its public key must be trusted unless unsigned models are
+// allowed. No key (with allow_unsigned): the model stays unsigned.
+func learnKey(m *config.Model, lo firmware.LoadOptions) (*firmware.PrivateKey, error) {
+	if m.Learn.SignKey == "" {
+		return nil, nil
+	}
+	k, err := firmware.ReadPrivateKeyFile(m.Learn.SignKey)
+	if err != nil {
+		return nil, fmt.Errorf("agent: model.learn.sign_key: %w", err)
+	}
+	id := k.Public().ID()
+	if !m.AllowUnsigned && !slices.ContainsFunc(lo.Trusted, func(p firmware.PublicKey) bool { return p.ID() == id }) {
+		return nil, fmt.Errorf("agent: model.learn.sign_key %s: its public key (id %s) is not in model.trusted_keys, so the learnt model would not load; add its .pub there",
+			m.Learn.SignKey, id)
+	}
+	return &k, nil
+}
+
+// learn records normal operation from the configured source, trains a
+// model on it with vigil train's recipe, and writes it, signed, to
+// model.path, reporting progress on the retained state topic. The
+// caller then starts as with any model file.
+func learn(ctx context.Context, cfg *config.Config, lo firmware.LoadOptions, o Options) error {
+	log := o.Logger.With("component", "learn")
+	lc := cfg.Model.Learn
+	key, err := learnKey(&cfg.Model, lo)
+	if err != nil {
+		return err
+	}
+	password, err := cfg.MQTT.Password()
+	if err != nil {
+		return err
+	}
+	tlsConf, err := cfg.MQTT.TLSConfig()
+	if err != nil {
+		return err
+	}
+	// The outbox keeps what earlier runs could not deliver; while the
+	// agent learns, the sender goes on delivering it.
+	ob, err := outbox.Open(cfg.Outbox.Path, outbox.Options{MaxRecords: cfg.Outbox.MaxRecords, MaxBytes: cfg.Outbox.MaxBytes,
+		Now: o.Now, Logger: log.With("component", "outbox")})
+	if err != nil {
+		return fmt.Errorf("agent: %w", err)
+	}
+	defer ob.Close()
+	begun := o.Now().UTC()
+	status := func(online bool, at time.Time) []byte {
+		m := StatusMessage{Status: "online", Site: cfg.Site, Device: cfg.Device, Agent: o.Version, OnlineSince: at, LastSeen: at, State: "learning"}
+		if !online {
+			m.Status, m.Reason, m.State = "offline", "connection lost", ""
+		}
+		b, _ := json.Marshal(m)
+		return b
+	}
+	sender, err := publish.Start(publish.Options{
+		Brokers: cfg.MQTT.Brokers, ClientID: cfg.MQTT.ClientID, Prefix: cfg.MQTT.Prefix,
+		Username: cfg.MQTT.Username, Password: password, TLS: tlsConf, KeepAlive: cfg.MQTT.KeepAlive,
+		Status: status, Outbox: ob, Logger: log, Now: o.Now,
+	})
+	if err != nil {
+		return fmt.Errorf("agent: %w", err)
+	}
+	defer sender.Close(o.Drain)
+	report := func(m LearnMessage) {
+		m.State, m.Site, m.Device, m.Since, m.Time = "learning", cfg.Site, cfg.Device, begun, o.Now().UTC()
+		b, _ := json.Marshal(m)
+		sender.Retain(publish.TopicState, b)
+	}
+	fail := func(err error) error {
+		report(LearnMessage{Phase: "failed", Reason: err.Error()})
+		return err
+	}
+
+	var stats sourceStats
+	src, err := openSource(cfg, cfg.Channels, o, &stats)
+	if err != nil {
+		return fail(fmt.Errorf("agent: %w", err))
+	}
+	rec, skipped, err := record(ctx, src, cfg.Channels, lc, o.Now, func(n, skipped int, progress float64) {
+		report(LearnMessage{Phase: "recording", Progress: progress, Samples: n, Of: lc.Samples, Skipped: skipped})
+	})
+	src.Close()
+	if err != nil {
+		return fail(err)
+	}
+	log.Info("learning: recorded normal operation", "samples", len(rec.Rows), "skipped", skipped, "source", sourceName(src))
+	recipe := train.DefaultRecipe()
+	recipe.Tool = "vigil-agent learn"
+	if lc.Window > 0 {
+		recipe.Features.Window = lc.Window
+	}
+	if len(lc.Hidden) > 0 {
+		recipe.Options.Hidden = lc.Hidden
+	}
+	if lc.Epochs > 0 {
+		recipe.Options.Epochs = lc.Epochs
+	}
+	if lc.Seed > 0 {
+		recipe.Options.Seed = lc.Seed
+	}
+	for _, c := range cfg.Channels {
+		rec.Units = append(rec.Units, cfg.Units[c])
+	}
+	start := time.Now()
+	m, fit, err := recipe.Fit(ctx, rec, func(e train.Epoch) {
+		report(LearnMessage{Phase: "training", Progress: float64(e.N) / float64(e.Of), Samples: len(rec.Rows), Of: lc.Samples,
+			Skipped: skipped, Epoch: e.N, Epochs: e.Of})
+	})
+	if err != nil {
+		return fail(fmt.Errorf("agent: learning from %d samples: %w", len(rec.Rows), err))
+	}
+	m.Name = lc.Name
+	if m.Name == "" {
+		m.Name = cfg.Device
+	}
+	m.Version, m.Created = 1, o.Now().Unix()
+	data, err := firmware.Pack(m)
+	if err == nil && key != nil {
+		data, err = firmware.Sign(data, *key)
+	}
+	if err == nil {
+		_, err = decodeModel(data, lo) // it must load as any model would
+	}
+	if err != nil {
+		return fail(fmt.Errorf("agent: the learnt model: %w", err))
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.Model.Path), 0o750); err != nil {
+		return fail(fmt.Errorf("agent: model.path: %w", err))
+	}
+	if err := firmware.WriteFile(cfg.Model.Path, data, 0o640); err != nil {
+		return fail(fmt.Errorf("agent: writing the learnt model: %w", err))
+	}
+	log.Info("learning: model learnt", "path", cfg.Model.Path, "samples", len(rec.Rows), "windows", len(fit.Scaled),
+		"epochs", len(fit.Result.History), "threshold", m.Threshold.Value, "k", m.Decision.K, "n", m.Decision.N,
+		"widened", m.Training.Widened, "signed", key != nil, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// record reads samples of normal operation from src until lc's count or
+// duration (in sample time) is reached; samples with a value that is not
+// a finite number are skipped and counted. progress is called about
+// once a second of sample time and at the end.
+func record(ctx context.Context, src sensors.Source, channels []string, lc *config.Learn, now func() time.Time,
+	progress func(n, skipped int, frac float64)) (*train.Recording, int, error) {
+	rec := &train.Recording{Channels: slices.Clone(channels), Sources: []string{"learnt on the gateway from " + sourceName(src)}}
+	var times []time.Time
+	s := sensors.Sample{Values: make([]float32, len(channels))}
+	skipped := 0
+	var first, lastReport time.Time
+	h := sha256.New()
+	frac := func(t time.Time) float64 {
+		f := 0.0
+		if lc.Samples > 0 {
+			f = float64(len(rec.Rows)) / float64(lc.Samples)
+		}
+		if lc.Duration > 0 && !first.IsZero() {
+			f = max(f, float64(t.Sub(first))/float64(lc.Duration))
+		}
+		return min(f, 1)
+	}
+	for {
+		if err := src.Read(ctx, &s); err != nil {
+			if errors.Is(err, sensors.ErrAbsent) {
+				skipped++
+				continue
+			}
+			return nil, skipped, fmt.Errorf("agent: learning: after %d samples: %w", len(rec.Rows), err)
+		}
+		t := s.Time
+		if t.IsZero() {
+			t = now()
+		}
+		if first.IsZero() {
+			first = t
+		}
+		if lc.Duration > 0 && t.Sub(first) >= lc.Duration {
+			break
+		}
+		if !finite(s.Values) {
+			skipped++
+			continue
+		}
+		row := slices.Clone(s.Values)
+		for _, v := range row {
+			h.Write(binary.LittleEndian.AppendUint32(nil, math.Float32bits(v)))
+		}
+		rec.Rows, times = append(rec.Rows, row), append(times, t)
+		if t.Sub(lastReport) >= time.Second {
+			progress(len(rec.Rows), skipped, frac(t))
+			lastReport = t
+		}
+		if lc.Samples > 0 && len(rec.Rows) >= lc.Samples {
+			break
+		}
+	}
+	progress(len(rec.Rows), skipped, 1)
+	if len(rec.Rows) < config.MinLearnSamples {
+		return nil, skipped, fmt.Errorf("agent: learning: %d valid samples in %v (%d skipped), want at least %d", len(rec.Rows), lc.Duration, skipped, config.MinLearnSamples)
+	}
+	rec.Digest = hex.EncodeToString(h.Sum(nil))
+	// Windows never span a gap: a step over learnGapFactor times the
+	// median step, or one backwards.
+	steps := make([]time.Duration, 0, len(times))
+	for i := 1; i < len(times); i++ {
+		steps = append(steps, times[i].Sub(times[i-1]))
+	}
+	slices.Sort(steps)
+	if med := steps[len(steps)/2]; med > 0 {
+		rec.Gap = learnGapFactor * med
+		start := 0
+		for i := 1; i < len(times); i++ {
+			if d := times[i].Sub(times[i-1]); d <= 0 || d > rec.Gap {
+				rec.Segments = append(rec.Segments, train.Segment{Start: start, End: i})
+				start = i
+			}
+		}
+		rec.Segments = append(rec.Segments, train.Segment{Start: start, End: len(times)})
+	}
+	return rec, skipped, nil
+}
+
+// finite reports whether every value is a finite number.
+func finite(v []float32) bool {
+	for _, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,316 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/vigil-edge/vigil/firmware"
+	"github.com/vigil-edge/vigil/infer"
+)
+
+// Recording is what a Recipe learns from: rows of channel values in time
+// order, where windows may not span a gap, and which rows are normal.
+type Recording struct {
+	Channels []string
+	Units    []string // per channel, optional
+	Rows     [][]float32
+	// Segments are the runs of rows with no gap in time; a window never
+	// spans two. Nil: every row is one run.
+	Segments []Segment
+	// Normal marks the rows to learn from (nil: every row); a window
+	// holding any other row is left out.
+	Normal []bool
+	// Gap is the gap rule the model records, in sample time: a step over
+	// it restarts the gateway's window (0: none).
+	Gap time.Duration
+	// Sources and Digest are the model's provenance: the recordings'
+	// names and a digest of their bytes.
+	Sources []string
+	Digest  string
+}
+
+// Segment is the rows [Start, End) of a Recording.
+type Segment struct{ Start, End int }
+
+// Threshold is how a Recipe sets the threshold from calibration scores:
+// Method "mean+ksigma" (mean + Sigma standard deviations), "percentile"
+// (the Percentile-th) or "pot" (extreme value theory at Risk), times
+// Factor.
+type Threshold struct {
+	Method                  string
+	Sigma, Percentile, Risk float64
+	Factor                  float64
+}
+
+// Calibrate applies the rule to scores.
+func (t Threshold) Calibrate(scores []float32) (Calibration, error) {
+	var c Calibration
+	var err error
+	switch t.Method {
+	case "mean+ksigma":
+		if !(t.Sigma > 0) {
+			return c, fmt.Errorf("train: threshold mean+ksigma with sigma %v, want a positive number", t.Sigma)
+		}
+		c, err = MeanKSigma(scores, t.Sigma)
+	case "percentile":
+		c, err = Percentile(scores, t.Percentile)
+	case "pot":
+		c, err = PeaksOverThreshold(scores, t.Risk)
+	default:
+		return c, fmt.Errorf("train: threshold method %q, want mean+ksigma, percentile or pot", t.Method)
+	}
+	if err != nil || t.Factor == 1 {
+		return c, err
+	}
+	c.Threshold *= t.Factor
+	c.Method += fmt.Sprintf("×%g", t.Factor)
+	return c, nil
+}
+
+// Recipe is everything that turns a recording of normal operation into a
+// model: the scaler, the feature windows, the network and its training,
+// and the threshold. vigil train, vigil bench and the agent's learn mode
+// share it, so a benchmark measures exactly what the gateway learns.
+type Recipe struct {
+	Options  Options
+	Features infer.FeatureSpec
+	// Scaler is firmware.ScalerRobust, ScalerStandard or ScalerMinMax;
+	// ScaleFloor floors a robust scale at that many standard deviations
+	// and at the channel's quantisation step (infer.FitRobustFloor).
+	Scaler     string
+	ScaleFloor float64
+	// SlowShare and SlowWiden: a channel whose means over eighths of the
+	// training rows carry at least SlowShare of its variance has its
+	// scale multiplied by SlowWiden (WidenSlow; SlowShare 0: never).
+	// SlowInflate widens every scale continuously (InflateSlow; 0: never).
+	SlowShare, SlowWiden, SlowInflate float64
+	Threshold                         Threshold
+	Error                             infer.ErrorKind
+	// CalibrateAll calibrates on every training window's score, not only
+	// the validation windows'.
+	CalibrateAll bool
+	// Tool names what trained the model, in its provenance.
+	Tool string
+}
+
+// Recipe defaults: a 10-sample window seen raw and as each channel's
+// mean and spread, a 64-16-64 network, a robust scaler, slow channels
+// widened ×50, and a threshold 20 % over mean + 3σ of the validation
+// scores. The README's "Detection on SKAB" says how they were chosen.
+func DefaultRecipe() Recipe {
+	o := DefaultOptions
+	o.Hidden = []int{64, 16, 64}
+	return Recipe{
+		Options:   o,
+		Features:  infer.FeatureSpec{Window: 10, Stride: 1, Raw: true, Stats: []infer.Stat{infer.Mean, infer.Std}},
+		Scaler:    firmware.ScalerRobust,
+		SlowShare: 0.3, SlowWiden: 50,
+		Threshold: Threshold{Method: "mean+ksigma", Sigma: 3, Percentile: 99.5, Risk: 1e-3, Factor: 1.2},
+		Tool:      "vigil train",
+	}
+}
+
+const (
+	// slowBlocks is how many blocks the training rows are cut into to
+	// tell whether they cover a channel's slow wandering.
+	slowBlocks = 8
+	// inflatedNote is how much SlowInflate must grow a channel's scale
+	// for the model to name it as drifting in training.
+	inflatedNote = 1.5
+	// maxDebounce is the longest k-of-n window calibration considers.
+	maxDebounce = 10
+)
+
+// Fitted is what Fit learnt besides the model.
+type Fitted struct {
+	Result      *Result
+	Calibration Calibration
+	// Scaled is the training matrix, validation rows last.
+	Scaled [][]float32
+}
+
+// Fit trains a model on the normal rows of rec: the scaler on the first
+// (1 − validation) share of them, the network on feature vectors built
+// by infer's window code, the threshold and k-of-n on the validation
+// scores. progress, if non-nil, receives the epochs.
+func (r *Recipe) Fit(ctx context.Context, rec *Recording, progress func(Epoch)) (*firmware.Model, *Fitted, error) {
+	c := len(rec.Channels)
+	if c == 0 {
+		return nil, nil, fmt.Errorf("train: a recording without channels")
+	}
+	if rec.Normal != nil && len(rec.Normal) != len(rec.Rows) {
+		return nil, nil, fmt.Errorf("train: %d rows but %d normal marks", len(rec.Rows), len(rec.Normal))
+	}
+	o := r.Options // a copy: Fit may run many times
+	o.Hidden = slices.Clone(o.Hidden)
+	if o.Conv != nil {
+		conv := *o.Conv
+		conv.Channels = c
+		o.Conv = &conv
+	}
+	if progress != nil {
+		o.Progress = progress
+	}
+	kind := firmware.KindAutoencoder
+	if o.VAE != nil {
+		kind = firmware.KindVAE
+	}
+	var rows [][]float32
+	for i, row := range rec.Rows {
+		if len(row) != c {
+			return nil, nil, fmt.Errorf("train: row %d has %d values, want %d (one per channel)", i, len(row), c)
+		}
+		if rec.Normal == nil || rec.Normal[i] {
+			rows = append(rows, row)
+		}
+	}
+	nTrain := len(rows) - int(float64(len(rows))*o.ValidationFraction+0.5)
+	if nTrain < 1 || nTrain >= len(rows) {
+		return nil, nil, fmt.Errorf("%d normal rows are too few to split %v for validation", len(rows), o.ValidationFraction)
+	}
+	var scaler *infer.Scaler
+	var err error
+	switch r.Scaler {
+	case firmware.ScalerRobust:
+		scaler, err = infer.FitRobustFloor(rows[:nTrain], r.ScaleFloor)
+	case firmware.ScalerStandard:
+		scaler, err = infer.FitStandard(rows[:nTrain])
+	case firmware.ScalerMinMax:
+		scaler, err = infer.FitMinMax(rows[:nTrain])
+	default:
+		err = fmt.Errorf("train: scaler %q, want robust, standard or minmax", r.Scaler)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var widened []int
+	if r.SlowShare > 0 && r.SlowWiden > 1 && nTrain >= 2*slowBlocks {
+		if widened, err = WidenSlow(scaler, rows[:nTrain], nTrain/slowBlocks, r.SlowShare, r.SlowWiden); err != nil {
+			return nil, nil, err
+		}
+	}
+	var inflated []float64
+	if r.SlowInflate > 0 && nTrain >= 2*slowBlocks {
+		if inflated, err = InflateSlow(scaler, rows[:nTrain], nTrain/slowBlocks, r.SlowInflate); err != nil {
+			return nil, nil, err
+		}
+	}
+	scaled, err := FeatureRows(rec, scaler, r.Features)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := Autoencoder(ctx, scaled, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Scores as the gateway computes them, on the rows calibration uses.
+	calScores := res.ValScores
+	if r.Error != infer.SquaredError || r.CalibrateAll {
+		ae, err := infer.NewAutoencoder(infer.Config{Scaler: *scaler, Features: r.Features, Layers: res.Layers,
+			Decoder: res.Decoder, KLWeight: res.KLWeight, Error: r.Error})
+		if err != nil {
+			return nil, nil, err
+		}
+		rows := scaled[len(scaled)-res.ValRows:]
+		if r.CalibrateAll {
+			rows = scaled
+		}
+		calScores = make([]float32, len(rows))
+		for i, f := range rows {
+			calScores[i] = ae.ScoreFeatures(f, nil)
+		}
+		res.ValScores = calScores
+	}
+	cal, err := r.Threshold.Calibrate(calScores)
+	if err != nil {
+		return nil, nil, err
+	}
+	layers, err := firmware.FromLayers(res.Layers)
+	if err != nil {
+		return nil, nil, err
+	}
+	decoder, err := firmware.FromLayers(res.Decoder)
+	if err != nil {
+		return nil, nil, err
+	}
+	best := res.History[res.BestEpoch-1]
+	k, n := KofN(res.ValScores, cal.Threshold, maxDebounce)
+	m := &firmware.Model{
+		// The gateway's decision: the calibrated k of n, and the gap rule
+		// training windows were cut by.
+		Decision: firmware.Decision{K: uint32(k), N: uint32(n), Gap: int64(rec.Gap)},
+		Kind:     kind, Decoder: decoder, KLWeight: res.KLWeight,
+		Scaler:   firmware.Scaler{Kind: r.Scaler, Center: scaler.Center, Scale: scaler.Scale},
+		Features: firmware.FeaturesOf(r.Features),
+		Layers:   layers,
+		Error:    r.Error.String(),
+		Threshold: firmware.Threshold{
+			Value: float32(cal.Threshold), Method: cal.Method, K: cal.K, Mean: cal.Mean, Std: cal.Std, N: uint64(cal.N),
+		},
+		Training: firmware.Training{
+			DatasetDigest: rec.Digest, Rows: uint64(len(rows)), Epochs: uint32(len(res.History)),
+			BestEpoch: uint32(res.BestEpoch), TrainLoss: best.Train, ValLoss: best.Val, Seed: o.Seed,
+			Tool: r.Tool, Sources: slices.Clone(rec.Sources),
+		},
+	}
+	for i, name := range rec.Channels {
+		ch := firmware.Channel{Name: name}
+		if i < len(rec.Units) {
+			ch.Unit = rec.Units[i]
+		}
+		m.Channels = append(m.Channels, ch)
+	}
+	for _, c := range widened {
+		m.Training.Widened = append(m.Training.Widened, rec.Channels[c])
+	}
+	if len(widened) > 0 {
+		m.Training.WidenFactor = float32(r.SlowWiden)
+	}
+	for c, k := range inflated {
+		if k >= inflatedNote && !slices.Contains(widened, c) {
+			m.Training.Widened = append(m.Training.Widened, rec.Channels[c])
+		}
+	}
+	return m, &Fitted{Result: res, Calibration: cal, Scaled: scaled}, nil
+}
+
+// FeatureRows scales every row of rec and builds the network's training
+// matrix with infer.Sequence, the gateway's own window code, segment by
+// segment (a window never spans a gap), keeping only windows whose rows
+// are all normal.
+func FeatureRows(rec *Recording, scaler *infer.Scaler, spec infer.FeatureSpec) ([][]float32, error) {
+	segs := rec.Segments
+	if segs == nil {
+		segs = []Segment{{0, len(rec.Rows)}}
+	}
+	var out [][]float32
+	for _, sg := range segs {
+		if sg.Start < 0 || sg.End > len(rec.Rows) || sg.Start > sg.End {
+			return nil, fmt.Errorf("train: segment [%d, %d) of %d rows", sg.Start, sg.End, len(rec.Rows))
+		}
+		rows := rec.Rows[sg.Start:sg.End]
+		scaled := make([][]float32, len(rows))
+		for i, r := range rows {
+			scaled[i] = make([]float32, len(r))
+			scaler.Transform(scaled[i], r)
+		}
+		vecs, ends, err := infer.Sequence(spec, scaled)
+		if err != nil {
+			return nil, err
+		}
+	windows:
+		for k, v := range vecs {
+			if rec.Normal != nil {
+				for i := ends[k] - max(spec.Window, 1) + 1; i <= ends[k]; i++ {
+					if !rec.Normal[sg.Start+i] {
+						continue windows
+					}
+				}
+			}
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}

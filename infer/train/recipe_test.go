@@ -1,0 +1,118 @@
+package train
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/vigil-edge/vigil/firmware"
+	"github.com/vigil-edge/vigil/sensors"
+	"github.com/vigil-edge/vigil/sensors/sim"
+)
+
+// pumpRecording is n samples of the simulated pump at 1 Hz.
+func pumpRecording(tb testing.TB, n int) *Recording {
+	tb.Helper()
+	p, err := sim.New(sim.Opts{Seed: 7, Rate: 1})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rec := &Recording{Channels: slices.Clone(sensors.SKABChannels), Sources: []string{"sim"}}
+	for range n {
+		s := sensors.Sample{Values: make([]float32, len(rec.Channels))}
+		p.Next(&s)
+		rec.Rows = append(rec.Rows, s.Values)
+	}
+	return rec
+}
+
+func TestRecipeFit(t *testing.T) {
+	rec := pumpRecording(t, 400)
+	r := DefaultRecipe()
+	r.Options.Epochs = 10
+	var epochs int
+	m, fit, err := r.Fit(context.Background(), rec, func(Epoch) { epochs++ })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if epochs != len(fit.Result.History) || epochs == 0 {
+		t.Errorf("progress saw %d epochs, history has %d", epochs, len(fit.Result.History))
+	}
+	// 400 rows make 391 windows of 10; the scaler and threshold are sane
+	// and the model packs and loads.
+	if len(fit.Scaled) != 391 || m.Threshold.Value <= 0 || m.Decision.K == 0 || m.Training.Rows != 400 || m.Training.Tool != "vigil train" {
+		t.Errorf("windows %d, threshold %v, k %d, training %+v", len(fit.Scaled), m.Threshold.Value, m.Decision.K, m.Training)
+	}
+	b, err := firmware.Pack(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := firmware.Decode(b, firmware.LoadOptions{AllowUnsigned: true}); err != nil {
+		t.Fatal(err)
+	}
+	// Rows marked abnormal and gaps cut windows out.
+	rec.Normal = make([]bool, len(rec.Rows))
+	for i := range rec.Normal {
+		rec.Normal[i] = i < 200 || i >= 205
+	}
+	rec.Segments = []Segment{{0, 300}, {300, 400}}
+	_, fit, err = r.Fit(context.Background(), rec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// [0,300) loses the 14 windows touching rows 200–204: 291 − 14;
+	// [300,400) has 91.
+	if len(fit.Scaled) != 291-14+91 {
+		t.Errorf("%d windows, want %d", len(fit.Scaled), 291-14+91)
+	}
+	bad := []struct {
+		name string
+		edit func(*Recipe, *Recording)
+	}{
+		{"no channels", func(_ *Recipe, rec *Recording) { rec.Channels = nil }},
+		{"short row", func(_ *Recipe, rec *Recording) { rec.Rows[3] = rec.Rows[3][:2] }},
+		{"marks", func(_ *Recipe, rec *Recording) { rec.Normal = make([]bool, 5) }},
+		{"scaler", func(r *Recipe, _ *Recording) { r.Scaler = "log" }},
+		{"threshold", func(r *Recipe, _ *Recording) { r.Threshold.Method = "guess" }},
+		{"segment", func(_ *Recipe, rec *Recording) { rec.Segments = []Segment{{0, 500}} }},
+		{"too few", func(_ *Recipe, rec *Recording) { rec.Rows, rec.Normal, rec.Segments = rec.Rows[:1], nil, nil }},
+	}
+	for _, tc := range bad {
+		r, rec := DefaultRecipe(), pumpRecording(t, 400)
+		r.Options.Epochs = 1
+		tc.edit(&r, rec)
+		if _, _, err := r.Fit(context.Background(), rec, nil); err == nil {
+			t.Errorf("%s: no error", tc.name)
+		}
+	}
+}
+
+func TestThresholdCalibrate(t *testing.T) {
+	scores := []float32{1, 2, 3, 4, 5}
+	c, err := Threshold{Method: "mean+ksigma", Sigma: 3, Factor: 1.2}.Calibrate(scores)
+	if err != nil || c.Method != "mean+ksigma×1.2" || c.Threshold < 1.2*(3+3*1.41) || c.Threshold > 1.2*(3+3*1.42) {
+		t.Errorf("mean+ksigma ×1.2: %+v, %v", c, err)
+	}
+	if c, err := (Threshold{Method: "percentile", Percentile: 50, Factor: 1}).Calibrate(scores); err != nil || c.Threshold != 3 || c.Method != "percentile" {
+		t.Errorf("percentile 50: %+v, %v", c, err)
+	}
+	for _, th := range []Threshold{{Method: "mean+ksigma", Sigma: 0, Factor: 1}, {Method: "median", Factor: 1}} {
+		if _, err := th.Calibrate(scores); err == nil {
+			t.Errorf("%+v: no error", th)
+		}
+	}
+}
+
+// BenchmarkLearn400 is the gateway's learn mode on the smallest useful
+// recording: 400 samples of 8 channels through the default recipe
+// (go test -run '^$' -bench Learn400 -cpu 1 ./infer/train/).
+func BenchmarkLearn400(b *testing.B) {
+	rec := pumpRecording(b, 400)
+	r := DefaultRecipe()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := r.Fit(context.Background(), rec, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
