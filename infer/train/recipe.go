@@ -85,6 +85,7 @@ type Recipe struct {
 	// training rows carry at least SlowShare of its variance has its
 	// scale multiplied by SlowWiden (WidenSlow; SlowShare 0: never).
 	// SlowInflate widens every scale continuously (InflateSlow; 0: never).
+	// Neither applies to a recording of a single channel.
 	SlowShare, SlowWiden, SlowInflate float64
 	Threshold                         Threshold
 	Error                             infer.ErrorKind
@@ -185,14 +186,16 @@ func (r *Recipe) Fit(ctx context.Context, rec *Recording, progress func(Epoch)) 
 	if err != nil {
 		return nil, nil, err
 	}
+	// A recording of one channel never has it widened: the model would
+	// be blind to the only thing it watches.
 	var widened []int
-	if r.SlowShare > 0 && r.SlowWiden > 1 && nTrain >= 2*slowBlocks {
+	if r.SlowShare > 0 && r.SlowWiden > 1 && nTrain >= 2*slowBlocks && c > 1 {
 		if widened, err = WidenSlow(scaler, rows[:nTrain], nTrain/slowBlocks, r.SlowShare, r.SlowWiden); err != nil {
 			return nil, nil, err
 		}
 	}
 	var inflated []float64
-	if r.SlowInflate > 0 && nTrain >= 2*slowBlocks {
+	if r.SlowInflate > 0 && nTrain >= 2*slowBlocks && c > 1 {
 		if inflated, err = InflateSlow(scaler, rows[:nTrain], nTrain/slowBlocks, r.SlowInflate); err != nil {
 			return nil, nil, err
 		}

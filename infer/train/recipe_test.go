@@ -116,3 +116,30 @@ func BenchmarkLearn400(b *testing.B) {
 		}
 	}
 }
+
+// A one-channel recording that drifts is never widened: the model would
+// be blind to the only channel it has.
+func TestOneChannelNeverWidened(t *testing.T) {
+	rec := &Recording{Channels: []string{"value"}}
+	for i := range 400 {
+		rec.Rows = append(rec.Rows, []float32{float32(i) / 10})
+	}
+	r := DefaultRecipe()
+	r.Options.Epochs, r.SlowInflate = 2, 4
+	m, _, err := r.Fit(context.Background(), rec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Training.Widened) != 0 || m.Training.WidenFactor != 0 {
+		t.Errorf("widened %v ×%v, want none", m.Training.Widened, m.Training.WidenFactor)
+	}
+	// The same ramp beside a steady channel is widened.
+	for i := range rec.Rows {
+		rec.Rows[i] = append(rec.Rows[i], float32(i%3))
+	}
+	rec.Channels = append(rec.Channels, "steady")
+	r.SlowInflate = 0
+	if m, _, err = r.Fit(context.Background(), rec, nil); err != nil || !slices.Equal(m.Training.Widened, []string{"value"}) {
+		t.Errorf("two channels: widened %v, %v; want [value]", m.Training.Widened, err)
+	}
+}

@@ -6,19 +6,46 @@ import (
 )
 
 // ParseTime parses a SKAB datetime, "YYYY-MM-DD hh:mm:ss" with optional
-// fractional seconds of 1 to 9 digits (".5", ".250", ".123456789"), as UTC.
-// A 'T' is accepted in place of the space. It does not allocate unless it
-// returns an error.
+// fractional seconds of 1 to 9 digits (".5", ".250", ".123456789"), as UTC,
+// or an RFC 3339 time: a 'T' in place of the space and a zone, "Z" or an
+// offset such as "+02:00" (the time is then converted to UTC). It does not
+// allocate unless it returns an error.
 func ParseTime(b []byte) (time.Time, error) {
 	t, ok := parseTime(b)
 	if !ok {
-		return time.Time{}, fmt.Errorf("csvline: want a datetime YYYY-MM-DD hh:mm:ss[.fff], got %s", quoteLine(b))
+		return time.Time{}, fmt.Errorf("csvline: want a datetime YYYY-MM-DD hh:mm:ss[.fff] or RFC 3339 (2024-01-02T03:04:05Z, +02:00), got %s", quoteLine(b))
 	}
 	return t, nil
 }
 
+// zone splits an RFC 3339 zone ("Z", "+hh:mm", "-hh:mm") off the end of b
+// and returns the offset east of UTC in seconds.
+func zone(b []byte) (rest []byte, offset int, ok bool) {
+	if n := len(b); n > 0 && (b[n-1] == 'Z' || b[n-1] == 'z') {
+		return b[:n-1], 0, true
+	}
+	n := len(b)
+	if n < 6 || (b[n-6] != '+' && b[n-6] != '-') || b[n-3] != ':' {
+		return b, 0, true // no zone: UTC
+	}
+	h, ok1 := digits(b[n-5 : n-3])
+	m, ok2 := digits(b[n-2:])
+	if !ok1 || !ok2 || h > 23 || m > 59 {
+		return b, 0, false
+	}
+	offset = h*3600 + m*60
+	if b[n-6] == '-' {
+		offset = -offset
+	}
+	return b[:n-6], offset, true
+}
+
 // parseTime is ParseTime without the error value.
 func parseTime(b []byte) (time.Time, bool) {
+	b, offset, ok := zone(b)
+	if !ok {
+		return time.Time{}, false
+	}
 	// 0123456789012345678
 	// YYYY-MM-DD hh:mm:ss
 	if len(b) < 19 || b[4] != '-' || b[7] != '-' || (b[10] != ' ' && b[10] != 'T') || b[13] != ':' || b[16] != ':' {
@@ -50,7 +77,7 @@ func parseTime(b []byte) (time.Time, bool) {
 		}
 		nsec = n
 	}
-	return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC), true
+	return time.Date(year, time.Month(month), day, hour, minute, sec-offset, nsec, time.UTC), true
 }
 
 // digits parses a run of 1 to 9 ASCII digits.

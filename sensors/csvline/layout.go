@@ -269,7 +269,7 @@ func (l *Layout) valueError(field int, f []byte) error {
 
 func (l *Layout) timeError(field int, f []byte) error {
 	return &ParseError{Column: l.columns[field], Field: field + 1,
-		Msg: fmt.Sprintf("want a datetime YYYY-MM-DD hh:mm:ss[.fff], got %s", quoteLine(f))}
+		Msg: fmt.Sprintf("want a datetime YYYY-MM-DD hh:mm:ss[.fff] or RFC 3339 (2024-01-02T03:04:05Z, +02:00), got %s", quoteLine(f))}
 }
 
 // quoteLine quotes b for an error message, cut to a readable length.

@@ -54,6 +54,12 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "read %d rows (%d normal) of %d channels from %d files\n", len(tab.Rows), len(tab.Normal()), len(tab.Channels), len(tab.Files))
+	for _, f := range tab.Files {
+		if f.TimeColumn == "" {
+			fmt.Fprintf(env.Stdout, "%s has no time column (%s): its rows are taken as evenly spaced, and no gap in time is seen\n",
+				f.Path, strings.Join(dataset.TimeColumns, ", "))
+		}
+	}
 	var progress io.Writer
 	if !*quiet {
 		progress = env.Stdout

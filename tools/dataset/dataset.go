@@ -18,6 +18,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/vigil-edge/vigil/sensors"
@@ -59,6 +60,10 @@ type File struct {
 	Path  string
 	Start int // index of its first row in Table.Rows
 	Rows  int
+	// TimeColumn is the column the rows' times came from (one of
+	// TimeColumns), or "" if the file has none: its rows are then taken
+	// as evenly spaced.
+	TimeColumn string
 }
 
 // ReadFiles reads the CSV files at paths. channels selects the channels by
@@ -80,13 +85,13 @@ func ReadFiles(paths []string, channels []string) (*Table, error) {
 			return nil, fmt.Errorf("dataset: %w", err)
 		}
 		start := len(t.Rows)
-		hasLabel, hasCP, err := t.read(p, io.TeeReader(f, h), &labels, &cps)
+		hasLabel, hasCP, timeCol, err := t.read(p, io.TeeReader(f, h), &labels, &cps)
 		f.Close()
 		if err != nil {
 			return nil, err
 		}
 		labelled, marked = labelled && hasLabel, marked && hasCP
-		t.Files = append(t.Files, File{Path: p, Start: start, Rows: len(t.Rows) - start})
+		t.Files = append(t.Files, File{Path: p, Start: start, Rows: len(t.Rows) - start, TimeColumn: timeCol})
 	}
 	if labelled {
 		t.Labels = labels
@@ -98,29 +103,57 @@ func ReadFiles(paths []string, channels []string) (*Table, error) {
 	return t, nil
 }
 
+// TimeColumns are the names a time column goes by, besides datetime
+// (csvline.DefaultTimeColumn), matched without regard to case: the
+// first one a header has is its time column.
+var TimeColumns = []string{csvline.DefaultTimeColumn, "timestamp", "time", "date"}
+
+// timeColumn is the time column of a header: datetime, else the first
+// of TimeColumns it has (in any case), else datetime (absent).
+func timeColumn(columns []string) string {
+	for _, want := range TimeColumns {
+		for _, c := range columns {
+			if strings.EqualFold(c, want) {
+				return c
+			}
+		}
+	}
+	return csvline.DefaultTimeColumn
+}
+
 // read appends the rows of one file and reports whether it had labels
 // and changepoint marks.
-func (t *Table) read(path string, r io.Reader, labels, cps *[]uint8) (bool, bool, error) {
+func (t *Table) read(path string, r io.Reader, labels, cps *[]uint8) (labelled, marked bool, timeCol string, err error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), MaxLine)
 	if !sc.Scan() {
 		if err := sc.Err(); err != nil {
-			return false, false, fmt.Errorf("%s:1: %w", path, err)
+			return false, false, "", fmt.Errorf("%s:1: %w", path, err)
 		}
-		return false, false, fmt.Errorf("%s: empty file, want a header line", path)
+		return false, false, "", fmt.Errorf("%s: empty file, want a header line", path)
 	}
 	columns, err := csvline.ParseHeader(sc.Bytes(), csvline.Opts{})
 	if err != nil {
-		return false, false, fmt.Errorf("%s:1: %w", path, err)
+		return false, false, "", fmt.Errorf("%s:1: %w", path, err)
 	}
+	if len(columns) == 1 {
+		for _, c := range []struct{ sep, name, tr string }{{"\t", "a tab", `\t`}, {"|", "'|'", "|"}} {
+			if strings.Contains(columns[0], c.sep) {
+				return false, false, "", fmt.Errorf("%s:1: the header is one column %q: vigil separates fields by ',' or ';' (it tried both), and this file separates them by %s; convert it, e.g. tr '%s' ','",
+					path, columns[0], c.name, c.tr)
+			}
+		}
+	}
+	opts := csvline.Opts{TimeColumn: timeColumn(columns)}
+	hasTime := slices.Contains(columns, opts.TimeColumn)
 	if t.Channels == nil {
 		for _, c := range columns {
-			if c != csvline.DefaultTimeColumn && !slices.Contains(ignored, c) {
+			if c != opts.TimeColumn && !slices.Contains(ignored, c) {
 				t.Channels = append(t.Channels, c)
 			}
 		}
 		if len(t.Channels) == 0 {
-			return false, false, fmt.Errorf("%s:1: no channel columns in the header", path)
+			return false, false, "", fmt.Errorf("%s:1: no channel columns in the header", path)
 		}
 	}
 	want := slices.Clip(t.Channels)
@@ -133,9 +166,9 @@ func (t *Table) read(path string, r io.Reader, labels, cps *[]uint8) (bool, bool
 			want = append(want, name)
 		}
 	}
-	layout, err := csvline.NewLayout(columns, want, csvline.Opts{})
+	layout, err := csvline.NewLayout(columns, want, opts)
 	if err != nil {
-		return false, false, fmt.Errorf("%s:1: %w", path, err)
+		return false, false, "", fmt.Errorf("%s:1: %w", path, err)
 	}
 	s := sensors.Sample{Values: make([]float32, len(want))}
 	line := 1
@@ -146,13 +179,13 @@ func (t *Table) read(path string, r io.Reader, labels, cps *[]uint8) (bool, bool
 			continue
 		}
 		if err := layout.Parse(b, &s); err != nil {
-			return false, false, fmt.Errorf("%s:%d: %w", path, line, err)
+			return false, false, "", fmt.Errorf("%s:%d: %w", path, line, err)
 		}
 		row := make([]float32, len(t.Channels))
 		copy(row, s.Values)
 		for i, v := range row {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return false, false, fmt.Errorf("%s:%d: column %q: missing or non-finite value, want a number", path, line, t.Channels[i])
+				return false, false, "", fmt.Errorf("%s:%d: column %q: missing or non-finite value, want a number", path, line, t.Channels[i])
 			}
 		}
 		for i, name := range flags {
@@ -160,7 +193,7 @@ func (t *Table) read(path string, r io.Reader, labels, cps *[]uint8) (bool, bool
 			case 0, 1:
 				*dsts[i] = append(*dsts[i], uint8(v))
 			default:
-				return false, false, fmt.Errorf("%s:%d: column %q: %v, want 0 or 1", path, line, name, v)
+				return false, false, "", fmt.Errorf("%s:%d: column %q: %v, want 0 or 1", path, line, name, v)
 			}
 		}
 		t.Rows = append(t.Rows, row)
@@ -168,11 +201,14 @@ func (t *Table) read(path string, r io.Reader, labels, cps *[]uint8) (bool, bool
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			return false, false, fmt.Errorf("%s:%d: line longer than %d bytes", path, line+1, MaxLine)
+			return false, false, "", fmt.Errorf("%s:%d: line longer than %d bytes", path, line+1, MaxLine)
 		}
-		return false, false, fmt.Errorf("%s:%d: %w", path, line+1, err)
+		return false, false, "", fmt.Errorf("%s:%d: %w", path, line+1, err)
 	}
-	return slices.Contains(flags, LabelColumn), slices.Contains(flags, ChangepointColumn), nil
+	if !hasTime {
+		opts.TimeColumn = ""
+	}
+	return slices.Contains(flags, LabelColumn), slices.Contains(flags, ChangepointColumn), opts.TimeColumn, nil
 }
 
 // Slice returns the rows [start, end) of file fi as a table of their own

@@ -67,6 +67,9 @@ func TestReadFilesErrors(t *testing.T) {
 		{"no channel", "datetime;a\n2020-01-01 00:00:00;1\n", []string{"Pressure"}, []string{":1:", "Pressure"}},
 		{"empty", "", nil, []string{"empty"}},
 		{"long line", "datetime;a\n" + strings.Repeat("1", MaxLine+1) + "\n", nil, []string{":2:", "longer"}},
+		{"tabs", "timestamp\tvalue\n2020-01-01 00:00:00\t1\n", nil, []string{":1:", "separates them by a tab", "',' or ';'", `tr '\t' ','`}},
+		{"pipes", "timestamp|value\n2020-01-01 00:00:00|1\n", nil, []string{":1:", "by '|'"}},
+		{"bad RFC 3339", "timestamp,value\n2020-01-01T00:00:00+25:00,1\n", nil, []string{":2:", "RFC 3339"}},
 	}
 	for _, tc := range tests {
 		p := write(strings.ReplaceAll(tc.name, " ", "-")+".csv", tc.body)
@@ -83,5 +86,41 @@ func TestReadFilesErrors(t *testing.T) {
 	}
 	if _, err := ReadFiles(nil, nil); err == nil {
 		t.Error("ReadFiles(nil) succeeded")
+	}
+}
+
+// TestTimeColumns: the time column is datetime, or else timestamp, time
+// or date in any case; RFC 3339 times with zones are read as UTC; a
+// file without one is evenly spaced. One value column makes one channel,
+// spaces in its name and all.
+func TestTimeColumns(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name, body, column string
+		channels           []string
+		first              time.Time
+	}{
+		{"nab", "timestamp,value\n2014-04-01 00:00:00,20.5\n2014-04-01 00:05:00,21\n", "timestamp", []string{"value"},
+			time.Date(2014, 4, 1, 0, 0, 0, 0, time.UTC)},
+		{"Time", "Time;Flow Rate;Pressure\n2024-01-02T03:04:05+02:00;1;2\n2024-01-02T03:04:06+02:00;1;2\n", "Time", []string{"Flow Rate", "Pressure"},
+			time.Date(2024, 1, 2, 1, 4, 5, 0, time.UTC)},
+		{"date after datetime", "date,datetime,v\n1,2024-01-02T03:04:05Z,3\n1,2024-01-02T03:04:06Z,3\n", "datetime", []string{"date", "v"},
+			time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)},
+		{"none", "Volume Flow RateRMS\n32\n31\n", "", []string{"Volume Flow RateRMS"}, time.Time{}},
+	}
+	for _, tc := range tests {
+		p := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".csv")
+		if err := os.WriteFile(p, []byte(tc.body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		tab, err := ReadFiles([]string{p}, nil)
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if tab.Files[0].TimeColumn != tc.column || !slices.Equal(tab.Channels, tc.channels) || !tab.Times[0].Equal(tc.first) || len(tab.Rows) != 2 {
+			t.Errorf("%s: time column %q channels %q first time %v rows %d; want %q %q %v 2",
+				tc.name, tab.Files[0].TimeColumn, tab.Channels, tab.Times[0], len(tab.Rows), tc.column, tc.channels, tc.first)
+		}
 	}
 }
