@@ -66,6 +66,7 @@ type benchOpts struct {
 	cv        string
 	seeds     string
 	tries     listFlag
+	strict    *bool
 }
 
 // benchFlags registers every flag of vigil bench skab on a new set. The
@@ -82,6 +83,7 @@ func benchFlags(env Env) (*flag.FlagSet, *benchOpts, func() (*recipe, error)) {
 	fs.BoolVar(&o.int8, "int8", false, "score with int8 weights")
 	fs.StringVar(&o.cv, "cv", "", "fault-type: cross-validate by fault type: every file under other/ is a fold, every other\ndirectory (valve1, valve2) one; figures per fold, their mean and the worst, over --seeds")
 	fs.StringVar(&o.seeds, "seeds", "", "with --cv: the seeds every figure is averaged over, as a list or range (default 1-5)")
+	o.strict = addStrictFlag(fs)
 	fs.Var(&o.tries, "try", "with --cv: a candidate recipe, as model flags added to the command line's\n(e.g. --try '--slow-share 0'); repeat it to compare candidates: each fold is then also\nscored with the candidate that did best on the other folds (nested leave-one-out)")
 	return fs, o, addRecipeFlags(fs)
 }
@@ -115,6 +117,11 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	tabs, err := benchTables(o.data, rc.channels)
 	if err != nil {
 		return err
+	}
+	for _, t := range tabs {
+		if err := invalidRows(env.Stdout, t, *o.strict, "left out of training and scored as sensor faults"); err != nil {
+			return err
+		}
 	}
 	if o.cv != "" {
 		return runCV(ctx, env, args[1:], o, rc, tabs, start)

@@ -5,6 +5,10 @@
 package cli
 
 import (
+	"strings"
+
+	"github.com/vigil-edge/vigil/tools/dataset"
+
 	"context"
 	"errors"
 	"flag"
@@ -123,3 +127,32 @@ type listFlag []string
 
 func (l *listFlag) String() string     { return fmt.Sprint(*l) }
 func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
+// addStrictFlag registers --strict, which makes a missing or non-finite
+// value in a recording an error instead of a row left out.
+func addStrictFlag(fs *flag.FlagSet) *bool {
+	return fs.Bool("strict", false, "fail on a missing or non-finite value, naming file, line and column\n(default: leave such rows out, and say how many and where)")
+}
+
+// invalidRows reports the rows of tab with a missing or non-finite
+// value: with strict the first is the error; otherwise w is told how
+// many there are, the first few, and what becomes of them (fate).
+func invalidRows(w io.Writer, tab *dataset.Table, strict bool, fate string) error {
+	bad := tab.Invalid
+	if len(bad) == 0 {
+		return nil
+	}
+	if strict {
+		return fmt.Errorf("%w (%d such rows; without --strict they are %s)", bad[0], len(bad), fate)
+	}
+	var first []string
+	for _, c := range bad[:min(3, len(bad))] {
+		first = append(first, fmt.Sprintf("%s:%d (%s)", c.Path, c.Line, c.Column))
+	}
+	more := ""
+	if len(bad) > 3 {
+		more = ", …"
+	}
+	fmt.Fprintf(w, "%d rows with a missing or non-finite value are %s: %s%s (--strict fails instead)\n", len(bad), fate, strings.Join(first, ", "), more)
+	return nil
+}

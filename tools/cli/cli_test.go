@@ -275,6 +275,39 @@ func TestTrainBadRow(t *testing.T) {
 	}
 }
 
+// An empty or non-finite cell leaves its row out of training (named, and
+// counted), or with --strict fails naming file, line and column.
+func TestTrainInvalidCells(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("datetime;Pressure;Current\n")
+	for i := range 300 {
+		p, c := fmt.Sprint(0.1+float64(i%7)/100), fmt.Sprint(2.3+float64(i%5)/10)
+		switch i {
+		case 40:
+			p = ""
+		case 41:
+			c = "NaN"
+		case 200:
+			c = "Inf"
+		case 201:
+			p = ""
+		}
+		fmt.Fprintf(&b, "2020-01-01 00:%02d:%02d;%s;%s\n", i/60, i%60, p, c)
+	}
+	data := filepath.Join(dir, "gaps.csv")
+	os.WriteFile(data, []byte(b.String()), 0o600)
+	code, out, stderr := run("train", "-q", "--epochs", "3", "--data", data, "--out", filepath.Join(dir, "m.vgm"))
+	if code != 0 || !strings.Contains(out, "4 rows with a missing or non-finite value are left out of training") ||
+		!strings.Contains(out, data+":42 (Pressure), "+data+":43 (Current), "+data+":202 (Current), …") || !strings.Contains(out, "read 300 rows (296 normal)") {
+		t.Errorf("exit %d\n%s%s", code, out, stderr)
+	}
+	code, _, stderr = run("train", "--strict", "--data", data, "--out", filepath.Join(dir, "m.vgm"))
+	if code != 1 || !strings.Contains(stderr, data+`:42: column "Pressure": missing or non-finite value`) || !strings.Contains(stderr, "4 such rows") {
+		t.Errorf("--strict: exit %d, %s", code, stderr)
+	}
+}
+
 func TestPrintMessage(t *testing.T) {
 	tests := []struct {
 		payload string

@@ -23,6 +23,7 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	fs.Var(&data, "data", "labelled CSV recording (anomaly column; changepoint for NAB), or a directory of them")
 	decision := addDecisionFlags(fs, true)
 	plotDir := fs.String("plots", "", "write figures (PNG) to this directory: score histogram, ROC/PR curves,\na score timeline per file, the channels' shares of alarms")
+	strict := addStrictFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -40,6 +41,9 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	}
 	if tab.Labels == nil {
 		return errors.New("eval needs labels: every file must have an anomaly column")
+	}
+	if err := invalidRows(env.Stdout, tab, *strict, "replayed as the agent would a sensor fault (no score)"); err != nil {
+		return err
 	}
 	r, err := decision.rule(l.Model)
 	if err != nil {

@@ -159,7 +159,8 @@ func (rc *recipe) fit(ctx context.Context, tab *dataset.Table, progress io.Write
 
 // recording is tab as train.Recipe learns from it: windows never span
 // two files or a step over gapFactor times a file's median step, rows
-// labelled anomalous are left out, units are the known channels'.
+// labelled anomalous or holding an invalid value are left out, units are
+// the known channels'.
 func recording(tab *dataset.Table, gapFactor float64) *train.Recording {
 	rec := &train.Recording{Channels: tab.Channels, Rows: tab.Rows, Gap: gapAfter(tab, gapFactor), Digest: tab.Digest}
 	for _, c := range tab.Channels {
@@ -168,10 +169,10 @@ func recording(tab *dataset.Table, gapFactor float64) *train.Recording {
 	for _, sg := range tab.Segments(gapFactor) {
 		rec.Segments = append(rec.Segments, train.Segment{Start: sg.Start, End: sg.End})
 	}
-	if tab.Labels != nil {
-		rec.Normal = make([]bool, len(tab.Labels))
-		for i, l := range tab.Labels {
-			rec.Normal[i] = l == 0
+	if tab.Labels != nil || len(tab.Invalid) > 0 {
+		rec.Normal = make([]bool, len(tab.Rows))
+		for i := range rec.Normal {
+			rec.Normal[i] = tab.IsNormal(i)
 		}
 	}
 	for _, f := range tab.Files {

@@ -34,6 +34,7 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	quiet := fs.Bool("q", false, "print only the summary")
 	plotDir := fs.String("plots", "", "write figures (PNG) to this directory: loss curves, validation score histogram")
 	recipeOf := addRecipeFlags(fs)
+	strict := addStrictFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -51,6 +52,9 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	start := time.Now()
 	tab, err := dataset.Load(data, rc.channels)
 	if err != nil {
+		return err
+	}
+	if err := invalidRows(env.Stdout, tab, *strict, "left out of training, with every window touching them"); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "read %d rows (%d normal) of %d channels from %d files\n", len(tab.Rows), len(tab.Normal()), len(tab.Channels), len(tab.Files))

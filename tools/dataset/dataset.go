@@ -53,6 +53,35 @@ type Table struct {
 	Files []File
 	// Digest is the SHA-256 (hex) of the bytes of every file read, in order.
 	Digest string
+	// Invalid lists the rows with a missing or non-finite value, in
+	// order, each by the first such cell; every value of such a row is
+	// NaN. Training leaves them (and windows touching them) out, replay
+	// scores them as the agent would a sensor fault.
+	Invalid []Cell
+}
+
+// Cell names one value of a file: its line and column, and its row in
+// Table.Rows.
+type Cell struct {
+	Path   string
+	Line   int
+	Row    int
+	Column string
+}
+
+// Error is the cell as an error message naming file, line and column.
+func (c Cell) Error() string {
+	return fmt.Sprintf("%s:%d: column %q: missing or non-finite value, want a number", c.Path, c.Line, c.Column)
+}
+
+// Valid reports whether row i holds only finite values.
+func (t *Table) Valid(i int) bool {
+	for _, v := range t.Rows[i] {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // File is one file of a Table.
@@ -185,7 +214,11 @@ func (t *Table) read(path string, r io.Reader, labels, cps *[]uint8) (labelled, 
 		copy(row, s.Values)
 		for i, v := range row {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return false, false, "", fmt.Errorf("%s:%d: column %q: missing or non-finite value, want a number", path, line, t.Channels[i])
+				t.Invalid = append(t.Invalid, Cell{Path: path, Line: line, Row: len(t.Rows), Column: t.Channels[i]})
+				for j := range row {
+					row[j] = float32(math.NaN())
+				}
+				break
 			}
 		}
 		for i, name := range flags {
@@ -217,9 +250,15 @@ func (t *Table) Slice(fi, start, end int) *Table {
 	f := t.Files[fi]
 	lo, hi := f.Start+start, f.Start+min(end, f.Rows)
 	s := &Table{Channels: t.Channels, Rows: t.Rows[lo:hi], Times: t.Times[lo:hi], Digest: t.Digest,
-		Files: []File{{Path: f.Path, Start: 0, Rows: hi - lo}}}
+		Files: []File{{Path: f.Path, Start: 0, Rows: hi - lo, TimeColumn: f.TimeColumn}}}
 	if t.Labels != nil {
 		s.Labels = t.Labels[lo:hi]
+	}
+	for _, c := range t.Invalid {
+		if c.Row >= lo && c.Row < hi {
+			c.Row -= lo
+			s.Invalid = append(s.Invalid, c)
+		}
 	}
 	if t.Changepoints != nil {
 		s.Changepoints = t.Changepoints[lo:hi]
@@ -227,16 +266,23 @@ func (t *Table) Slice(fi, start, end int) *Table {
 	return s
 }
 
-// Normal returns the rows labelled normal (all rows if unlabelled).
+// Normal returns the rows labelled normal (all rows if unlabelled) that
+// are valid (Invalid lists the others).
 func (t *Table) Normal() [][]float32 {
-	if t.Labels == nil {
+	if t.Labels == nil && len(t.Invalid) == 0 {
 		return t.Rows
 	}
 	var out [][]float32
 	for i, r := range t.Rows {
-		if t.Labels[i] == 0 {
+		if t.IsNormal(i) {
 			out = append(out, r)
 		}
 	}
 	return out
+}
+
+// IsNormal reports whether row i is labelled normal (or unlabelled) and
+// valid.
+func (t *Table) IsNormal(i int) bool {
+	return (t.Labels == nil || t.Labels[i] == 0) && (len(t.Invalid) == 0 || t.Valid(i))
 }

@@ -59,7 +59,6 @@ func TestReadFilesErrors(t *testing.T) {
 		want       []string
 	}{
 		{"bad value", "datetime;a;b\n2020-01-01 00:00:00;1;2\n2020-01-01 00:00:01;1;x\n", nil, []string{":3:", "(b)", "x"}},
-		{"missing value", "datetime;a;b\n2020-01-01 00:00:00;;2\n", nil, []string{":2:", `"a"`, "missing"}},
 		{"bad label", "datetime;a;anomaly\n2020-01-01 00:00:00;1;2\n", nil, []string{":2:", "anomaly"}},
 		{"bad changepoint", "datetime;a;anomaly;changepoint\n2020-01-01 00:00:00;1;0;0.5\n", nil, []string{":2:", "changepoint"}},
 		{"bad time", "datetime;a\n2020-13-01 00:00:00;1\n", nil, []string{":2:"}},
@@ -122,5 +121,30 @@ func TestTimeColumns(t *testing.T) {
 			t.Errorf("%s: time column %q channels %q first time %v rows %d; want %q %q %v 2",
 				tc.name, tab.Files[0].TimeColumn, tab.Channels, tab.Times[0], len(tab.Rows), tc.column, tc.channels, tc.first)
 		}
+	}
+}
+
+// TestInvalidRows: a missing or non-finite value makes its row invalid
+// (all NaN), listed by file, line and column, and left out of Normal.
+func TestInvalidRows(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "gaps.csv")
+	body := "datetime;a;b\n2020-01-01 00:00:00;1;2\n2020-01-01 00:00:01;;2\n2020-01-01 00:00:02;1;NaN\n2020-01-01 00:00:03;1;2\n"
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tab, err := ReadFiles([]string{p}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Cell{{p, 3, 1, "a"}, {p, 4, 2, "b"}}
+	if !slices.Equal(tab.Invalid, want) || len(tab.Rows) != 4 || tab.Valid(1) || tab.Valid(2) || !tab.Valid(3) || len(tab.Normal()) != 2 {
+		t.Fatalf("invalid %v, rows %v, normal %d", tab.Invalid, tab.Rows, len(tab.Normal()))
+	}
+	if got := want[0].Error(); got != p+`:3: column "a": missing or non-finite value, want a number` {
+		t.Errorf("Cell.Error() = %q", got)
+	}
+	s := tab.Slice(0, 2, 4)
+	if !slices.Equal(s.Invalid, []Cell{{p, 4, 0, "b"}}) || s.IsNormal(0) || !s.IsNormal(1) {
+		t.Errorf("Slice(0, 2, 4): invalid %v", s.Invalid)
 	}
 }
