@@ -283,7 +283,8 @@ func benchReport(env Env, o *benchOpts, tabs []*dataset.Table, results []benchRe
 		out.Model.Params, out.Model.PackedBytes, out.Model.Weights, len(ok), time.Since(start).Round(time.Millisecond))
 	printFailures(env.Stdout, out.Failed)
 	if o.plotDir != "" {
-		// One table of every file's test rows, scores over its threshold.
+		// One table of every file, scores over its threshold, the first
+		// trainRows of each its model's training rows.
 		all := &dataset.Table{Channels: tabs[0].Channels}
 		v := verdicts{shares: make([]float64, len(tabs[0].Channels))}
 		for _, i := range ok {
@@ -292,16 +293,16 @@ func benchReport(env Env, o *benchOpts, tabs []*dataset.Table, results []benchRe
 			for c, sh := range r.v.shares {
 				v.shares[c] += sh
 			}
-			s := t.Slice(0, o.trainRows, t.Files[0].Rows)
-			s.Files[0].Start = len(all.Rows)
-			all.Files = append(all.Files, s.Files[0])
-			all.Rows, all.Labels = append(all.Rows, s.Rows...), append(all.Labels, s.Labels...)
-			for j := o.trainRows; j < t.Files[0].Rows; j++ {
+			f := t.Files[0]
+			f.Start = len(all.Rows)
+			all.Files = append(all.Files, f)
+			all.Rows, all.Labels, all.Times = append(all.Rows, t.Rows...), append(all.Labels, t.Labels...), append(all.Times, t.Times...)
+			for j := range t.Rows {
 				v.scores = append(v.scores, r.v.scores[j]/r.thr)
 				v.alarm = append(v.alarm, r.v.alarm[j])
 			}
 		}
-		if err := evalPlots(o.plotDir, all, v, 1, 0); err != nil {
+		if err := evalPlots(o.plotDir, all, v, 1, o.trainRows); err != nil {
 			return err
 		}
 	}

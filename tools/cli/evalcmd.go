@@ -97,35 +97,47 @@ func nabCell(r report, nab bool) string {
 	return fmt.Sprintf("%.3f", r.nab[0].S)
 }
 
-// evalPlots draws the evaluation figures of a replay into dir.
-func evalPlots(dir string, tab *dataset.Table, v verdicts, threshold float64, from int) error {
+// evalPlots draws the evaluation figures of a replay into dir: the
+// histogram and curves of the scores of every file's rows from train on
+// (the rows before were the model's training rows), a timeline of each
+// whole file with those rows shaded, and the channels' shares.
+func evalPlots(dir string, tab *dataset.Table, v verdicts, threshold float64, train int) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	var normal, anomalous []float64
-	for i, s := range v.scores {
-		if math.IsNaN(s) {
-			continue
-		}
-		if tab.Labels[i] == 1 {
-			anomalous = append(anomalous, s)
-		} else {
-			normal = append(normal, s)
+	var normal, anomalous, scores []float64
+	var labels []uint8
+	for _, f := range tab.Files {
+		for i := f.Start + min(train, f.Rows); i < f.Start+f.Rows; i++ {
+			s := v.scores[i]
+			scores, labels = append(scores, s), append(labels, tab.Labels[i])
+			switch {
+			case math.IsNaN(s):
+			case tab.Labels[i] == 1:
+				anomalous = append(anomalous, s)
+			default:
+				normal = append(normal, s)
+			}
 		}
 	}
 	if err := plots.Histogram(filepath.Join(dir, "histogram.png"), normal, anomalous, threshold); err != nil {
 		return err
 	}
 	if len(normal) > 0 && len(anomalous) > 0 {
-		if err := plots.Curves(filepath.Join(dir, "curves.png"), v.scores, tab.Labels); err != nil {
+		if err := plots.Curves(filepath.Join(dir, "curves.png"), scores, labels, threshold); err != nil {
 			return err
 		}
 	}
 	for _, f := range tab.Files {
 		name := strings.TrimSuffix(strings.ReplaceAll(filepath.ToSlash(f.Path), "/", "_"), ".csv")
 		name = strings.TrimLeft(name, "._")
-		lo, hi := f.Start+from, f.Start+f.Rows
-		if err := plots.Timeline(filepath.Join(dir, "timeline-"+name+".png"), f.Path, v.scores[lo:hi], tab.Labels[lo:hi], threshold); err != nil {
+		lo, hi := f.Start, f.Start+f.Rows
+		s := plots.Series{Title: f.Path, Scores: v.scores[lo:hi], Labels: tab.Labels[lo:hi], Alarm: v.alarm[lo:hi],
+			Threshold: threshold, Train: min(train, f.Rows)}
+		if f.TimeColumn != "" {
+			s.Times = tab.Times[lo:hi]
+		}
+		if err := plots.Timeline(filepath.Join(dir, "timeline-"+name+".png"), s); err != nil {
 			return err
 		}
 	}
