@@ -32,8 +32,13 @@ type benchJSON struct {
 		NABStandard float64 `json:"nab_standard"`
 		NABLowFP    float64 `json:"nab_low_fp"`
 		NABLowFN    float64 `json:"nab_low_fn"`
-		ROCAUC      float64 `json:"roc_auc"`
-		PRAUC       float64 `json:"pr_auc"`
+		// ROCAUC and PRAUC are the mean of the files' own AUCs, weighted
+		// by size; the pooled ones rank every test row's score over its
+		// file's threshold.
+		ROCAUC       float64 `json:"roc_auc"`
+		PRAUC        float64 `json:"pr_auc"`
+		PooledROCAUC float64 `json:"pooled_roc_auc"`
+		PooledPRAUC  float64 `json:"pooled_pr_auc"`
 	} `json:"total"`
 	Model struct {
 		Params      int    `json:"params"`
@@ -269,6 +274,22 @@ func benchReport(env Env, o *benchOpts, tabs []*dataset.Table, results []benchRe
 		marked = marked && tabs[i].Changepoints != nil
 	}
 	printReport(env.Stdout, names, perFile, total, marked)
+	// The AUCs above are each file's own (its model, its threshold),
+	// averaged by size; pooled, every test row's score over its file's
+	// threshold ranks against every other's.
+	var ns []float64
+	var nl []uint8
+	for _, i := range ok {
+		r := results[i]
+		for j := o.trainRows; j < len(tabs[i].Rows); j++ {
+			if !math.IsNaN(r.v.scores[j]) {
+				ns, nl = append(ns, r.v.scores[j]/r.thr), append(nl, tabs[i].Labels[j])
+			}
+		}
+	}
+	out.Total.PooledROCAUC, out.Total.PooledPRAUC = aucs(ns, nl)
+	fmt.Fprintf(env.Stdout, "       (AUCs: the mean of the files' own, weighted by size; pooled over every file's score/threshold: ROC-AUC %.3f  PR-AUC %.3f)\n",
+		out.Total.PooledROCAUC, out.Total.PooledPRAUC)
 	nab := nabTotals(perFile)
 	c := total.conf
 	out.Total.F1, out.Total.FAR, out.Total.MAR = c.F1(), c.FAR(), c.MAR()
