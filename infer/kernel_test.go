@@ -64,10 +64,33 @@ func FuzzDense(f *testing.F) {
 		for i := range x {
 			x[i] = float32(r.NormFloat64())
 		}
+		// The layer (through the kernels this CPU selects) agrees with a
+		// plain float64 loop over the same weights, float32 and int8.
+		naive := func(w func(o, i int) float64, b []float32) []float32 {
+			y := make([]float32, rows)
+			for o := range y {
+				sum := float64(b[o])
+				for i := range x {
+					sum += w(o, i) * float64(x[i])
+				}
+				y[o] = float32(sum)
+			}
+			d.Act.Apply(y)
+			return y
+		}
+		check := func(kind string, got, want []float32) {
+			for o := range want {
+				if math.Abs(float64(got[o]-want[o])) > 1e-4*(1+math.Abs(float64(want[o]))) {
+					t.Fatalf("%s %d→%d (%s, %s): y[%d] = %v, want %v", kind, cols, rows, d.Act, KernelName(), o, got[o], want[o])
+				}
+			}
+		}
 		got := make([]float32, rows)
 		d.Forward(got, x)
+		check("float32", got, naive(func(o, i int) float64 { return float64(d.W[o*int(cols)+i]) }, d.B))
 		q := Quantize(&d)
 		q.Forward(got, x)
+		check("int8", got, naive(func(o, i int) float64 { return float64(q.Scale[o]) * float64(q.Q[o*int(cols)+i]) }, q.B))
 		if _, err := NewAutoencoder(Config{Scaler: identityScaler(int(cols)), Layers: []Layer{&d}}); (err == nil) != (rows == cols) {
 			t.Fatalf("%d→%d autoencoder: err %v", cols, rows, err)
 		}

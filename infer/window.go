@@ -176,7 +176,7 @@ func (w *Window) Features(dst []float32) {
 	// its end holds the oldest samples, then its start up to head. The
 	// sums run channel by channel side by side (independent chains).
 	tMean := float64(W-1) / 2
-	tVar := float64(W) * float64(W*W-1) / 12 // Σ (t - tMean)²
+	tVar := float64(W) * (float64(W)*float64(W) - 1) / 12 // Σ (t - tMean)², in float64: W*W overflows a 32-bit int from W = 46341
 	sum, sq, cov, lo, hi := w.acc[0][:C], w.acc[1][:C], w.acc[2][:C], w.acc[3][:C], w.acc[4][:C]
 	clear(sum)
 	clear(sq)

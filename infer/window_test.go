@@ -148,3 +148,22 @@ func BenchmarkWindow(b *testing.B) {
 		w.Features(f)
 	}
 }
+
+// The slope of a window of MaxWindow samples: Σ (t − mean)² is computed
+// in float64, as W·W overflows int on 32-bit ARM from W = 46,341 (make
+// test-arm runs this under GOARCH=arm).
+func TestSlopeLongWindow(t *testing.T) {
+	for _, w := range []int{46341, MaxWindow} {
+		rows := make([][]float32, w)
+		for i := range rows {
+			rows[i] = []float32{0.25 * float32(i) / 1000}
+		}
+		vecs, _, err := Sequence(FeatureSpec{Window: w, Stride: 1, Stats: []Stat{Slope}}, rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(vecs) != 1 || math.Abs(float64(vecs[0][0])-0.25/1000) > 1e-6 {
+			t.Errorf("window %d: slope %v, want %v", w, vecs, 0.25/1000)
+		}
+	}
+}
