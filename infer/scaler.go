@@ -143,7 +143,7 @@ func FitMinMax(rows [][]float32) (*Scaler, error) {
 func FitRobust(rows [][]float32) (*Scaler, error) {
 	return fit(rows, func(col []float64) (float64, float64) {
 		slices.Sort(col)
-		return quantile(col, 0.5), quantile(col, 0.75) - quantile(col, 0.25)
+		return Quantile(col, 0.5), Quantile(col, 0.75) - Quantile(col, 0.25)
 	})
 }
 
@@ -161,9 +161,9 @@ func FitRobustFloor(rows [][]float32, frac float64) (*Scaler, error) {
 	}
 	return fit(rows, func(col []float64) (float64, float64) {
 		slices.Sort(col)
-		spread := quantile(col, 0.75) - quantile(col, 0.25)
+		spread := Quantile(col, 0.75) - Quantile(col, 0.25)
 		if frac == 0 {
-			return quantile(col, 0.5), spread
+			return Quantile(col, 0.5), spread
 		}
 		var sum, ss float64
 		step := math.Inf(1)
@@ -180,13 +180,13 @@ func FitRobustFloor(rows [][]float32, frac float64) (*Scaler, error) {
 		if !math.IsInf(step, 1) {
 			spread = max(spread, step)
 		}
-		return quantile(col, 0.5), max(spread, frac*math.Sqrt(ss/float64(len(col))))
+		return Quantile(col, 0.5), max(spread, frac*math.Sqrt(ss/float64(len(col))))
 	})
 }
 
-// quantile of sorted values, linear between order statistics (numpy's
-// default).
-func quantile(sorted []float64, q float64) float64 {
+// Quantile returns the q-quantile (0 ≤ q ≤ 1) of sorted values, linear
+// between order statistics (numpy's default). sorted must not be empty.
+func Quantile(sorted []float64, q float64) float64 {
 	pos := q * float64(len(sorted)-1)
 	i := int(pos)
 	if i+1 >= len(sorted) {

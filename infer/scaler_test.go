@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -166,4 +167,10 @@ func TestFitRobustFloor(t *testing.T) {
 			t.Errorf("floor %v: no error", bad)
 		}
 	}
+}
+
+func ExampleQuantile() {
+	sorted := []float64{1, 2, 3, 4}
+	fmt.Println(Quantile(sorted, 0), Quantile(sorted, 0.5), Quantile(sorted, 0.75), Quantile(sorted, 1))
+	// Output: 1 2.5 3.25 4
 }

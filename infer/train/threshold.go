@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/vigil-edge/vigil/infer"
 )
 
 // Calibration summarises the scores of normal rows and the threshold
@@ -60,7 +62,7 @@ func Percentile(scores []float32, p float64) (Calibration, error) {
 		return Calibration{}, fmt.Errorf("train: percentile %v, want between 0 and 100", p)
 	}
 	sorted := sortedScores(scores)
-	return Calibration{Method: "percentile", K: p, Mean: mean, Std: std, N: len(scores), Threshold: quantile(sorted, p/100)}, nil
+	return Calibration{Method: "percentile", K: p, Mean: mean, Std: std, N: len(scores), Threshold: infer.Quantile(sorted, p/100)}, nil
 }
 
 // PeaksOverThreshold sets the threshold by extreme value theory (the
@@ -85,7 +87,7 @@ func PeaksOverThreshold(scores []float32, risk float64) (Calibration, error) {
 		return Calibration{}, fmt.Errorf("train: risk %v, want between 0 and %v", risk, 1-initial)
 	}
 	sorted := sortedScores(scores)
-	t := quantile(sorted, initial)
+	t := infer.Quantile(sorted, initial)
 	var ex []float64
 	for _, s := range sorted {
 		if s > t {
@@ -132,16 +134,6 @@ func sortedScores(scores []float32) []float64 {
 	}
 	slices.Sort(s)
 	return s
-}
-
-// quantile of sorted values, linear between order statistics.
-func quantile(sorted []float64, q float64) float64 {
-	pos := q * float64(len(sorted)-1)
-	i := int(pos)
-	if i+1 >= len(sorted) {
-		return sorted[len(sorted)-1]
-	}
-	return sorted[i] + (pos-float64(i))*(sorted[i+1]-sorted[i])
 }
 
 // KofN picks the debounce for a threshold from the scores of normal rows

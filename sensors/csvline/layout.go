@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vigil-edge/vigil/sensors"
@@ -134,20 +135,9 @@ func NewLayout(columns, want []string, opts Opts) (*Layout, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("csvline: wanted channels missing from the columns: %s", joinComma(missing))
+		return nil, fmt.Errorf("csvline: wanted channels missing from the columns: %s", strings.Join(missing, ", "))
 	}
 	return l, nil
-}
-
-func joinComma(s []string) string {
-	var b []byte
-	for i, x := range s {
-		if i > 0 {
-			b = append(b, ", "...)
-		}
-		b = append(b, x...)
-	}
-	return string(b)
 }
 
 // Columns returns the column names of a line, in order. The slice belongs to
