@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/vigil-edge/vigil/firmware"
 	"github.com/vigil-edge/vigil/sensors"
@@ -536,7 +536,7 @@ func Parse(data []byte) (*Config, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, errors.New("empty configuration")
 		}
-		return nil, yamlError(err)
+		return nil, yamlError(err, data)
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
@@ -1223,16 +1223,65 @@ func (m *MQTT) Password() (string, error) {
 
 // yamlError turns yaml.v3's multi-line messages into one line per
 // problem, each starting "line N:".
-func yamlError(err error) error {
+func yamlError(err error, data []byte) error {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
+	var root yaml.Node
+	_ = yaml.Unmarshal(data, &root) // a type error still leaves the tree
 	var parts []string
 	for _, l := range strings.Split(msg, "\n") {
 		if l = strings.TrimSpace(l); l != "" {
-			parts = append(parts, l)
+			parts = append(parts, nameKey(&root, l))
 		}
 	}
 	return errors.New(strings.Join(parts, "; "))
+}
+
+// nameKey puts the dotted key into a decoder message "line N: cannot
+// unmarshal !!str `abc` into int": the key whose value on line N is the
+// one quoted (else the last value on that line), as
+// "line N: model.learn.samples: cannot unmarshal ...".
+func nameKey(root *yaml.Node, msg string) string {
+	rest, ok := strings.CutPrefix(msg, "line ")
+	if !ok {
+		return msg
+	}
+	num, text, ok := strings.Cut(rest, ": ")
+	line, err := strconv.Atoi(num)
+	if !ok || err != nil || !strings.HasPrefix(text, "cannot unmarshal") {
+		return msg // an unknown field names itself
+	}
+	value := ""
+	if _, q, ok := strings.Cut(text, "`"); ok {
+		value, _, _ = strings.Cut(q, "`")
+	}
+	key, exact := "", false
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		switch n.Kind {
+		case yaml.DocumentNode, yaml.SequenceNode:
+			for i, c := range n.Content {
+				p := path
+				if n.Kind == yaml.SequenceNode {
+					p = fmt.Sprintf("%s.%d", path, i)
+				}
+				walk(c, p)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				p := strings.TrimPrefix(path+"."+n.Content[i].Value, ".")
+				if v := n.Content[i+1]; v.Line == line && !exact && (v.Kind == yaml.ScalarNode || v.Line == n.Content[i].Line) {
+					key, exact = p, v.Kind == yaml.ScalarNode && value != "" && v.Value == value
+				}
+				walk(n.Content[i+1], p)
+			}
+		}
+	}
+	walk(root, "")
+	if key == "" {
+		return msg
+	}
+	return fmt.Sprintf("line %d: %s: %s", line, key, text)
 }
 
 func validName(s string) bool {
