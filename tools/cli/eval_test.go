@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -70,10 +71,31 @@ func TestEvalAndBench(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("eval: exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"rotor/0.csv", "ROC-AUC", "3 of 3 anomalies detected", "NAB standard"} {
+	for _, want := range []string{"rotor/0.csv", "ROC-AUC", "3 of 3 anomalies detected", "NAB standard", "scored: 3000 of 3000 rows (rows 1 onwards of each file)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("eval output lacks %q:\n%s", want, out)
 		}
+	}
+	// --skip: the first rows fill the window but are not scored.
+	code, skipped, stderr := run("eval", "--model", model, "--data", filepath.Join(dir, "skab"), "--k", "3", "--n", "5", "--skip", "400")
+	if code != 0 || !strings.Contains(skipped, "scored: 1800 of 3000 rows (rows 401 onwards of each file)") {
+		t.Errorf("eval --skip 400: exit %d %s\n%s", code, stderr, skipped)
+	}
+	tn := regexp.MustCompile(`TN (\d+)\)`)
+	if a, b := tn.FindStringSubmatch(out), tn.FindStringSubmatch(skipped); a == nil || b == nil || a[1] == b[1] {
+		t.Errorf("true negatives with and without --skip: %v, %v; want fewer with it", a, b)
+	}
+	// A model trained on the file it is evaluated on: eval says so.
+	self := filepath.Join(dir, "self.vgm")
+	if code, _, stderr = run("train", "-q", "--epochs", "3", "--data", filepath.Join(dir, "skab", "rotor", "0.csv"), "--out", self); code != 0 {
+		t.Fatalf("train: %s", stderr)
+	}
+	code, out, _ = run("eval", "--model", self, "--data", filepath.Join(dir, "skab", "rotor", "0.csv"))
+	if code != 0 || !strings.Contains(out, "note: the model was trained on a recording named 0.csv") {
+		t.Errorf("eval on the training file: exit %d\n%s", code, out)
+	}
+	if code, _, _ = run("eval", "--model", self, "--data", filepath.Join(dir, "skab", "rotor", "0.csv"), "--skip", "5000"); code != 1 {
+		t.Errorf("--skip past the end: exit %d, want 1", code)
 	}
 	// The agent's decision options: hysteresis, on- and off-delays.
 	code, out, stderr = run("eval", "--model", model, "--data", filepath.Join(dir, "skab"), "--k", "3", "--n", "5",

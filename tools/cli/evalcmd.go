@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -24,12 +25,16 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	decision := addDecisionFlags(fs, true)
 	plotDir := fs.String("plots", "", "write figures (PNG) to this directory: score histogram, ROC/PR curves,\na score timeline per file, the channels' shares of alarms")
 	strict := addStrictFlag(fs)
+	skip := fs.Int("skip", 0, "replay the first N rows of each file (the window fills on them) but score only the rows after:\nthe rows a model was trained on say nothing of how it detects")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	data = append(data, fs.Args()...)
 	if *model == "" || len(data) == 0 {
 		return usagef("want --model and at least one --data")
+	}
+	if *skip < 0 {
+		return usagef("--skip %d: want a number of rows, 0 or more", *skip)
 	}
 	l, err := firmware.ReadFile(*model, firmware.LoadOptions{AllowUnsigned: true})
 	if err != nil {
@@ -55,7 +60,12 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	total, perFile, err := evaluate(tab, v, float64(thr), 0)
+	for _, f := range tab.Files {
+		if *skip >= f.Rows {
+			return fmt.Errorf("--skip %d: %s has only %d rows", *skip, f.Path, f.Rows)
+		}
+	}
+	total, perFile, err := evaluate(tab, v, float64(thr), *skip)
 	if err != nil {
 		return err
 	}
@@ -64,8 +74,19 @@ func runEval(ctx context.Context, env Env, args []string) error {
 		names[i] = f.Path
 	}
 	printReport(env.Stdout, names, perFile, total, tab.Changepoints != nil)
+	scored := 0
+	for _, f := range tab.Files {
+		scored += f.Rows - *skip
+	}
+	fmt.Fprintf(env.Stdout, "scored: %d of %d rows (rows %d onwards of each file)\n", scored, len(tab.Rows), *skip+1)
+	for _, f := range tab.Files {
+		if *skip == 0 && slices.Contains(l.Model.Training.Sources, filepath.Base(f.Path)) {
+			fmt.Fprintf(env.Stdout, "note: the model was trained on a recording named %s: its training rows score as true negatives here; --skip N scores only the rows after them\n",
+				filepath.Base(f.Path))
+		}
+	}
 	if *plotDir != "" {
-		return evalPlots(*plotDir, tab, v, float64(thr), 0)
+		return evalPlots(*plotDir, tab, v, float64(thr), *skip)
 	}
 	return nil
 }
