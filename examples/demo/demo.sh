@@ -6,7 +6,9 @@
 #      from 20 s on;
 #   4. run vigil-agent reading that terminal through the serial driver;
 #   5. print every state change the agent publishes.
-# Ctrl-C stops everything. Nothing outside .demo/ is written.
+# Ctrl-C (or SIGTERM) stops everything, in any phase. Nothing outside
+# .demo/ is written. DEMO_TRAIN_FOR shortens the simulated training
+# recording (default 10h).
 set -euo pipefail
 BIN=${BIN:-bin}
 DIR=${DEMO_DIR:-.demo}
@@ -21,25 +23,48 @@ mkdir -p "$DIR"
 # A fresh outbox: the demo's broker is new too, so nothing is owed to it.
 rm -f "$DIR/tty" "$DIR/outbox.db"
 
+# Every child runs in the background and the script waits for it, so a
+# signal is handled at once, in any phase: cleanup stops every child,
+# newest first, and the script exits.
 pids=()
+# The demo's own output: a step's redirection (sim > normal.csv) is in
+# force while a signal's trap runs, so cleanup writes here.
+exec {out}>&1
 cleanup() {
   trap - INT TERM EXIT
-  echo
-  echo "demo: stopping"
+  echo >&"$out"
+  echo "demo: stopping" >&"$out"
   # The agent first, so it can publish its offline status to the broker.
   for ((i=${#pids[@]}-1; i>=0; i--)); do
     kill -TERM "${pids[i]}" 2>/dev/null || true
     wait "${pids[i]}" 2>/dev/null || true
   done
+  # A child started just as the signal came, before its pid was noted.
+  for p in $(jobs -p); do
+    kill -TERM "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
 }
-trap cleanup INT TERM EXIT
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
+trap cleanup EXIT
+# step runs one command to its end, as the foreground would, but
+# interruptibly; its output goes where the caller redirects step's.
+step() {
+  "$@" & pids+=($!)
+  local rc=0
+  wait "${pids[-1]}" || rc=$?
+  unset 'pids[-1]'
+  return $rc
+}
 
 echo "demo: training a model on ten simulated hours of healthy pump data"
 # Ten simulated hours at one sample a second cover the pump's slow thermal
 # and load drifts far better than one hour at ten samples a second.
-"$BIN/vigil" sim --fast --for 10h --rate 1 --seed 7 > "$DIR/normal.csv"
-"$BIN/vigil" train -q --data "$DIR/normal.csv" --out "$DIR/pump.vgm" --name demo-pump
-"$BIN/vigil" inspect "$DIR/pump.vgm" | sed -n '1,5p'
+step "$BIN/vigil" sim --fast --for "${DEMO_TRAIN_FOR:-10h}" --rate 1 --seed 7 > "$DIR/normal.csv"
+step "$BIN/vigil" train -q --data "$DIR/normal.csv" --out "$DIR/pump.vgm" --name demo-pump
+step "$BIN/vigil" inspect "$DIR/pump.vgm" > "$DIR/inspect.txt"
+sed -n '1,5p' "$DIR/inspect.txt"
 
 cat > "$DIR/agent.yaml" <<YAML
 site: demo
@@ -81,14 +106,14 @@ for f in $FAULTS; do fault_flags+=(--fault "$f"); done
 case "$MODBUS" in
 tcp)
   "$BIN/vigil" sim --modbus-tcp "$MODBUS_ADDR" --seed 42 "${fault_flags[@]}" & pids+=($!)
-  sleep 0.5 ;;
+  step sleep 0.5 ;;
 rtu)
   "$BIN/vigil" sim --modbus-rtu --link "$DIR/tty" --seed 42 "${fault_flags[@]}" & pids+=($!) ;;
 *)
   "$BIN/vigil" sim --pty --link "$DIR/tty" --seed 42 "${fault_flags[@]}" >/dev/null & pids+=($!) ;;
 esac
 if [ "$MODBUS" != tcp ]; then
-  for _ in $(seq 50); do [ -e "$DIR/tty" ] && break; sleep 0.1; done
+  for _ in $(seq 50); do [ -e "$DIR/tty" ] && break; step sleep 0.1; done
   [ -e "$DIR/tty" ] || { echo "demo: the simulator did not create $DIR/tty" >&2; exit 1; }
 fi
 
