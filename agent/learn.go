@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/vigil-edge/vigil/agent/config"
-	"github.com/vigil-edge/vigil/agent/outbox"
 	"github.com/vigil-edge/vigil/agent/publish"
 	"github.com/vigil-edge/vigil/firmware"
 	"github.com/vigil-edge/vigil/firmware/slots"
@@ -106,20 +105,11 @@ func learn(ctx context.Context, cfg *config.Config, lo firmware.LoadOptions, o O
 	if err != nil {
 		return err
 	}
-	password, err := cfg.MQTT.Password()
-	if err != nil {
-		return err
-	}
-	tlsConf, err := cfg.MQTT.TLSConfig()
-	if err != nil {
-		return err
-	}
 	// The outbox keeps what earlier runs could not deliver; while the
 	// agent learns, the sender goes on delivering it.
-	ob, err := outbox.Open(cfg.Outbox.Path, outbox.Options{MaxRecords: cfg.Outbox.MaxRecords, MaxBytes: cfg.Outbox.MaxBytes,
-		Now: o.Now, Logger: log.With("component", "outbox")})
+	po, ob, err := connect(cfg, o, log)
 	if err != nil {
-		return fmt.Errorf("agent: %w", err)
+		return err
 	}
 	defer ob.Close()
 	begun := o.Now().UTC()
@@ -131,11 +121,8 @@ func learn(ctx context.Context, cfg *config.Config, lo firmware.LoadOptions, o O
 		b, _ := json.Marshal(m)
 		return b
 	}
-	sender, err := publish.Start(publish.Options{
-		Brokers: cfg.MQTT.Brokers, ClientID: cfg.MQTT.ClientID, Prefix: cfg.MQTT.Prefix,
-		Username: cfg.MQTT.Username, Password: password, TLS: tlsConf, KeepAlive: cfg.MQTT.KeepAlive,
-		Status: status, Outbox: ob, Logger: log, Now: o.Now,
-	})
+	po.Status = status
+	sender, err := publish.Start(po)
 	if err != nil {
 		return fmt.Errorf("agent: %w", err)
 	}

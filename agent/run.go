@@ -281,19 +281,9 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	for _, w := range model.Warnings {
 		log.Warn("model file", "path", cfg.Model.Path, "warning", w)
 	}
-	password, err := cfg.MQTT.Password()
+	po, ob, err := connect(cfg, o, log)
 	if err != nil {
 		return err
-	}
-	tlsConf, err := cfg.MQTT.TLSConfig()
-	if err != nil {
-		return err
-	}
-
-	ob, err := outbox.Open(cfg.Outbox.Path, outbox.Options{MaxRecords: cfg.Outbox.MaxRecords, MaxBytes: cfg.Outbox.MaxBytes,
-		Now: o.Now, Logger: log.With("component", "outbox")})
-	if err != nil {
-		return fmt.Errorf("agent: %w", err)
 	}
 	defer func() {
 		if err := ob.Close(); err != nil {
@@ -381,12 +371,8 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 			subscribe[TopicModelSet] = func(b []byte) { mgr.Submit(update.Request{Data: b, From: "mqtt"}) }
 		}
 	}
-	sender, err = publish.Start(publish.Options{
-		Subscribe: subscribe,
-		Brokers:   cfg.MQTT.Brokers, ClientID: cfg.MQTT.ClientID, Prefix: cfg.MQTT.Prefix,
-		Username: cfg.MQTT.Username, Password: password, TLS: tlsConf, KeepAlive: cfg.MQTT.KeepAlive,
-		Status: status, Stopped: stopped, Outbox: ob, Logger: log, Now: o.Now,
-	})
+	po.Subscribe, po.Status, po.Stopped = subscribe, status, stopped
+	sender, err = publish.Start(po)
 	if err != nil {
 		return fmt.Errorf("agent: %w", err)
 	}
@@ -438,6 +424,31 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 		log.Warn("undelivered messages stay in the outbox for the next start", "pending", st.Pending, "alerts", st.PendingAlerts)
 	}
 	return err
+}
+
+// connect reads the broker settings of cfg (the password file, the TLS
+// files) into the sender's options and opens the outbox they deliver;
+// the caller adds the status payloads and subscriptions, and closes the
+// outbox.
+func connect(cfg *config.Config, o Options, log *slog.Logger) (publish.Options, *outbox.Outbox, error) {
+	password, err := cfg.MQTT.Password()
+	if err != nil {
+		return publish.Options{}, nil, err
+	}
+	tlsConf, err := cfg.MQTT.TLSConfig()
+	if err != nil {
+		return publish.Options{}, nil, err
+	}
+	ob, err := outbox.Open(cfg.Outbox.Path, outbox.Options{MaxRecords: cfg.Outbox.MaxRecords, MaxBytes: cfg.Outbox.MaxBytes,
+		Now: o.Now, Logger: log.With("component", "outbox")})
+	if err != nil {
+		return publish.Options{}, nil, fmt.Errorf("agent: %w", err)
+	}
+	return publish.Options{
+		Brokers: cfg.MQTT.Brokers, ClientID: cfg.MQTT.ClientID, Prefix: cfg.MQTT.Prefix,
+		Username: cfg.MQTT.Username, Password: password, TLS: tlsConf, KeepAlive: cfg.MQTT.KeepAlive,
+		Outbox: ob, Logger: log, Now: o.Now,
+	}, ob, nil
 }
 
 // healthChecker builds the sensor checks of the configuration.
