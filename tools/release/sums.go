@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/vigil-edge/vigil/firmware"
 )
 
 // SumsFile is the checksum file of a release directory.
@@ -39,7 +41,7 @@ func WriteSums(dir string, versions ...string) ([]string, error) {
 	if len(names) == 0 {
 		return nil, fmt.Errorf("release: no files of version %q in %s", versions, dir)
 	}
-	return names, writeFileAtomic(filepath.Join(dir, SumsFile), []byte(b.String()), 0o644)
+	return names, firmware.WriteFile(filepath.Join(dir, SumsFile), []byte(b.String()), 0o644)
 }
 
 func fileSHA256(path string) (string, error) {
@@ -53,12 +55,4 @@ func fileSHA256(path string) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, mode); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
