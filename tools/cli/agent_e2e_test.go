@@ -1,4 +1,4 @@
-package agent
+package cli
 
 import (
 	"bytes"
@@ -8,43 +8,113 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/vigil-edge/vigil/agent"
 	"github.com/vigil-edge/vigil/agent/config"
 	"github.com/vigil-edge/vigil/agent/update"
-	"github.com/vigil-edge/vigil/tools/cli"
+	"github.com/vigil-edge/vigil/tools/broker"
 )
 
-// mosquittoPath finds the Debian mosquitto binary. A missing broker fails
-// the test: it is a dependency of the suite (make deps installs it).
-func mosquittoPath(t testing.TB) string {
-	for _, p := range []string{"/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("mosquitto"); err == nil {
-		return p
-	}
-	t.Fatal("mosquitto not found: install it with `apt-get install -y mosquitto` (make deps does, as root)")
-	return ""
-}
+// The desktop tool and the agent together, as a field engineer uses
+// them: these tests live here, not under agent/, so that the agent's own
+// tests build only gateway code.
 
-// startMosquitto runs a real mosquitto on a free loopback port with a
-// configuration of its own and returns its URL.
-func startMosquitto(t *testing.T) string { return newMosquitto(t, false).url() }
+// startBroker runs the embedded broker (mochi-mqtt) on a free loopback
+// port and returns its URL.
+func startBroker(t *testing.T) string {
+	t.Helper()
+	b, err := broker.Start("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b.URL()
+}
 
 // vigil runs the desktop CLI in-process, as a user would from the shell.
 func vigil(t *testing.T, ctx context.Context, stdout io.Writer, args ...string) {
 	t.Helper()
 	var stderr strings.Builder
-	if code := cli.Main(ctx, cli.Env{Stdout: stdout, Stderr: &stderr}, args); code != 0 {
+	if code := Main(ctx, Env{Stdout: stdout, Stderr: &stderr}, args); code != 0 {
 		t.Fatalf("vigil %s: exit %d: %s", strings.Join(args, " "), code, stderr.String())
 	}
+}
+
+// subscription collects the payloads published under a filter, by the
+// topic's last element.
+type subscription struct {
+	mu   sync.Mutex
+	msgs map[string][]string
+}
+
+func subscribe(t *testing.T, url, filter string) *subscription {
+	t.Helper()
+	s := &subscription{msgs: map[string][]string{}}
+	c := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID("sub-" + t.Name()))
+	if tok := c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscriber connect: %v", tok.Error())
+	}
+	t.Cleanup(func() { c.Disconnect(0) })
+	tok := c.Subscribe(filter, 1, func(_ paho.Client, m paho.Message) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		topic := m.Topic()[strings.LastIndexByte(m.Topic(), '/')+1:]
+		s.msgs[topic] = append(s.msgs[topic], string(m.Payload()))
+	})
+	if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscribe: %v", tok.Error())
+	}
+	return s
+}
+
+// wait returns the messages on topic once there are at least n.
+func (s *subscription) wait(t *testing.T, topic string, n int) []string {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		s.mu.Lock()
+		got := append([]string(nil), s.msgs[topic]...)
+		s.mu.Unlock()
+		if len(got) >= n {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d %s messages after 15 s, want %d: %q", len(got), topic, n, got)
+		}
+	}
+}
+
+// statuses follows the retained model/status answers.
+type statuses struct {
+	t   *testing.T
+	sub *subscription
+}
+
+func followStatus(t *testing.T, url, topic string) *statuses {
+	return &statuses{t: t, sub: subscribe(t, url, topic)}
+}
+
+// next waits for an answer with result.
+func (s *statuses) next(result string) {
+	s.t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		s.sub.mu.Lock()
+		got := append([]string(nil), s.sub.msgs["status"]...)
+		s.sub.mu.Unlock()
+		for _, g := range got {
+			var st update.Status
+			if json.Unmarshal([]byte(g), &st) == nil && st.Result == result {
+				return
+			}
+		}
+	}
+	s.t.Fatalf("no %s answer within 20 s", result)
 }
 
 // TestEndToEnd trains a model on simulated data, runs the simulator on a
@@ -52,7 +122,7 @@ func vigil(t *testing.T, ctx context.Context, stdout io.Writer, args ...string) 
 // publishing to a real mosquitto, injects a valve fault and waits for the
 // alerts from the broker.
 func TestEndToEnd(t *testing.T) {
-	url := startMosquitto(t)
+	url := startBroker(t)
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -71,7 +141,7 @@ func TestEndToEnd(t *testing.T) {
 	go func() {
 		defer close(simDone)
 		// 50 samples/s: the fault starts 4 s in and lasts 6 s.
-		cli.Main(ctx, cli.Env{Stdout: io.Discard, Stderr: io.Discard},
+		Main(ctx, Env{Stdout: io.Discard, Stderr: io.Discard},
 			[]string{"sim", "--pty", "--link", tty, "--rate", "50", "--seed", "42", "--fault", "valve-closed@4s+6s"})
 	}()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
@@ -100,10 +170,10 @@ outbox: {path: %s}
 	if err != nil {
 		t.Fatal(err)
 	}
-	col := collect(t, url, "vigil/it/pump/#")
+	col := subscribe(t, url, "vigil/it/pump/#")
 	agentDone := make(chan error, 1)
 	go func() {
-		agentDone <- Run(ctx, cfg, Options{Version: "test", Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
+		agentDone <- agent.Run(ctx, cfg, agent.Options{Version: "test", Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
 	}()
 
 	// Bounded wait (collector.wait fails after 15 s per message) for the
@@ -111,7 +181,7 @@ outbox: {path: %s}
 	var trans []string
 	for len(trans) < 2 {
 		alerts := col.wait(t, "alert", len(trans)+1)
-		var m AlertMessage
+		var m agent.AlertMessage
 		if err := json.Unmarshal([]byte(alerts[len(trans)]), &m); err != nil {
 			t.Fatal(err)
 		}
@@ -154,7 +224,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 // agent keeps sampling; one signed with a key the agent does not trust is
 // refused, and vigil push says so.
 func TestPushTrainedModel(t *testing.T) {
-	url := startMosquitto(t)
+	url := startBroker(t)
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -195,9 +265,9 @@ outbox: {path: %s}
 	st := followStatus(t, url, "vigil/it/pump/model/status")
 	agentDone := make(chan error, 1)
 	go func() {
-		agentDone <- Run(ctx, cfg, Options{Version: "test", Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
+		agentDone <- agent.Run(ctx, cfg, agent.Options{Version: "test", Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
 	}()
-	st.next(update.Current, "")
+	st.next(update.Current)
 
 	var out strings.Builder
 	vigil(t, ctx, &out, "push", "--broker", url, "--device", "it/pump", "--key", at("release.pub"), "--wait", "60s", at("v2.vgm"))
@@ -205,7 +275,7 @@ outbox: {path: %s}
 		t.Errorf("vigil push printed %q, want probation then installed", out.String())
 	}
 	var errOut strings.Builder
-	code := cli.Main(ctx, cli.Env{Stdout: io.Discard, Stderr: &errOut},
+	code := Main(ctx, Env{Stdout: io.Discard, Stderr: &errOut},
 		[]string{"push", "--broker", url, "--device", "it/pump", "--wait", "60s", at("forged.vgm")})
 	if code != 1 || !strings.Contains(errOut.String(), "rejected") || !strings.Contains(errOut.String(), "trusted keys") {
 		t.Errorf("pushing a forged model: exit %d, %q", code, errOut.String())
@@ -217,7 +287,7 @@ outbox: {path: %s}
 	// The store keeps version 2 for the next start.
 	var status bytes.Buffer
 	os.WriteFile(at("agent.yaml"), []byte(conf), 0o600)
-	if code := Main([]string{"model", "--config", at("agent.yaml"), "status"}, &status, io.Discard, "test"); code != 0 || !strings.Contains(status.String(), "version 2") {
+	if code := agent.Main([]string{"model", "--config", at("agent.yaml"), "status"}, &status, io.Discard, "test"); code != 0 || !strings.Contains(status.String(), "version 2") {
 		t.Errorf("model status after the push: exit %d\n%s", code, status.String())
 	}
 }
