@@ -732,7 +732,7 @@ func TestStopWithBrokerDown(t *testing.T) {
 // normal once the adapter is back under its udev name.
 func TestUnplugSerial(t *testing.T) {
 	r := startRig(t, "unplug/", "")
-	col := collect(t, r.b.URL(), "unplug/#")
+	col := collect(t, r.url, "unplug/#")
 	col.wait(t, "status", 1)
 	link := filepath.Join(t.TempDir(), "ttyUSB0")
 	f1 := newFeeder(t)

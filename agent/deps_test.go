@@ -27,8 +27,8 @@ func TestAgentStaysLean(t *testing.T) {
 }
 
 // TestAgentTestsStayLean: the agent's own tests build no desktop code
-// beyond the embedded broker some of them publish to (end-to-end tests
-// that need vigil train live in tools/cli).
+// either: they publish to a real mosquitto, and the end-to-end tests that
+// need vigil train live in tools/cli.
 func TestAgentTestsStayLean(t *testing.T) {
 	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
 	out, err := exec.Command(goBin, "list", "-deps", "-test", "./...").CombinedOutput()
@@ -36,7 +36,7 @@ func TestAgentTestsStayLean(t *testing.T) {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}
 	for _, dep := range strings.Fields(string(out)) {
-		for _, f := range []string{"gonum.org/", "github.com/schollz/", "github.com/vigil-edge/vigil/tools/cli", "github.com/vigil-edge/vigil/tools/dataset"} {
+		for _, f := range []string{"gonum.org/", "github.com/schollz/", "github.com/mochi-mqtt/", "github.com/vigil-edge/vigil/tools"} {
 			if strings.HasPrefix(dep, f) {
 				t.Errorf("the agent's tests depend on %s", dep)
 			}

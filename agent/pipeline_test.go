@@ -23,7 +23,6 @@ import (
 	"github.com/vigil-edge/vigil/sensors"
 	"github.com/vigil-edge/vigil/sensors/health"
 	"github.com/vigil-edge/vigil/sensors/serial"
-	"github.com/vigil-edge/vigil/tools/broker"
 )
 
 // zscoreModel outputs zero for every input, so a sample's score is the
@@ -104,24 +103,19 @@ func (c *collector) wait(t *testing.T, topic string, n int) []string {
 	}
 }
 
-// rig is a pipeline's surroundings: an embedded broker, an outbox and
-// the sender delivering it.
+// rig is a pipeline's surroundings: a real mosquitto, an outbox and the
+// sender delivering it.
 type rig struct {
-	b      *broker.Broker
+	url    string
 	ob     *outbox.Outbox
 	sender *publish.Sender
 	path   string
 }
 
-// startRig runs an embedded broker and a sender under prefix, with the
-// outbox at path (a new one in a temporary directory if empty).
+// startRig runs mosquitto and a sender under prefix, with the outbox at
+// path (a new one in a temporary directory if empty).
 func startRig(t *testing.T, prefix, path string) *rig {
-	b, err := broker.Start("127.0.0.1:0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	r := &rig{b: b, path: path}
+	r := &rig{url: startMosquitto(t), path: path}
 	if r.path == "" {
 		r.path = filepath.Join(t.TempDir(), "outbox.db")
 	}
@@ -140,7 +134,7 @@ func (r *rig) open(t *testing.T, prefix string) {
 		}
 		return []byte(`{"status":"offline"}`)
 	}
-	s, err := publish.Start(publish.Options{Brokers: []string{r.b.URL()}, ClientID: "agent-" + t.Name(), Prefix: prefix,
+	s, err := publish.Start(publish.Options{Brokers: []string{r.url}, ClientID: "agent-" + t.Name(), Prefix: prefix,
 		Status: status, Outbox: ob})
 	if err != nil {
 		t.Fatal(err)
@@ -191,7 +185,7 @@ func transitions(ms []AlertMessage) string {
 
 func TestPipelinePublishesStateChanges(t *testing.T) {
 	r := startRig(t, "vigil/test/pump/", "")
-	col := collect(t, r.b.URL(), "vigil/test/pump/#")
+	col := collect(t, r.url, "vigil/test/pump/#")
 	// The broker sends a new subscription its retained messages after
 	// the SUBACK; a state published meanwhile could then arrive twice (once
 	// live, once retained). Receiving the retained status first rules
@@ -266,7 +260,7 @@ func TestPipelinePublishesStateChanges(t *testing.T) {
 // on from where they stopped.
 func TestRestartClearsStoredState(t *testing.T) {
 	r := startRig(t, "rs/", "")
-	col := collect(t, r.b.URL(), "rs/#")
+	col := collect(t, r.url, "rs/#")
 	col.wait(t, "status", 1)
 	o := r.options(t, replaySource(t, repeat("0;9", 5)...), "a", "b")
 	p, err := NewPipeline(o)
@@ -302,7 +296,7 @@ func TestRestartClearsStoredState(t *testing.T) {
 // state returns once samples do.
 func TestStale(t *testing.T) {
 	r := startRig(t, "st/", "")
-	col := collect(t, r.b.URL(), "st/#")
+	col := collect(t, r.url, "st/#")
 	col.wait(t, "status", 1)
 	pr, pw := io.Pipe()
 	src, err := serial.NewReader(pr, serial.Opts{Device: "pipe", Channels: []string{"a", "b"}})
@@ -384,7 +378,7 @@ func TestCheckChannels(t *testing.T) {
 
 func TestScoreTelemetryRateLimit(t *testing.T) {
 	r := startRig(t, "rate/", "")
-	col := collect(t, r.b.URL(), "rate/#")
+	col := collect(t, r.url, "rate/#")
 	col.wait(t, "status", 1)
 	now := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	o := r.options(t, replaySource(t), "a", "b")
@@ -427,7 +421,7 @@ func TestNonFiniteScoresPublished(t *testing.T) {
 		{"nan", []infer.Layer{&nan}, []float32{3e38, 3e38}},
 	} {
 		r := startRig(t, tc.name+"/", "")
-		col := collect(t, r.b.URL(), tc.name+"/#")
+		col := collect(t, r.url, tc.name+"/#")
 		col.wait(t, "status", 1)
 		ae, err := infer.NewAutoencoder(infer.Config{Scaler: sc, Layers: tc.layers})
 		if err != nil {
@@ -495,7 +489,7 @@ func TestAlertsLostWhenFull(t *testing.T) {
 // skipped lines and not scores.
 func TestInfOnTheWire(t *testing.T) {
 	r := startRig(t, "inf-wire/", "")
-	col := collect(t, r.b.URL(), "inf-wire/#")
+	col := collect(t, r.url, "inf-wire/#")
 	col.wait(t, "status", 1)
 	rows := append(repeat("0;0", 5), "0;+Inf")
 	rows = append(rows, repeat("0;0", 5)...)
@@ -520,7 +514,7 @@ func TestInfOnTheWire(t *testing.T) {
 // the channel and why — never scored, so never an anomaly of the machine.
 func TestHealthFaults(t *testing.T) {
 	r := startRig(t, "health/", "")
-	col := collect(t, r.b.URL(), "health/#")
+	col := collect(t, r.url, "health/#")
 	col.wait(t, "status", 1)
 	var rows []string
 	for i := range 5 {

@@ -19,7 +19,7 @@ import (
 // sees every sample it judged.
 func TestSwap(t *testing.T) {
 	r := startRig(t, "vigil/test/pump/", "")
-	col := collect(t, r.b.URL(), "vigil/test/pump/#")
+	col := collect(t, r.url, "vigil/test/pump/#")
 	col.wait(t, "status", 1)
 	pr, pw := io.Pipe()
 	src, err := serial.NewReader(pr, serial.Opts{Device: "pipe", Channels: []string{"a", "b"}})

@@ -17,7 +17,6 @@ import (
 	"github.com/eclipse/paho.mqtt.golang/packets"
 
 	"github.com/vigil-edge/vigil/agent/outbox"
-	"github.com/vigil-edge/vigil/tools/broker"
 )
 
 func freeAddr(t *testing.T) string {
@@ -133,15 +132,6 @@ func copyConn(dst, src net.Conn) {
 			return
 		}
 	}
-}
-
-func startBroker(t *testing.T) *broker.Broker {
-	b, err := broker.Start("127.0.0.1:0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	return b
 }
 
 func last(got func() []string) string {
@@ -260,11 +250,7 @@ func TestFailover(t *testing.T) {
 // Connection failures are logged at once with a reason an operator can
 // act on.
 func TestConnectFailureReasons(t *testing.T) {
-	b, err := broker.StartWithAuth("127.0.0.1:0", map[string]string{"vigil": "right"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := startBroker(t, map[string]string{"vigil": "right"})
 	tests := []struct {
 		name, url, user, pass, want string
 	}{
