@@ -68,7 +68,7 @@ func needLearn(cfg *config.Config, lo firmware.LoadOptions, log *slog.Logger) (b
 	if cfg.Model.Store == "" {
 		return true, nil
 	}
-	st, err := slots.Open(cfg.Model.Store, slots.Options{MaxSize: maxBytes(lo), Logger: log})
+	st, err := slots.Open(cfg.Model.Store, storeOptions(cfg, lo, log))
 	if err != nil {
 		return false, fmt.Errorf("agent: model.store: %w", err)
 	}
@@ -150,6 +150,32 @@ func learn(ctx context.Context, cfg *config.Config, lo firmware.LoadOptions, o O
 		return fail(err)
 	}
 	log.Info("learning: recorded normal operation", "samples", len(rec.Rows), "skipped", skipped, "source", sourceName(src))
+	start := time.Now()
+	data, m, fit, err := fitLearnt(ctx, cfg, lo, key, rec, 1, o.Now(), func(e train.Epoch) {
+		report(LearnMessage{Phase: "training", Progress: float64(e.N) / float64(e.Of), Samples: len(rec.Rows), Of: lc.Samples,
+			Skipped: skipped, Epoch: e.N, Epochs: e.Of})
+	})
+	if err != nil {
+		return fail(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.Model.Path), 0o750); err != nil {
+		return fail(fmt.Errorf("agent: model.path: %w", err))
+	}
+	if err := firmware.WriteFile(cfg.Model.Path, data, 0o640); err != nil {
+		return fail(fmt.Errorf("agent: writing the learnt model: %w", err))
+	}
+	log.Info("learning: model learnt", "path", cfg.Model.Path, "samples", len(rec.Rows), "windows", len(fit.Scaled),
+		"epochs", len(fit.Result.History), "threshold", m.Threshold.Value, "k", m.Decision.K, "n", m.Decision.N,
+		"widened", m.Training.Widened, "signed", key != nil, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// fitLearnt trains model.learn's recipe on rec and returns the model
+// file, packed, signed with key (if any) and checked to load as the agent
+// loads models, with the model as version and the fit.
+func fitLearnt(ctx context.Context, cfg *config.Config, lo firmware.LoadOptions, key *firmware.PrivateKey, rec *train.Recording,
+	version uint64, now time.Time, progress func(train.Epoch)) ([]byte, *firmware.Model, *train.Fitted, error) {
+	lc := cfg.Model.Learn
 	recipe := train.DefaultRecipe()
 	recipe.Tool = "vigil-agent learn"
 	if lc.Window > 0 {
@@ -164,22 +190,19 @@ func learn(ctx context.Context, cfg *config.Config, lo firmware.LoadOptions, o O
 	if lc.Seed > 0 {
 		recipe.Options.Seed = lc.Seed
 	}
+	rec.Units = rec.Units[:0]
 	for _, c := range cfg.Channels {
 		rec.Units = append(rec.Units, cfg.Units[c])
 	}
-	start := time.Now()
-	m, fit, err := recipe.Fit(ctx, rec, func(e train.Epoch) {
-		report(LearnMessage{Phase: "training", Progress: float64(e.N) / float64(e.Of), Samples: len(rec.Rows), Of: lc.Samples,
-			Skipped: skipped, Epoch: e.N, Epochs: e.Of})
-	})
+	m, fit, err := recipe.Fit(ctx, rec, progress)
 	if err != nil {
-		return fail(fmt.Errorf("agent: learning from %d samples: %w", len(rec.Rows), err))
+		return nil, nil, nil, fmt.Errorf("agent: learning from %d samples: %w", len(rec.Rows), err)
 	}
 	m.Name = lc.Name
 	if m.Name == "" {
 		m.Name = cfg.Device
 	}
-	m.Version, m.Created = 1, o.Now().Unix()
+	m.Version, m.Created = version, now.Unix()
 	data, err := firmware.Pack(m)
 	if err == nil && key != nil {
 		data, err = firmware.Sign(data, *key)
@@ -188,18 +211,9 @@ func learn(ctx context.Context, cfg *config.Config, lo firmware.LoadOptions, o O
 		_, err = decodeModel(data, lo) // it must load as any model would
 	}
 	if err != nil {
-		return fail(fmt.Errorf("agent: the learnt model: %w", err))
+		return nil, nil, nil, fmt.Errorf("agent: the learnt model: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(cfg.Model.Path), 0o750); err != nil {
-		return fail(fmt.Errorf("agent: model.path: %w", err))
-	}
-	if err := firmware.WriteFile(cfg.Model.Path, data, 0o640); err != nil {
-		return fail(fmt.Errorf("agent: writing the learnt model: %w", err))
-	}
-	log.Info("learning: model learnt", "path", cfg.Model.Path, "samples", len(rec.Rows), "windows", len(fit.Scaled),
-		"epochs", len(fit.Result.History), "threshold", m.Threshold.Value, "k", m.Decision.K, "n", m.Decision.N,
-		"widened", m.Training.Widened, "signed", key != nil, "took", time.Since(start).Round(time.Millisecond))
-	return nil
+	return data, m, fit, nil
 }
 
 // record reads samples of normal operation from src until lc's count or
@@ -208,71 +222,101 @@ func learn(ctx context.Context, cfg *config.Config, lo firmware.LoadOptions, o O
 // once a second of sample time and at the end.
 func record(ctx context.Context, src sensors.Source, channels []string, lc *config.Learn, now func() time.Time,
 	progress func(n, skipped int, frac float64)) (*train.Recording, int, error) {
-	rec := &train.Recording{Channels: slices.Clone(channels), Sources: []string{"learnt on the gateway from " + sourceName(src)}}
-	var times []time.Time
+	r := &recorder{lc: lc, progress: progress}
 	s := sensors.Sample{Values: make([]float32, len(channels))}
-	skipped := 0
-	var first, lastReport time.Time
-	h := sha256.New()
-	frac := func(t time.Time) float64 {
-		f := 0.0
-		if lc.Samples > 0 {
-			f = float64(len(rec.Rows)) / float64(lc.Samples)
-		}
-		if lc.Duration > 0 && !first.IsZero() {
-			f = max(f, float64(t.Sub(first))/float64(lc.Duration))
-		}
-		return min(f, 1)
-	}
 	for {
 		if err := src.Read(ctx, &s); err != nil {
 			if errors.Is(err, sensors.ErrAbsent) {
-				skipped++
+				r.skipped++
 				continue
 			}
-			return nil, skipped, fmt.Errorf("agent: learning: after %d samples: %w", len(rec.Rows), err)
+			return nil, r.skipped, fmt.Errorf("agent: learning: after %d samples: %w", len(r.rows), err)
 		}
 		t := s.Time
 		if t.IsZero() {
 			t = now()
 		}
-		if first.IsZero() {
-			first = t
-		}
-		if lc.Duration > 0 && t.Sub(first) >= lc.Duration {
-			break
-		}
-		if !finite(s.Values) {
-			skipped++
-			continue
-		}
-		row := slices.Clone(s.Values)
-		for _, v := range row {
-			h.Write(binary.LittleEndian.AppendUint32(nil, math.Float32bits(v)))
-		}
-		rec.Rows, times = append(rec.Rows, row), append(times, t)
-		if t.Sub(lastReport) >= time.Second {
-			progress(len(rec.Rows), skipped, frac(t))
-			lastReport = t
-		}
-		if lc.Samples > 0 && len(rec.Rows) >= lc.Samples {
+		if !r.add(t, s.Values) {
 			break
 		}
 	}
-	progress(len(rec.Rows), skipped, 1)
-	if len(rec.Rows) < config.MinLearnSamples {
-		return nil, skipped, fmt.Errorf("agent: learning: %d valid samples in %v (%d skipped), want at least %d", len(rec.Rows), lc.Duration, skipped, config.MinLearnSamples)
+	rec, err := r.recording(channels, "learnt on the gateway from "+sourceName(src))
+	return rec, r.skipped, err
+}
+
+// recorder collects samples of normal operation until model.learn's
+// count or duration (in sample time) is reached.
+type recorder struct {
+	lc                *config.Learn
+	rows              [][]float32
+	times             []time.Time
+	skipped           int
+	first, lastReport time.Time
+	// progress is called about once a second of sample time, and at the
+	// end: samples kept, skipped, and the share of the way.
+	progress func(n, skipped int, frac float64)
+}
+
+// add takes one sample (a copy of it) and reports whether more are
+// wanted; a sample with a value that is not a finite number is counted
+// as skipped.
+func (r *recorder) add(t time.Time, v []float32) bool {
+	if r.first.IsZero() {
+		r.first = t
+	}
+	if r.lc.Duration > 0 && t.Sub(r.first) >= r.lc.Duration {
+		return false
+	}
+	if !finite(v) {
+		r.skipped++
+		return true
+	}
+	r.rows, r.times = append(r.rows, slices.Clone(v)), append(r.times, t)
+	if t.Sub(r.lastReport) >= time.Second {
+		f := 0.0
+		if r.lc.Samples > 0 {
+			f = float64(len(r.rows)) / float64(r.lc.Samples)
+		}
+		if r.lc.Duration > 0 {
+			f = max(f, float64(t.Sub(r.first))/float64(r.lc.Duration))
+		}
+		r.progress(len(r.rows), r.skipped, min(f, 1))
+		r.lastReport = t
+	}
+	return r.lc.Samples == 0 || len(r.rows) < r.lc.Samples
+}
+
+// recording is what was collected, as a recording to learn from.
+func (r *recorder) recording(channels []string, source string) (*train.Recording, error) {
+	r.progress(len(r.rows), r.skipped, 1)
+	if len(r.rows) < config.MinLearnSamples {
+		return nil, fmt.Errorf("agent: learning: %d valid samples (%d skipped), want at least %d", len(r.rows), r.skipped, config.MinLearnSamples)
+	}
+	return recordingFrom(r.rows, r.times, channels, source), nil
+}
+
+// recordingFrom makes rows (in time order, at times) a recording to
+// learn from: its digest, and segments cut where a step is over
+// learnGapFactor times the median step or goes backwards.
+func recordingFrom(rows [][]float32, times []time.Time, channels []string, source string) *train.Recording {
+	rec := &train.Recording{Channels: slices.Clone(channels), Rows: rows, Sources: []string{source}}
+	h := sha256.New()
+	var buf []byte
+	for _, row := range rows {
+		buf = buf[:0]
+		for _, v := range row {
+			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+		}
+		h.Write(buf)
 	}
 	rec.Digest = hex.EncodeToString(h.Sum(nil))
-	// Windows never span a gap: a step over learnGapFactor times the
-	// median step, or one backwards.
 	steps := make([]time.Duration, 0, len(times))
 	for i := 1; i < len(times); i++ {
 		steps = append(steps, times[i].Sub(times[i-1]))
 	}
 	slices.Sort(steps)
-	if med := steps[len(steps)/2]; med > 0 {
-		rec.Gap = learnGapFactor * med
+	if len(steps) > 0 && steps[len(steps)/2] > 0 {
+		rec.Gap = learnGapFactor * steps[len(steps)/2]
 		start := 0
 		for i := 1; i < len(times); i++ {
 			if d := times[i].Sub(times[i-1]); d <= 0 || d > rec.Gap {
@@ -282,7 +326,7 @@ func record(ctx context.Context, src sensors.Source, channels []string, lc *conf
 		}
 		rec.Segments = append(rec.Segments, train.Segment{Start: start, End: len(times)})
 	}
-	return rec, skipped, nil
+	return rec
 }
 
 // finite reports whether every value is a finite number.

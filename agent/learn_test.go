@@ -10,8 +10,12 @@ import (
 	"testing"
 	"time"
 
+	paho "github.com/eclipse/paho.mqtt.golang"
+
 	"github.com/vigil-edge/vigil/agent/config"
+	"github.com/vigil-edge/vigil/agent/update"
 	"github.com/vigil-edge/vigil/firmware"
+	"github.com/vigil-edge/vigil/firmware/slots"
 	"github.com/vigil-edge/vigil/sensors"
 )
 
@@ -162,5 +166,96 @@ func TestLearnConfig(t *testing.T) {
 	}
 	if _, err := Check(cfg); err == nil || !strings.Contains(err.Error(), "is not in model.trusted_keys") {
 		t.Errorf("--check with an untrusted signing key: %v", err)
+	}
+}
+
+// TestRelearn: a running agent asked to re-baseline records the samples
+// that follow while its model keeps deciding, learns from them, and puts
+// the new model (version 2, signed by the gateway's key) through
+// probation; a request that does not say who asks is refused.
+func TestRelearn(t *testing.T) {
+	url := startMosquitto(t)
+	dir := t.TempDir()
+	pub, priv := keyFile(t, dir, "gateway")
+	text, _ := priv.MarshalText()
+	keyPath := filepath.Join(dir, "gateway.key")
+	if err := os.WriteFile(keyPath, text, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	conf := fmt.Sprintf("site: s\ndevice: d\nchannels: [%s]\n"+
+		"model: {path: %s, store: %s, trusted_keys: [%s], probation: {samples: 40}, learn: {samples: 300, epochs: 10, sign_key: %s}}\n"+
+		"source: {sim: {seed: 5, rate: 50}}\nmqtt: {broker: %q}\noutbox: {path: %s}\n",
+		strings.Join(sensors.SKABChannels, ", "), filepath.Join(dir, "m.vgm"), filepath.Join(dir, "store"), pub, keyPath, url, filepath.Join(dir, "outbox.db"))
+	cfg, err := config.Parse([]byte(conf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := followStatus(t, url, "vigil/s/d/model/status")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg, Options{Version: "v-test"}) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	// Learnt at start (6 s of the pump), then running it.
+	first := st.next(update.Current, "")
+	crew := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID("crew"))
+	if tok := crew.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	defer crew.Disconnect(0)
+	ask := func(payload string) {
+		t.Helper()
+		if tok := crew.Publish("vigil/s/d/model/relearn", 1, false, payload); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatal(tok.Error())
+		}
+	}
+	// The agent subscribes as it connects, perhaps just after its first
+	// answer: ask until the malformed request is answered.
+	for answered := false; !answered; {
+		ask(`{"reason": "anonymous"}`)
+		select {
+		case a := <-st.got:
+			if a.Result == update.Current {
+				continue // the retained answer again
+			}
+			if a.Result != update.Rejected || !strings.Contains(a.Reason, "by is required") {
+				t.Fatalf("answer %+v to a request without by", a)
+			}
+			answered = true
+		case <-time.After(time.Second):
+		case <-ctx.Done():
+		}
+	}
+	ask(`{"by": "night shift", "reason": "pump replaced"}`)
+	learning := st.next(Learning, "asked by night shift (pump replaced)")
+	probation := st.next(update.Probation, "")
+	installed := st.next(update.Installed, "")
+	if learning.From != "relearn" || probation.Version != 2 || installed.Model == first.Model || installed.Model != probation.Model {
+		t.Errorf("first %+v, learning %+v, probation %+v, installed %+v: want version 2, a new model, from relearn", first, learning, probation, installed)
+	}
+	_, data, err := func() (slots.Info, []byte, error) {
+		s, err := slots.Open(filepath.Join(dir, "store"), slots.Options{Check: func(b []byte) (uint64, error) {
+			l, err := firmware.Decode(b, firmware.LoadOptions{AllowUnsigned: true})
+			if err != nil {
+				return 0, err
+			}
+			return l.Model.Version, nil
+		}})
+		if err != nil {
+			return slots.Info{}, nil, err
+		}
+		return s.Active()
+	}()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := firmware.ReadPublicKeyFile(pub)
+	l, err := firmware.Decode(data, firmware.LoadOptions{Trusted: []firmware.PublicKey{k}})
+	if err != nil || l.Model.Version != 2 || !strings.Contains(l.Model.Training.Sources[0], "re-baselined on the gateway, asked by night shift") {
+		t.Errorf("the store's active model: %v, %+v", err, l)
 	}
 }

@@ -30,17 +30,7 @@ const (
 // model.path (committed at once: it is the model the operator chose to
 // start with). Its check is the agent's: signature, format and channels.
 func openStore(cfg *config.Config, lo firmware.LoadOptions, log *slog.Logger) (*slots.Store, error) {
-	check := func(data []byte) (uint64, error) {
-		l, err := decodeModel(data, lo)
-		if err != nil {
-			return 0, err
-		}
-		if err := CheckChannels(l.Model.ChannelNames(), cfg.Channels); err != nil {
-			return 0, err
-		}
-		return l.Model.Version, nil
-	}
-	st, err := slots.Open(cfg.Model.Store, slots.Options{Check: check, MaxSize: maxBytes(lo), Logger: log})
+	st, err := slots.Open(cfg.Model.Store, storeOptions(cfg, lo, log))
 	if err != nil {
 		return nil, fmt.Errorf("agent: model.store: %w", err)
 	}
@@ -65,6 +55,22 @@ func openStore(cfg *config.Config, lo firmware.LoadOptions, log *slog.Logger) (*
 	}
 	log.Info("model store seeded", "dir", cfg.Model.Store, "from", cfg.Model.Path)
 	return st, nil
+}
+
+// storeOptions are the model store's options: its check is the agent's
+// (signature, format and channels).
+func storeOptions(cfg *config.Config, lo firmware.LoadOptions, log *slog.Logger) slots.Options {
+	check := func(data []byte) (uint64, error) {
+		l, err := decodeModel(data, lo)
+		if err != nil {
+			return 0, err
+		}
+		if err := CheckChannels(l.Model.ChannelNames(), cfg.Channels); err != nil {
+			return 0, err
+		}
+		return l.Model.Version, nil
+	}
+	return slots.Options{Check: check, MaxSize: maxBytes(lo), Logger: log}
 }
 
 // loadActive loads the store's active model.

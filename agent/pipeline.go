@@ -86,6 +86,7 @@ type Pipeline struct {
 
 	state       atomic.Uint32 // decide.State, for other goroutines
 	samples     atomic.Uint64
+	tap         atomic.Pointer[Tap]
 	faults      atomic.Uint64
 	stales      atomic.Uint64
 	notDurable  atomic.Uint64
@@ -320,6 +321,18 @@ func (p *Pipeline) staleAfter() time.Duration {
 	return max(MinStale, StalePeriods*p.period)
 }
 
+// Tap receives, on the sampling loop, every sample that passed the
+// sensor checks and goes to the model; it must not keep values, and it
+// is removed once it returns false.
+type Tap func(t time.Time, values []float32) (more bool)
+
+// SetTap installs t and reports true, or reports false if a tap is
+// installed already.
+func (p *Pipeline) SetTap(t Tap) bool { return p.tap.CompareAndSwap(nil, &t) }
+
+// ClearTap removes the tap, if any.
+func (p *Pipeline) ClearTap() { p.tap.Store(nil) }
+
 // Step scores one sample (values in model channel order) and queues what
 // it changes. It allocates only when it builds a message.
 func (p *Pipeline) Step(s *sensors.Sample) {
@@ -341,6 +354,9 @@ func (p *Pipeline) Step(s *sensors.Sample) {
 			p.healthFault(prev, s.Time)
 		}
 		return
+	}
+	if tp := p.tap.Load(); tp != nil && !(*tp)(s.Time, s.Values) {
+		p.tap.CompareAndSwap(tp, nil)
 	}
 	var t0 time.Time
 	if p.o.Inference != nil {

@@ -369,6 +369,20 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 				log.Warn("model updates over MQTT with model.allow_unsigned: anyone who may publish to the broker can replace the model")
 			}
 			subscribe[TopicModelSet] = func(b []byte) { mgr.Submit(update.Request{Data: b, From: "mqtt"}) }
+			if cfg.Model.Learn != nil {
+				key, err := learnKey(&cfg.Model, lo)
+				if err != nil {
+					return err
+				}
+				rl := &relearner{cfg: cfg, lo: lo, key: key, p: p, mgr: mgr, store: store, log: log, now: o.Now,
+					report: func(s update.Status) {
+						b, _ := json.Marshal(s)
+						sender.Retain(TopicModelStatus, b)
+					}}
+				rctx, stopRelearn := context.WithCancel(ctx)
+				defer func() { stopRelearn(); rl.wg.Wait() }()
+				subscribe[TopicModelRelearn] = func(b []byte) { rl.request(rctx, b) }
+			}
 		}
 	}
 	po.Subscribe, po.Status, po.Stopped = subscribe, status, stopped
