@@ -194,9 +194,13 @@ func fitLearnt(ctx context.Context, cfg *config.Config, lo firmware.LoadOptions,
 	for _, c := range cfg.Channels {
 		rec.Units = append(rec.Units, cfg.Units[c])
 	}
-	m, fit, err := recipe.Fit(ctx, rec, progress)
+	fit, err := recipe.Fit(ctx, rec, progress)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("agent: learning from %d samples: %w", len(rec.Rows), err)
+	}
+	m, err := firmware.FromFit(fit)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("agent: the learnt model: %w", err)
 	}
 	m.Name = lc.Name
 	if m.Name == "" {

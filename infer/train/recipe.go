@@ -6,7 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/vigil-edge/vigil/firmware"
 	"github.com/vigil-edge/vigil/infer"
 )
 
@@ -69,6 +68,13 @@ func (t Threshold) Calibrate(scores []float32) (Calibration, error) {
 	return c, nil
 }
 
+// The scalers a Recipe fits, named as model files name them.
+const (
+	ScalerRobust   = "robust"   // median and interquartile range
+	ScalerStandard = "standard" // mean and standard deviation
+	ScalerMinMax   = "minmax"   // minimum and range
+)
+
 // Recipe is everything that turns a recording of normal operation into a
 // model: the scaler, the feature windows, the network and its training,
 // and the threshold. vigil train, vigil bench and the agent's learn mode
@@ -76,7 +82,7 @@ func (t Threshold) Calibrate(scores []float32) (Calibration, error) {
 type Recipe struct {
 	Options  Options
 	Features infer.FeatureSpec
-	// Scaler is firmware.ScalerRobust, ScalerStandard or ScalerMinMax;
+	// Scaler is ScalerRobust, ScalerStandard or ScalerMinMax;
 	// ScaleFloor floors a robust scale at that many standard deviations
 	// and at the channel's quantisation step (infer.FitRobustFloor).
 	Scaler     string
@@ -106,7 +112,7 @@ func DefaultRecipe() Recipe {
 	return Recipe{
 		Options:   o,
 		Features:  infer.FeatureSpec{Window: 10, Stride: 1, Raw: true, Stats: []infer.Stat{infer.Mean, infer.Std}},
-		Scaler:    firmware.ScalerRobust,
+		Scaler:    ScalerRobust,
 		SlowShare: 0.3, SlowWiden: 50,
 		Threshold: Threshold{Method: "mean+ksigma", Sigma: 3, Percentile: 99.5, Risk: 1e-3, Factor: 1.2},
 		Tool:      "vigil train",
@@ -124,25 +130,48 @@ const (
 	maxDebounce = 10
 )
 
-// Fitted is what Fit learnt besides the model.
+// Fitted is what Fit learnt: everything a model file holds
+// (firmware.FromFit makes one) and the training matrix.
 type Fitted struct {
-	Result      *Result
+	Result      *Result // the network's layers, history and validation scores
 	Calibration Calibration
 	// Scaled is the training matrix, validation rows last.
 	Scaled [][]float32
+	// Scaler is the fitted scaler, of kind ScalerKind; Features the
+	// window; Error how errors count in the score; VAE whether the
+	// network is a variational autoencoder.
+	Scaler     *infer.Scaler
+	ScalerKind string
+	Features   infer.FeatureSpec
+	Error      infer.ErrorKind
+	VAE        bool
+	// K and N are the calibrated debounce; Gap the recording's gap rule.
+	K, N int
+	Gap  time.Duration
+	// Widened names the channels whose scale was widened for drifting
+	// in training, by WidenFactor (0: by how far they drifted).
+	Widened     []string
+	WidenFactor float64
+	// Provenance: normal rows learnt from, seed, tool, and the
+	// recording's channels, units, sources and digest.
+	Rows                     int
+	Seed                     uint64
+	Tool                     string
+	Channels, Units, Sources []string
+	Digest                   string
 }
 
 // Fit trains a model on the normal rows of rec: the scaler on the first
 // (1 − validation) share of them, the network on feature vectors built
 // by infer's window code, the threshold and k-of-n on the validation
 // scores. progress, if non-nil, receives the epochs.
-func (r *Recipe) Fit(ctx context.Context, rec *Recording, progress func(Epoch)) (*firmware.Model, *Fitted, error) {
+func (r *Recipe) Fit(ctx context.Context, rec *Recording, progress func(Epoch)) (*Fitted, error) {
 	c := len(rec.Channels)
 	if c == 0 {
-		return nil, nil, fmt.Errorf("train: a recording without channels")
+		return nil, fmt.Errorf("train: a recording without channels")
 	}
 	if rec.Normal != nil && len(rec.Normal) != len(rec.Rows) {
-		return nil, nil, fmt.Errorf("train: %d rows but %d normal marks", len(rec.Rows), len(rec.Normal))
+		return nil, fmt.Errorf("train: %d rows but %d normal marks", len(rec.Rows), len(rec.Normal))
 	}
 	o := r.Options // a copy: Fit may run many times
 	o.Hidden = slices.Clone(o.Hidden)
@@ -154,14 +183,10 @@ func (r *Recipe) Fit(ctx context.Context, rec *Recording, progress func(Epoch)) 
 	if progress != nil {
 		o.Progress = progress
 	}
-	kind := firmware.KindAutoencoder
-	if o.VAE != nil {
-		kind = firmware.KindVAE
-	}
 	var rows [][]float32
 	for i, row := range rec.Rows {
 		if len(row) != c {
-			return nil, nil, fmt.Errorf("train: row %d has %d values, want %d (one per channel)", i, len(row), c)
+			return nil, fmt.Errorf("train: row %d has %d values, want %d (one per channel)", i, len(row), c)
 		}
 		if rec.Normal == nil || rec.Normal[i] {
 			rows = append(rows, row)
@@ -169,44 +194,44 @@ func (r *Recipe) Fit(ctx context.Context, rec *Recording, progress func(Epoch)) 
 	}
 	nTrain := len(rows) - int(float64(len(rows))*o.ValidationFraction+0.5)
 	if nTrain < 1 || nTrain >= len(rows) {
-		return nil, nil, fmt.Errorf("%d normal rows are too few to split %v for validation", len(rows), o.ValidationFraction)
+		return nil, fmt.Errorf("%d normal rows are too few to split %v for validation", len(rows), o.ValidationFraction)
 	}
 	var scaler *infer.Scaler
 	var err error
 	switch r.Scaler {
-	case firmware.ScalerRobust:
+	case ScalerRobust:
 		scaler, err = infer.FitRobustFloor(rows[:nTrain], r.ScaleFloor)
-	case firmware.ScalerStandard:
+	case ScalerStandard:
 		scaler, err = infer.FitStandard(rows[:nTrain])
-	case firmware.ScalerMinMax:
+	case ScalerMinMax:
 		scaler, err = infer.FitMinMax(rows[:nTrain])
 	default:
 		err = fmt.Errorf("train: scaler %q, want robust, standard or minmax", r.Scaler)
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	// A recording of one channel never has it widened: the model would
 	// be blind to the only thing it watches.
 	var widened []int
 	if r.SlowShare > 0 && r.SlowWiden > 1 && nTrain >= 2*slowBlocks && c > 1 {
 		if widened, err = WidenSlow(scaler, rows[:nTrain], nTrain/slowBlocks, r.SlowShare, r.SlowWiden); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	var inflated []float64
 	if r.SlowInflate > 0 && nTrain >= 2*slowBlocks && c > 1 {
 		if inflated, err = InflateSlow(scaler, rows[:nTrain], nTrain/slowBlocks, r.SlowInflate); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	scaled, err := FeatureRows(rec, scaler, r.Features)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	res, err := Autoencoder(ctx, scaled, o)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	// Scores as the gateway computes them, on the rows calibration uses.
 	calScores := res.ValScores
@@ -214,7 +239,7 @@ func (r *Recipe) Fit(ctx context.Context, rec *Recording, progress func(Epoch)) 
 		ae, err := infer.NewAutoencoder(infer.Config{Scaler: *scaler, Features: r.Features, Layers: res.Layers,
 			Decoder: res.Decoder, KLWeight: res.KLWeight, Error: r.Error})
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		rows := scaled[len(scaled)-res.ValRows:]
 		if r.CalibrateAll {
@@ -228,55 +253,24 @@ func (r *Recipe) Fit(ctx context.Context, rec *Recording, progress func(Epoch)) 
 	}
 	cal, err := r.Threshold.Calibrate(calScores)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	layers, err := firmware.FromLayers(res.Layers)
-	if err != nil {
-		return nil, nil, err
-	}
-	decoder, err := firmware.FromLayers(res.Decoder)
-	if err != nil {
-		return nil, nil, err
-	}
-	best := res.History[res.BestEpoch-1]
 	k, n := KofN(res.ValScores, cal.Threshold, maxDebounce)
-	m := &firmware.Model{
-		// The gateway's decision: the calibrated k of n, and the gap rule
-		// training windows were cut by.
-		Decision: firmware.Decision{K: uint32(k), N: uint32(n), Gap: int64(rec.Gap)},
-		Kind:     kind, Decoder: decoder, KLWeight: res.KLWeight,
-		Scaler:   firmware.Scaler{Kind: r.Scaler, Center: scaler.Center, Scale: scaler.Scale},
-		Features: firmware.FeaturesOf(r.Features),
-		Layers:   layers,
-		Error:    r.Error.String(),
-		Threshold: firmware.Threshold{
-			Value: float32(cal.Threshold), Method: cal.Method, K: cal.K, Mean: cal.Mean, Std: cal.Std, N: uint64(cal.N),
-		},
-		Training: firmware.Training{
-			DatasetDigest: rec.Digest, Rows: uint64(len(rows)), Epochs: uint32(len(res.History)),
-			BestEpoch: uint32(res.BestEpoch), TrainLoss: best.Train, ValLoss: best.Val, Seed: o.Seed,
-			Tool: r.Tool, Sources: slices.Clone(rec.Sources),
-		},
-	}
-	for i, name := range rec.Channels {
-		ch := firmware.Channel{Name: name}
-		if i < len(rec.Units) {
-			ch.Unit = rec.Units[i]
-		}
-		m.Channels = append(m.Channels, ch)
-	}
+	f := &Fitted{Result: res, Calibration: cal, Scaled: scaled, Scaler: scaler, ScalerKind: r.Scaler, Features: r.Features,
+		Error: r.Error, K: k, N: n, Gap: rec.Gap, Rows: len(rows), Seed: o.Seed, Tool: r.Tool, VAE: o.VAE != nil,
+		Channels: slices.Clone(rec.Channels), Units: slices.Clone(rec.Units), Sources: slices.Clone(rec.Sources), Digest: rec.Digest}
 	for _, c := range widened {
-		m.Training.Widened = append(m.Training.Widened, rec.Channels[c])
+		f.Widened = append(f.Widened, rec.Channels[c])
 	}
 	if len(widened) > 0 {
-		m.Training.WidenFactor = float32(r.SlowWiden)
+		f.WidenFactor = r.SlowWiden
 	}
 	for c, k := range inflated {
 		if k >= inflatedNote && !slices.Contains(widened, c) {
-			m.Training.Widened = append(m.Training.Widened, rec.Channels[c])
+			f.Widened = append(f.Widened, rec.Channels[c])
 		}
 	}
-	return m, &Fitted{Result: res, Calibration: cal, Scaled: scaled}, nil
+	return f, nil
 }
 
 // FeatureRows scales every row of rec and builds the network's training

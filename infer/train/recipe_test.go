@@ -5,7 +5,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/vigil-edge/vigil/firmware"
 	"github.com/vigil-edge/vigil/sensors"
 	"github.com/vigil-edge/vigil/sensors/sim"
 )
@@ -31,24 +30,18 @@ func TestRecipeFit(t *testing.T) {
 	r := DefaultRecipe()
 	r.Options.Epochs = 10
 	var epochs int
-	m, fit, err := r.Fit(context.Background(), rec, func(Epoch) { epochs++ })
+	fit, err := r.Fit(context.Background(), rec, func(Epoch) { epochs++ })
 	if err != nil {
 		t.Fatal(err)
 	}
 	if epochs != len(fit.Result.History) || epochs == 0 {
 		t.Errorf("progress saw %d epochs, history has %d", epochs, len(fit.Result.History))
 	}
-	// 400 rows make 391 windows of 10; the scaler and threshold are sane
-	// and the model packs and loads.
-	if len(fit.Scaled) != 391 || m.Threshold.Value <= 0 || m.Decision.K == 0 || m.Training.Rows != 400 || m.Training.Tool != "vigil train" {
-		t.Errorf("windows %d, threshold %v, k %d, training %+v", len(fit.Scaled), m.Threshold.Value, m.Decision.K, m.Training)
-	}
-	b, err := firmware.Pack(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := firmware.Decode(b, firmware.LoadOptions{AllowUnsigned: true}); err != nil {
-		t.Fatal(err)
+	// 400 rows make 391 windows of 10; the scaler and threshold are sane.
+	// (firmware's TestFromFit packs and loads the model.)
+	if len(fit.Scaled) != 391 || fit.Calibration.Threshold <= 0 || fit.K == 0 || fit.Rows != 400 || fit.Tool != "vigil train" ||
+		len(fit.Scaler.Scale) != 8 || fit.ScalerKind != ScalerRobust {
+		t.Errorf("windows %d, threshold %v, k %d, rows %d, tool %q", len(fit.Scaled), fit.Calibration.Threshold, fit.K, fit.Rows, fit.Tool)
 	}
 	// Rows marked abnormal and gaps cut windows out.
 	rec.Normal = make([]bool, len(rec.Rows))
@@ -56,7 +49,7 @@ func TestRecipeFit(t *testing.T) {
 		rec.Normal[i] = i < 200 || i >= 205
 	}
 	rec.Segments = []Segment{{0, 300}, {300, 400}}
-	_, fit, err = r.Fit(context.Background(), rec, nil)
+	fit, err = r.Fit(context.Background(), rec, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +74,7 @@ func TestRecipeFit(t *testing.T) {
 		r, rec := DefaultRecipe(), pumpRecording(t, 400)
 		r.Options.Epochs = 1
 		tc.edit(&r, rec)
-		if _, _, err := r.Fit(context.Background(), rec, nil); err == nil {
+		if _, err := r.Fit(context.Background(), rec, nil); err == nil {
 			t.Errorf("%s: no error", tc.name)
 		}
 	}
@@ -111,7 +104,7 @@ func BenchmarkLearn400(b *testing.B) {
 	r := DefaultRecipe()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, err := r.Fit(context.Background(), rec, nil); err != nil {
+		if _, err := r.Fit(context.Background(), rec, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -126,12 +119,12 @@ func TestOneChannelNeverWidened(t *testing.T) {
 	}
 	r := DefaultRecipe()
 	r.Options.Epochs, r.SlowInflate = 2, 4
-	m, _, err := r.Fit(context.Background(), rec, nil)
+	fit, err := r.Fit(context.Background(), rec, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Training.Widened) != 0 || m.Training.WidenFactor != 0 {
-		t.Errorf("widened %v ×%v, want none", m.Training.Widened, m.Training.WidenFactor)
+	if len(fit.Widened) != 0 || fit.WidenFactor != 0 {
+		t.Errorf("widened %v ×%v, want none", fit.Widened, fit.WidenFactor)
 	}
 	// The same ramp beside a steady channel is widened.
 	for i := range rec.Rows {
@@ -139,7 +132,7 @@ func TestOneChannelNeverWidened(t *testing.T) {
 	}
 	rec.Channels = append(rec.Channels, "steady")
 	r.SlowInflate = 0
-	if m, _, err = r.Fit(context.Background(), rec, nil); err != nil || !slices.Equal(m.Training.Widened, []string{"value"}) {
-		t.Errorf("two channels: widened %v, %v; want [value]", m.Training.Widened, err)
+	if fit, err = r.Fit(context.Background(), rec, nil); err != nil || !slices.Equal(fit.Widened, []string{"value"}) {
+		t.Errorf("two channels: widened %+v, %v; want [value]", fit, err)
 	}
 }

@@ -98,7 +98,7 @@ func addRecipeFlags(fs *flag.FlagSet) func() (*recipe, error) {
 		if *factor <= 0 {
 			return nil, usagef("--threshold-factor %v: want a positive number", *factor)
 		}
-		if rc.Scaler = *scalerKind; !slices.Contains([]string{firmware.ScalerStandard, firmware.ScalerMinMax, firmware.ScalerRobust}, rc.Scaler) {
+		if rc.Scaler = *scalerKind; !slices.Contains([]string{train.ScalerStandard, train.ScalerMinMax, train.ScalerRobust}, rc.Scaler) {
 			return nil, usagef("--scaler %q: want standard, minmax or robust", *scalerKind)
 		}
 		if rc.SlowShare, rc.SlowWiden = *slowShare, *slowWiden; rc.SlowShare < 0 || rc.SlowShare > 1 || !(rc.SlowWiden >= 1) || math.IsInf(rc.SlowWiden, 0) {
@@ -154,7 +154,12 @@ func (rc *recipe) fit(ctx context.Context, tab *dataset.Table, progress io.Write
 		report, done = epochReporter(progress, rc.Options.Epochs)
 	}
 	defer done()
-	return rc.Fit(ctx, recording(tab, rc.gap), report)
+	fit, err := rc.Fit(ctx, recording(tab, rc.gap), report)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := firmware.FromFit(fit)
+	return m, fit, err
 }
 
 // recording is tab as train.Recipe learns from it: windows never span

@@ -1,0 +1,53 @@
+package firmware
+
+import (
+	"slices"
+
+	"github.com/vigil-edge/vigil/infer/train"
+)
+
+// FromFit makes the model file's contents of a trained recipe: network,
+// scaler, window, threshold and debounce, and the training's provenance.
+// Name, Version and Created are the caller's to set.
+func FromFit(f *train.Fitted) (*Model, error) {
+	res, cal := f.Result, f.Calibration
+	layers, err := FromLayers(res.Layers)
+	if err != nil {
+		return nil, err
+	}
+	decoder, err := FromLayers(res.Decoder)
+	if err != nil {
+		return nil, err
+	}
+	kind := KindAutoencoder
+	if f.VAE {
+		kind = KindVAE
+	}
+	best := res.History[res.BestEpoch-1]
+	m := &Model{
+		// The gateway's decision: the calibrated k of n, and the gap rule
+		// training windows were cut by.
+		Decision: Decision{K: uint32(f.K), N: uint32(f.N), Gap: int64(f.Gap)},
+		Kind:     kind, Decoder: decoder, KLWeight: res.KLWeight,
+		Scaler:   Scaler{Kind: f.ScalerKind, Center: f.Scaler.Center, Scale: f.Scaler.Scale},
+		Features: FeaturesOf(f.Features),
+		Layers:   layers,
+		Error:    f.Error.String(),
+		Threshold: Threshold{
+			Value: float32(cal.Threshold), Method: cal.Method, K: cal.K, Mean: cal.Mean, Std: cal.Std, N: uint64(cal.N),
+		},
+		Training: Training{
+			DatasetDigest: f.Digest, Rows: uint64(f.Rows), Epochs: uint32(len(res.History)),
+			BestEpoch: uint32(res.BestEpoch), TrainLoss: best.Train, ValLoss: best.Val, Seed: f.Seed,
+			Tool: f.Tool, Sources: slices.Clone(f.Sources), Widened: slices.Clone(f.Widened), WidenFactor: float32(f.WidenFactor),
+		},
+	}
+	for i, name := range f.Channels {
+		ch := Channel{Name: name}
+		if i < len(f.Units) {
+			ch.Unit = f.Units[i]
+		}
+		m.Channels = append(m.Channels, ch)
+	}
+	return m, nil
+}
