@@ -121,7 +121,9 @@ func learn(ctx context.Context, cfg *config.Config, lo firmware.LoadOptions, o O
 		b, _ := json.Marshal(m)
 		return b
 	}
-	po.Status = status
+	// The agent goes on monitoring after learning: closing this
+	// connection leaves the online status, not an offline one.
+	po.Status, po.Stopped = status, func(at time.Time) []byte { return status(true, at) }
 	sender, err := publish.Start(po)
 	if err != nil {
 		return fmt.Errorf("agent: %w", err)

@@ -99,6 +99,19 @@ func TestLearnMode(t *testing.T) {
 	if last.Samples != 600 || last.Of != 600 || last.Epochs != 30 || last.Device != "pump-7" {
 		t.Errorf("last learning message %+v: want 600 of 600 samples and 30 epochs", last)
 	}
+	// Learning, then monitoring, the agent stays online: the learning
+	// connection's close publishes no offline status.
+	col.mu.Lock()
+	statuses := append([]string(nil), col.msgs["status"]...)
+	col.mu.Unlock()
+	if len(statuses) < 2 {
+		t.Errorf("status messages %q: want one per connection", statuses)
+	}
+	for _, st := range statuses {
+		if !strings.Contains(st, `"status":"online"`) {
+			t.Errorf("status %s while learning and monitoring: want online only", st)
+		}
+	}
 	// The normal state comes before the anomaly: the model knows the pump.
 	if i, j := index(phases, "normal"), index(phases, "anomaly"); i < 0 || j < i {
 		t.Errorf("states %v: want normal before anomaly", phases)
