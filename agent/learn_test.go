@@ -26,12 +26,7 @@ import (
 func TestLearnMode(t *testing.T) {
 	url := startMosquitto(t)
 	dir := t.TempDir()
-	pub, priv := keyFile(t, dir, "gateway")
-	text, _ := priv.MarshalText()
-	keyPath := filepath.Join(dir, "gateway.key")
-	if err := os.WriteFile(keyPath, text, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	pub, keyPath := signingKeyFiles(t, dir, "gateway")
 	model := filepath.Join(dir, "models", "learnt.vgm")
 	// 600 samples at 50 Hz: 12 s of the pump. The fault starts 14 s after
 	// a start, so the recording never sees it, and monitoring does.
@@ -47,15 +42,7 @@ func TestLearnMode(t *testing.T) {
 		t.Errorf("--check: %q, %v", s, err)
 	}
 	col := collect(t, url, "learn/#")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, Options{Version: "v-test"}) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	runAgent(t, cfg, Options{Version: "v-test"})
 
 	// Progress while recording and training, then the learnt model's
 	// states: normal, and anomaly once the valve closes.
@@ -133,6 +120,39 @@ func TestLearnMode(t *testing.T) {
 	}
 }
 
+// signingKeyFiles makes a key pair named name and writes both halves,
+// dir/name.pub and dir/name.key (what model.learn.sign_key names).
+func signingKeyFiles(t *testing.T, dir, name string) (pub, key string) {
+	t.Helper()
+	pub, priv := keyFile(t, dir, name)
+	text, err := priv.MarshalText()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key = filepath.Join(dir, name+".key")
+	if err := os.WriteFile(key, text, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return pub, key
+}
+
+// runAgent runs the agent in-process until the test ends, then stops it
+// and fails the test if it returned an error. The context is the
+// agent's.
+func runAgent(t *testing.T, cfg *config.Config, o Options) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg, o) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	return ctx
+}
+
 func index(s []string, v string) int {
 	for i, x := range s {
 		if x == v {
@@ -168,10 +188,7 @@ func TestLearnConfig(t *testing.T) {
 	// the agent then refuses: --check says so first.
 	dir := t.TempDir()
 	pub, _ := keyFile(t, dir, "trusted")
-	_, other := keyFile(t, dir, "other")
-	text, _ := other.MarshalText()
-	keyPath := filepath.Join(dir, "other.key")
-	os.WriteFile(keyPath, text, 0o600)
+	_, keyPath := signingKeyFiles(t, dir, "other")
 	cfg, err := config.Parse([]byte(base + fmt.Sprintf("model: {path: %s, trusted_keys: [%s], learn: {samples: 500, sign_key: %s}}\n",
 		filepath.Join(dir, "m.vgm"), pub, keyPath)))
 	if err != nil {
@@ -189,12 +206,7 @@ func TestLearnConfig(t *testing.T) {
 func TestRelearn(t *testing.T) {
 	url := startMosquitto(t)
 	dir := t.TempDir()
-	pub, priv := keyFile(t, dir, "gateway")
-	text, _ := priv.MarshalText()
-	keyPath := filepath.Join(dir, "gateway.key")
-	if err := os.WriteFile(keyPath, text, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	pub, keyPath := signingKeyFiles(t, dir, "gateway")
 	conf := fmt.Sprintf("site: s\ndevice: d\nchannels: [%s]\n"+
 		"model: {path: %s, store: %s, trusted_keys: [%s], probation: {samples: 40}, learn: {samples: 300, epochs: 10, sign_key: %s}}\n"+
 		"source: {sim: {seed: 5, rate: 50}}\nmqtt: {broker: %q}\noutbox: {path: %s}\n",
@@ -204,15 +216,7 @@ func TestRelearn(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := followStatus(t, url, "vigil/s/d/model/status")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, Options{Version: "v-test"}) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	ctx := runAgent(t, cfg, Options{Version: "v-test"})
 	// Learnt at start (6 s of the pump), then running it.
 	first := st.next(update.Current, "")
 	crew := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID("crew"))

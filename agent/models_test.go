@@ -2,7 +2,6 @@ package agent
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -118,15 +117,7 @@ decision: {k: 1, n: 1}
 		t.Fatal(err)
 	}
 	st := followStatus(t, url, "vigil/s/d/model/status")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, Options{}) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	runAgent(t, cfg, Options{})
 	start := st.next(update.Current, "")
 	pusher := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID("pusher"))
 	if tok := pusher.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
