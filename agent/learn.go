@@ -253,9 +253,13 @@ func record(ctx context.Context, src sensors.Source, channels []string, lc *conf
 // recorder collects samples of normal operation until model.learn's
 // count or duration (in sample time) is reached.
 type recorder struct {
-	lc                *config.Learn
-	rows              [][]float32
-	times             []time.Time
+	lc    *config.Learn
+	rows  [][]float32
+	times []time.Time
+	// flat holds the rows' values when the count is known, so that
+	// recording from the sampling loop (re-baselining) does not allocate
+	// per sample.
+	flat              []float32
 	skipped           int
 	first, lastReport time.Time
 	// progress is called about once a second of sample time, and at the
@@ -277,7 +281,18 @@ func (r *recorder) add(t time.Time, v []float32) bool {
 		r.skipped++
 		return true
 	}
-	r.rows, r.times = append(r.rows, slices.Clone(v)), append(r.times, t)
+	if r.lc.Samples > 0 && r.flat == nil {
+		r.flat = make([]float32, 0, r.lc.Samples*len(v))
+		r.rows, r.times = make([][]float32, 0, r.lc.Samples), make([]time.Time, 0, r.lc.Samples)
+	}
+	var row []float32
+	if n := len(r.flat); cap(r.flat)-n >= len(v) {
+		r.flat = append(r.flat, v...)
+		row = r.flat[n:len(r.flat):len(r.flat)]
+	} else {
+		row = slices.Clone(v)
+	}
+	r.rows, r.times = append(r.rows, row), append(r.times, t)
 	if t.Sub(r.lastReport) >= time.Second {
 		f := 0.0
 		if r.lc.Samples > 0 {

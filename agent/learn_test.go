@@ -276,3 +276,24 @@ func TestRelearn(t *testing.T) {
 		t.Errorf("the store's active model: %v, %+v", err, l)
 	}
 }
+
+// Recording a known number of samples from the sampling loop (the
+// re-baselining tap) allocates once, not per sample.
+func TestRecorderAllocs(t *testing.T) {
+	r := &recorder{lc: &config.Learn{Samples: 500}, progress: func(int, int, float64) {}}
+	v := []float32{1, 2, 3}
+	at := time.Unix(0, 0)
+	r.add(at, v)
+	allocs := testing.AllocsPerRun(400, func() {
+		at = at.Add(10 * time.Millisecond)
+		v[0]++
+		r.add(at, v)
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per sample, want 0", allocs)
+	}
+	// Each row is its own copy.
+	if got := r.rows[1][0]; got != 2 || len(r.rows) != 402 || r.rows[401][0] != 402 {
+		t.Errorf("rows %v … %v (%d)", r.rows[:2], r.rows[len(r.rows)-1], len(r.rows))
+	}
+}

@@ -334,7 +334,8 @@ func (p *Pipeline) SetTap(t Tap) bool { return p.tap.CompareAndSwap(nil, &t) }
 func (p *Pipeline) ClearTap() { p.tap.Store(nil) }
 
 // Step scores one sample (values in model channel order) and queues what
-// it changes. It allocates only when it builds a message.
+// it changes. It allocates only when it builds a message (or its tap
+// does: re-baselining for a duration, not a count of samples).
 func (p *Pipeline) Step(s *sensors.Sample) {
 	p.samples.Add(1)
 	if p.dec.Next(s.Time) {

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -59,7 +60,7 @@ type relearner struct {
 // in the background unless one is running or the request is malformed.
 func (r *relearner) request(ctx context.Context, payload []byte) {
 	var req RelearnRequest
-	dec := json.NewDecoder(strings.NewReader(string(payload)))
+	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil || strings.TrimSpace(req.By) == "" {
 		r.answer(update.Rejected, fmt.Sprintf(`%s: want {"by": "who asks", "reason": "why"} (by is required)`, TopicModelRelearn))

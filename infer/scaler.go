@@ -140,12 +140,7 @@ func FitMinMax(rows [][]float32) (*Scaler, error) {
 // Scale the interquartile range (75th minus 25th percentile, linear
 // interpolation between order statistics). A channel with zero IQR gets
 // scale 1.
-func FitRobust(rows [][]float32) (*Scaler, error) {
-	return fit(rows, func(col []float64) (float64, float64) {
-		slices.Sort(col)
-		return Quantile(col, 0.5), Quantile(col, 0.75) - Quantile(col, 0.25)
-	})
-}
+func FitRobust(rows [][]float32) (*Scaler, error) { return FitRobustFloor(rows, 0) }
 
 // FitRobustFloor is FitRobust with each channel's interquartile range
 // floored at frac times its standard deviation and at its quantisation
