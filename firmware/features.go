@@ -32,10 +32,13 @@ const (
 	// delays or a gap (Decision.Enter, Exit, MinDuration, Cooldown, Gap)
 	// beyond k of n.
 	FeatureDecisionV2 = "decision-v2"
+	// FeatureMultiScale: further networks (Model.Members) whose scores
+	// are fused with the model's own.
+	FeatureMultiScale = "multi-scale"
 )
 
 // supported lists the features of this version, sorted.
-var supported = []string{FeatureAbsoluteError, FeatureConv1D, FeatureDecisionV2, FeatureInt8Weights, FeatureVAE, FeatureWindow}
+var supported = []string{FeatureAbsoluteError, FeatureConv1D, FeatureDecisionV2, FeatureInt8Weights, FeatureMultiScale, FeatureVAE, FeatureWindow}
 
 // SupportedFeatures returns the features this version of the package
 // supports, sorted; the caller owns the slice.
@@ -45,30 +48,29 @@ func SupportedFeatures() []string { return slices.Clone(supported) }
 // Requires.
 func (m *Model) FeaturesUsed() []string {
 	var f []string
-	if m.Error == infer.AbsoluteError.String() {
-		f = append(f, FeatureAbsoluteError)
+	add := func(name string, used bool) {
+		if used && !slices.Contains(f, name) {
+			f = append(f, name)
+		}
 	}
-	if m.hasConv() {
-		f = append(f, FeatureConv1D)
+	for _, p := range m.parts() {
+		add(FeatureAbsoluteError, p.Error == infer.AbsoluteError.String())
+		add(FeatureConv1D, p.hasConv())
+		add(FeatureVAE, p.Kind == KindVAE)
+		ft := p.Features
+		add(FeatureWindow, ft.Window > 1 || ft.Stride > 1 || len(ft.Stats) > 0)
 	}
-	if d := m.Decision; d.Enter != 0 || d.Exit != 0 || d.MinDuration != 0 || d.Cooldown != 0 || d.Gap != 0 {
-		f = append(f, FeatureDecisionV2)
-	}
-	if m.Int8() {
-		f = append(f, FeatureInt8Weights)
-	}
-	if m.Kind == KindVAE {
-		f = append(f, FeatureVAE)
-	}
-	if ft := m.Features; ft.Window > 1 || ft.Stride > 1 || len(ft.Stats) > 0 {
-		f = append(f, FeatureWindow)
-	}
+	d := m.Decision
+	add(FeatureDecisionV2, d.Enter != 0 || d.Exit != 0 || d.MinDuration != 0 || d.Cooldown != 0 || d.Gap != 0)
+	add(FeatureInt8Weights, m.Int8())
+	add(FeatureMultiScale, len(m.Members) > 0)
+	slices.Sort(f)
 	return f
 }
 
-// hasConv reports whether any layer of m is a convolution.
-func (m *Model) hasConv() bool {
-	for _, ls := range [][]Layer{m.Layers, m.Decoder} {
+// hasConv reports whether any layer of p is a convolution.
+func (p *Member) hasConv() bool {
+	for _, ls := range [][]Layer{p.Layers, p.Decoder} {
 		for i := range ls {
 			if ls[i].Kind == LayerConv1D || ls[i].Kind == LayerConvTranspose1D {
 				return true

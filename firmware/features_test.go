@@ -11,8 +11,8 @@ import (
 
 func TestSupportedFeatures(t *testing.T) {
 	f := SupportedFeatures()
-	if !slices.IsSorted(f) || len(f) != 6 || !slices.Contains(f, FeatureInt8Weights) {
-		t.Errorf("SupportedFeatures() = %q, want the 6 features, sorted", f)
+	if !slices.IsSorted(f) || len(f) != 7 || !slices.Contains(f, FeatureMultiScale) {
+		t.Errorf("SupportedFeatures() = %q, want the 7 features, sorted", f)
 	}
 	f[0] = "changed"
 	if SupportedFeatures()[0] == "changed" {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/vigil-edge/vigil/infer"
@@ -340,11 +341,8 @@ func (d Decision) Validate() error {
 	return nil
 }
 
-// autoencoder validates m and builds its infer model.
+// autoencoder validates m and builds its infer model, members included.
 func (m *Model) autoencoder() (*infer.Autoencoder, error) {
-	if m.Kind != KindAutoencoder && m.Kind != KindVAE {
-		return nil, fmt.Errorf("firmware: model kind %q, want %q or %q", truncate(m.Kind), KindAutoencoder, KindVAE)
-	}
 	if len(m.Channels) == 0 {
 		return nil, errors.New("firmware: model has no channels")
 	}
@@ -355,38 +353,36 @@ func (m *Model) autoencoder() (*infer.Autoencoder, error) {
 		}
 		seen[c.Name] = true
 	}
-	switch m.Scaler.Kind {
-	case ScalerStandard, ScalerMinMax, ScalerRobust:
-	default:
-		return nil, fmt.Errorf("firmware: scaler kind %q, want standard, minmax or robust", truncate(m.Scaler.Kind))
-	}
-	if err := m.checkScaler(); err != nil {
-		return nil, err
-	}
 	if t := float64(m.Threshold.Value); math.IsNaN(t) || math.IsInf(t, 0) || t <= 0 {
 		return nil, fmt.Errorf("firmware: threshold %v, want a positive finite number", t)
 	}
 	if err := m.Decision.Validate(); err != nil {
 		return nil, err
 	}
-	cfg := infer.Config{Scaler: infer.Scaler{Center: m.Scaler.Center, Scale: m.Scaler.Scale}, KLWeight: m.KLWeight}
-	var err error
-	if cfg.Features, err = m.Features.spec(); err != nil {
+	own := m.own()
+	cfg, err := own.config(m.Channels)
+	if err != nil {
 		return nil, err
 	}
-	if m.Error != "" {
-		if cfg.Error, err = infer.ParseErrorKind(m.Error); err != nil {
-			return nil, fmt.Errorf("firmware: %w", err)
+	switch {
+	case len(m.Members) > infer.MaxMembers:
+		return nil, fmt.Errorf("firmware: %d members, at most %d", len(m.Members), infer.MaxMembers)
+	case len(m.Members) == 0 && m.Norm != 0:
+		return nil, fmt.Errorf("firmware: norm %v in a model without members (only a multi-scale model has one)", m.Norm)
+	case len(m.Members) > 0 && !(isFinite(m.Norm) && m.Norm > 0):
+		return nil, fmt.Errorf("firmware: norm %v, want the model's own threshold, a positive finite number, in a multi-scale model", m.Norm)
+	}
+	cfg.Norm = m.Norm
+	for i := range m.Members {
+		mb := &m.Members[i]
+		mc, err := mb.config(m.Channels)
+		if t := mb.Threshold.Value; err == nil && !(isFinite(t) && t > 0) {
+			err = fmt.Errorf("firmware: threshold %v, want a positive finite number", t)
 		}
-	}
-	if cfg.Layers, err = inferLayers("layer", m.Layers); err != nil {
-		return nil, err
-	}
-	if (m.Kind == KindVAE) != (len(m.Decoder) > 0) {
-		return nil, fmt.Errorf("firmware: a %q model has %d decoder layers; only \"vae\" models have a decoder, and they need one", m.Kind, len(m.Decoder))
-	}
-	if cfg.Decoder, err = inferLayers("decoder layer", m.Decoder); err != nil {
-		return nil, err
+		if err != nil {
+			return nil, fmt.Errorf("firmware: member %d: %s", i, strings.TrimPrefix(err.Error(), "firmware: "))
+		}
+		cfg.Members = append(cfg.Members, infer.Member{Config: mc, Norm: mb.Threshold.Value})
 	}
 	ae, err := infer.NewAutoencoder(cfg)
 	if err != nil {
@@ -395,15 +391,65 @@ func (m *Model) autoencoder() (*infer.Autoencoder, error) {
 	return ae, nil
 }
 
-// checkScaler checks that the scaler has a finite centre and a finite,
-// non-zero scale with a finite reciprocal for every channel; errors name
-// the channel.
-func (m *Model) checkScaler() error {
-	sc := &m.Scaler
-	if len(sc.Center) != len(m.Channels) || len(sc.Scale) != len(m.Channels) {
-		return fmt.Errorf("firmware: scaler has %d centres and %d scales, the model lists %d channels", len(sc.Center), len(sc.Scale), len(m.Channels))
+// own returns the network of m itself as a Member; its slices are m's.
+func (m *Model) own() *Member {
+	return &Member{Kind: m.Kind, Scaler: m.Scaler, Features: m.Features, Layers: m.Layers, Decoder: m.Decoder,
+		KLWeight: m.KLWeight, Error: m.Error, Threshold: m.Threshold}
+}
+
+// parts returns the model's own network and its members'.
+func (m *Model) parts() []*Member {
+	ps := []*Member{m.own()}
+	for i := range m.Members {
+		ps = append(ps, &m.Members[i])
 	}
-	for i, c := range m.Channels {
+	return ps
+}
+
+// config validates the network p over channels and returns its infer
+// configuration (without members).
+func (p *Member) config(channels []Channel) (infer.Config, error) {
+	if p.Kind != KindAutoencoder && p.Kind != KindVAE {
+		return infer.Config{}, fmt.Errorf("firmware: model kind %q, want %q or %q", truncate(p.Kind), KindAutoencoder, KindVAE)
+	}
+	switch p.Scaler.Kind {
+	case ScalerStandard, ScalerMinMax, ScalerRobust:
+	default:
+		return infer.Config{}, fmt.Errorf("firmware: scaler kind %q, want standard, minmax or robust", truncate(p.Scaler.Kind))
+	}
+	if err := checkScaler(&p.Scaler, channels); err != nil {
+		return infer.Config{}, err
+	}
+	cfg := infer.Config{Scaler: infer.Scaler{Center: p.Scaler.Center, Scale: p.Scaler.Scale}, KLWeight: p.KLWeight}
+	var err error
+	if cfg.Features, err = p.Features.spec(); err != nil {
+		return cfg, err
+	}
+	if p.Error != "" {
+		if cfg.Error, err = infer.ParseErrorKind(p.Error); err != nil {
+			return cfg, fmt.Errorf("firmware: %w", err)
+		}
+	}
+	if cfg.Layers, err = inferLayers("layer", p.Layers); err != nil {
+		return cfg, err
+	}
+	if (p.Kind == KindVAE) != (len(p.Decoder) > 0) {
+		return cfg, fmt.Errorf("firmware: a %q model has %d decoder layers; only \"vae\" models have a decoder, and they need one", p.Kind, len(p.Decoder))
+	}
+	if cfg.Decoder, err = inferLayers("decoder layer", p.Decoder); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// checkScaler checks that sc has a finite centre and a finite, non-zero
+// scale with a finite reciprocal for each of channels; errors name the
+// channel.
+func checkScaler(sc *Scaler, channels []Channel) error {
+	if len(sc.Center) != len(channels) || len(sc.Scale) != len(channels) {
+		return fmt.Errorf("firmware: scaler has %d centres and %d scales, the model lists %d channels", len(sc.Center), len(sc.Scale), len(channels))
+	}
+	for i, c := range channels {
 		center, scale := sc.Center[i], sc.Scale[i]
 		switch {
 		case !isFinite(center):
@@ -434,7 +480,7 @@ func checkScores(m *Model, ae *infer.Autoencoder) error {
 			x[i] = m.Scaler.Center[i] + k*m.Scaler.Scale[i]
 		}
 		ae.Reset()
-		s, err := windowScore(ae, x, int(max(m.Features.Window, 1)+max(m.Features.Stride, 1)))
+		s, err := windowScore(ae, x, warmUp(m))
 		if err != nil {
 			return fmt.Errorf("firmware: scoring the model on %s: %w", statName(k), err)
 		}
@@ -454,6 +500,16 @@ func statName(k float32) string {
 		return "its own scaler centre − 1 scale"
 	}
 	return "its own scaler centre"
+}
+
+// warmUp is how many samples are enough for m's first score: the
+// longest window and stride of its networks.
+func warmUp(m *Model) int {
+	n := 0
+	for _, p := range m.parts() {
+		n = max(n, int(max(p.Features.Window, 1)+max(p.Features.Stride, 1)))
+	}
+	return n
 }
 
 // windowScore pushes x into ae until a score is due, at most n times.
@@ -607,36 +663,44 @@ func FromDense(ds []infer.Dense) []Layer {
 }
 
 // QuantizeInt8 replaces the float32 weights of every layer of m (decoder
-// included) with int8 weights and a float32 scale per output channel
-// (infer.QuantizeLayer). Layers already in int8 are left as they are. It
-// fails only if a layer is invalid.
+// and members included) with int8 weights and a float32 scale per output
+// channel (infer.QuantizeLayer). Layers already in int8 are left as they
+// are. It fails only if a layer is invalid.
 func (m *Model) QuantizeInt8() error {
-	for k, ls := range [][]Layer{m.Layers, m.Decoder} {
-		what := [2]string{"layer", "decoder layer"}[k]
-		for i := range ls {
-			l, err := ls[i].layer()
-			if err == nil {
-				err = l.Validate()
+	for pi, p := range m.parts() {
+		for k, ls := range [][]Layer{p.Layers, p.Decoder} {
+			what := [2]string{"layer", "decoder layer"}[k]
+			if pi > 0 {
+				what = fmt.Sprintf("member %d: %s", pi-1, what)
 			}
-			if err != nil {
-				return fmt.Errorf("firmware: %s %d: %w", what, i, err)
+			for i := range ls {
+				l, err := ls[i].layer()
+				if err == nil {
+					err = l.Validate()
+				}
+				if err != nil {
+					return fmt.Errorf("firmware: %s %d: %w", what, i, err)
+				}
+				q, err := FromLayers([]infer.Layer{infer.QuantizeLayer(l)})
+				if err != nil {
+					return err
+				}
+				ls[i] = q[0]
 			}
-			q, err := FromLayers([]infer.Layer{infer.QuantizeLayer(l)})
-			if err != nil {
-				return err
-			}
-			ls[i] = q[0]
 		}
 	}
 	return nil
 }
 
-// Int8 reports whether any layer of m holds int8 weights.
+// Int8 reports whether any layer of m (members included) holds int8
+// weights.
 func (m *Model) Int8() bool {
-	for _, ls := range [][]Layer{m.Layers, m.Decoder} {
-		for i := range ls {
-			if len(ls[i].WeightsQ8) > 0 {
-				return true
+	for _, p := range m.parts() {
+		for _, ls := range [][]Layer{p.Layers, p.Decoder} {
+			for i := range ls {
+				if len(ls[i].WeightsQ8) > 0 {
+					return true
+				}
 			}
 		}
 	}

@@ -175,6 +175,18 @@ func TestSchemaLimitsAgree(t *testing.T) {
 			m.Training.Sources = strs
 		case "training.widened":
 			m.Training.Widened = strs
+		case "members":
+			m.Members = make([]Member, n)
+		case "members[].scaler.center":
+			m.Members = []Member{{Scaler: Scaler{Center: make([]float32, n)}}}
+		case "members[].scaler.scale":
+			m.Members = []Member{{Scaler: Scaler{Scale: make([]float32, n)}}}
+		case "members[].features.stats":
+			m.Members = []Member{{Features: Features{Stats: strs}}}
+		case "members[].layers":
+			m.Members = []Member{{Layers: make([]Layer, n)}}
+		case "members[].decoder":
+			m.Members = []Member{{Decoder: make([]Layer, n)}}
 		default:
 			t.Fatalf("no test for the limit of %q", path)
 		}

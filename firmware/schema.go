@@ -71,6 +71,30 @@ type Model struct {
 	// the model does not suggest one.
 	Decision Decision `msg:"decision"`
 	Training Training `msg:"training"`
+	// Members make a multi-scale model: further networks over the same
+	// channels, usually over longer windows, whose scores are fused with
+	// the model's own (infer.Member says how). Threshold and Decision
+	// then apply to the fused score. Absent in a single model.
+	Members []Member `msg:"members,omitempty,limit=4"`
+	// Norm, in a multi-scale model, divides the model's own score in the
+	// fusion: its own calibrated threshold. Absent otherwise.
+	Norm float32 `msg:"norm,omitempty"`
+}
+
+// Member is one further network of a multi-scale model: the fields of a
+// Model that describe a network, with its own scaler and window. Its
+// score is divided by its own Threshold.Value in the fusion.
+type Member struct {
+	// Kind is "ae" or "vae", as in Model.
+	Kind     string   `msg:"kind"`
+	Scaler   Scaler   `msg:"scaler"`
+	Features Features `msg:"features"`
+	Layers   []Layer  `msg:"layers,limit=64"`
+	Decoder  []Layer  `msg:"decoder,limit=64"`
+	KLWeight float32  `msg:"kl_weight"`
+	Error    string   `msg:"error"`
+	// Threshold is the member's own calibration.
+	Threshold Threshold `msg:"threshold"`
 }
 
 // Decision suggests the agent's decision (infer/decide.Params): anomaly

@@ -701,39 +701,12 @@ func (z *Layer) Msgsize() (s int) {
 }
 
 // MarshalMsg implements msgp.Marshaler
-func (z *Model) MarshalMsg(b []byte) (o []byte, err error) {
+func (z *Member) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 15
-	// string "name"
-	o = append(o, 0x8f, 0xa4, 0x6e, 0x61, 0x6d, 0x65)
-	o = msgp.AppendString(o, z.Name)
-	// string "version"
-	o = append(o, 0xa7, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e)
-	o = msgp.AppendUint64(o, z.Version)
-	// string "created"
-	o = append(o, 0xa7, 0x63, 0x72, 0x65, 0x61, 0x74, 0x65, 0x64)
-	o = msgp.AppendInt64(o, z.Created)
+	// map header, size 8
 	// string "kind"
-	o = append(o, 0xa4, 0x6b, 0x69, 0x6e, 0x64)
+	o = append(o, 0x88, 0xa4, 0x6b, 0x69, 0x6e, 0x64)
 	o = msgp.AppendString(o, z.Kind)
-	// string "requires"
-	o = append(o, 0xa8, 0x72, 0x65, 0x71, 0x75, 0x69, 0x72, 0x65, 0x73)
-	o = msgp.AppendArrayHeader(o, uint32(len(z.Requires)))
-	for za0001 := range z.Requires {
-		o = msgp.AppendString(o, z.Requires[za0001])
-	}
-	// string "channels"
-	o = append(o, 0xa8, 0x63, 0x68, 0x61, 0x6e, 0x6e, 0x65, 0x6c, 0x73)
-	o = msgp.AppendArrayHeader(o, uint32(len(z.Channels)))
-	for za0002 := range z.Channels {
-		// map header, size 2
-		// string "name"
-		o = append(o, 0x82, 0xa4, 0x6e, 0x61, 0x6d, 0x65)
-		o = msgp.AppendString(o, z.Channels[za0002].Name)
-		// string "unit"
-		o = append(o, 0xa4, 0x75, 0x6e, 0x69, 0x74)
-		o = msgp.AppendString(o, z.Channels[za0002].Unit)
-	}
 	// string "scaler"
 	o = append(o, 0xa6, 0x73, 0x63, 0x61, 0x6c, 0x65, 0x72)
 	o, err = z.Scaler.MarshalMsg(o)
@@ -751,20 +724,20 @@ func (z *Model) MarshalMsg(b []byte) (o []byte, err error) {
 	// string "layers"
 	o = append(o, 0xa6, 0x6c, 0x61, 0x79, 0x65, 0x72, 0x73)
 	o = msgp.AppendArrayHeader(o, uint32(len(z.Layers)))
-	for za0003 := range z.Layers {
-		o, err = z.Layers[za0003].MarshalMsg(o)
+	for za0001 := range z.Layers {
+		o, err = z.Layers[za0001].MarshalMsg(o)
 		if err != nil {
-			err = msgp.WrapError(err, "Layers", za0003)
+			err = msgp.WrapError(err, "Layers", za0001)
 			return
 		}
 	}
 	// string "decoder"
 	o = append(o, 0xa7, 0x64, 0x65, 0x63, 0x6f, 0x64, 0x65, 0x72)
 	o = msgp.AppendArrayHeader(o, uint32(len(z.Decoder)))
-	for za0004 := range z.Decoder {
-		o, err = z.Decoder[za0004].MarshalMsg(o)
+	for za0002 := range z.Decoder {
+		o, err = z.Decoder[za0002].MarshalMsg(o)
 		if err != nil {
-			err = msgp.WrapError(err, "Decoder", za0004)
+			err = msgp.WrapError(err, "Decoder", za0002)
 			return
 		}
 	}
@@ -781,19 +754,267 @@ func (z *Model) MarshalMsg(b []byte) (o []byte, err error) {
 		err = msgp.WrapError(err, "Threshold")
 		return
 	}
-	// string "decision"
-	o = append(o, 0xa8, 0x64, 0x65, 0x63, 0x69, 0x73, 0x69, 0x6f, 0x6e)
-	o, err = z.Decision.MarshalMsg(o)
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *Member) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
 	if err != nil {
-		err = msgp.WrapError(err, "Decision")
+		err = msgp.WrapError(err)
 		return
 	}
-	// string "training"
-	o = append(o, 0xa8, 0x74, 0x72, 0x61, 0x69, 0x6e, 0x69, 0x6e, 0x67)
-	o, err = z.Training.MarshalMsg(o)
-	if err != nil {
-		err = msgp.WrapError(err, "Training")
+	if zb0001 > zb417a25dlimitMaps {
+		err = msgp.ErrLimitExceeded
 		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "kind":
+			z.Kind, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Kind")
+				return
+			}
+		case "scaler":
+			bts, err = z.Scaler.UnmarshalMsg(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Scaler")
+				return
+			}
+		case "features":
+			bts, err = z.Features.UnmarshalMsg(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Features")
+				return
+			}
+		case "layers":
+			var zb0002 uint32
+			zb0002, bts, err = msgp.ReadArrayHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Layers")
+				return
+			}
+			if zb0002 > 64 {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Layers) >= int(zb0002) {
+				z.Layers = (z.Layers)[:zb0002]
+			} else {
+				z.Layers = make([]Layer, zb0002)
+			}
+			for za0001 := range z.Layers {
+				bts, err = z.Layers[za0001].UnmarshalMsg(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Layers", za0001)
+					return
+				}
+			}
+		case "decoder":
+			var zb0003 uint32
+			zb0003, bts, err = msgp.ReadArrayHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Decoder")
+				return
+			}
+			if zb0003 > 64 {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Decoder) >= int(zb0003) {
+				z.Decoder = (z.Decoder)[:zb0003]
+			} else {
+				z.Decoder = make([]Layer, zb0003)
+			}
+			for za0002 := range z.Decoder {
+				bts, err = z.Decoder[za0002].UnmarshalMsg(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Decoder", za0002)
+					return
+				}
+			}
+		case "kl_weight":
+			z.KLWeight, bts, err = msgp.ReadFloat32Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "KLWeight")
+				return
+			}
+		case "error":
+			z.Error, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Error")
+				return
+			}
+		case "threshold":
+			bts, err = z.Threshold.UnmarshalMsg(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Threshold")
+				return
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z *Member) Msgsize() (s int) {
+	s = 1 + 5 + msgp.StringPrefixSize + len(z.Kind) + 7 + z.Scaler.Msgsize() + 9 + z.Features.Msgsize() + 7 + msgp.ArrayHeaderSize
+	for za0001 := range z.Layers {
+		s += z.Layers[za0001].Msgsize()
+	}
+	s += 8 + msgp.ArrayHeaderSize
+	for za0002 := range z.Decoder {
+		s += z.Decoder[za0002].Msgsize()
+	}
+	s += 10 + msgp.Float32Size + 6 + msgp.StringPrefixSize + len(z.Error) + 10 + z.Threshold.Msgsize()
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z *Model) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// check for omitted fields
+	zb0001Len := uint32(17)
+	var zb0001Mask uint32 /* 17 bits */
+	_ = zb0001Mask
+	if z.Members == nil {
+		zb0001Len--
+		zb0001Mask |= 0x8000
+	}
+	if z.Norm == 0 {
+		zb0001Len--
+		zb0001Mask |= 0x10000
+	}
+	// variable map header, size zb0001Len
+	o = msgp.AppendMapHeader(o, zb0001Len)
+
+	// skip if no fields are to be emitted
+	if zb0001Len != 0 {
+		// string "name"
+		o = append(o, 0xa4, 0x6e, 0x61, 0x6d, 0x65)
+		o = msgp.AppendString(o, z.Name)
+		// string "version"
+		o = append(o, 0xa7, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e)
+		o = msgp.AppendUint64(o, z.Version)
+		// string "created"
+		o = append(o, 0xa7, 0x63, 0x72, 0x65, 0x61, 0x74, 0x65, 0x64)
+		o = msgp.AppendInt64(o, z.Created)
+		// string "kind"
+		o = append(o, 0xa4, 0x6b, 0x69, 0x6e, 0x64)
+		o = msgp.AppendString(o, z.Kind)
+		// string "requires"
+		o = append(o, 0xa8, 0x72, 0x65, 0x71, 0x75, 0x69, 0x72, 0x65, 0x73)
+		o = msgp.AppendArrayHeader(o, uint32(len(z.Requires)))
+		for za0001 := range z.Requires {
+			o = msgp.AppendString(o, z.Requires[za0001])
+		}
+		// string "channels"
+		o = append(o, 0xa8, 0x63, 0x68, 0x61, 0x6e, 0x6e, 0x65, 0x6c, 0x73)
+		o = msgp.AppendArrayHeader(o, uint32(len(z.Channels)))
+		for za0002 := range z.Channels {
+			// map header, size 2
+			// string "name"
+			o = append(o, 0x82, 0xa4, 0x6e, 0x61, 0x6d, 0x65)
+			o = msgp.AppendString(o, z.Channels[za0002].Name)
+			// string "unit"
+			o = append(o, 0xa4, 0x75, 0x6e, 0x69, 0x74)
+			o = msgp.AppendString(o, z.Channels[za0002].Unit)
+		}
+		// string "scaler"
+		o = append(o, 0xa6, 0x73, 0x63, 0x61, 0x6c, 0x65, 0x72)
+		o, err = z.Scaler.MarshalMsg(o)
+		if err != nil {
+			err = msgp.WrapError(err, "Scaler")
+			return
+		}
+		// string "features"
+		o = append(o, 0xa8, 0x66, 0x65, 0x61, 0x74, 0x75, 0x72, 0x65, 0x73)
+		o, err = z.Features.MarshalMsg(o)
+		if err != nil {
+			err = msgp.WrapError(err, "Features")
+			return
+		}
+		// string "layers"
+		o = append(o, 0xa6, 0x6c, 0x61, 0x79, 0x65, 0x72, 0x73)
+		o = msgp.AppendArrayHeader(o, uint32(len(z.Layers)))
+		for za0003 := range z.Layers {
+			o, err = z.Layers[za0003].MarshalMsg(o)
+			if err != nil {
+				err = msgp.WrapError(err, "Layers", za0003)
+				return
+			}
+		}
+		// string "decoder"
+		o = append(o, 0xa7, 0x64, 0x65, 0x63, 0x6f, 0x64, 0x65, 0x72)
+		o = msgp.AppendArrayHeader(o, uint32(len(z.Decoder)))
+		for za0004 := range z.Decoder {
+			o, err = z.Decoder[za0004].MarshalMsg(o)
+			if err != nil {
+				err = msgp.WrapError(err, "Decoder", za0004)
+				return
+			}
+		}
+		// string "kl_weight"
+		o = append(o, 0xa9, 0x6b, 0x6c, 0x5f, 0x77, 0x65, 0x69, 0x67, 0x68, 0x74)
+		o = msgp.AppendFloat32(o, z.KLWeight)
+		// string "error"
+		o = append(o, 0xa5, 0x65, 0x72, 0x72, 0x6f, 0x72)
+		o = msgp.AppendString(o, z.Error)
+		// string "threshold"
+		o = append(o, 0xa9, 0x74, 0x68, 0x72, 0x65, 0x73, 0x68, 0x6f, 0x6c, 0x64)
+		o, err = z.Threshold.MarshalMsg(o)
+		if err != nil {
+			err = msgp.WrapError(err, "Threshold")
+			return
+		}
+		// string "decision"
+		o = append(o, 0xa8, 0x64, 0x65, 0x63, 0x69, 0x73, 0x69, 0x6f, 0x6e)
+		o, err = z.Decision.MarshalMsg(o)
+		if err != nil {
+			err = msgp.WrapError(err, "Decision")
+			return
+		}
+		// string "training"
+		o = append(o, 0xa8, 0x74, 0x72, 0x61, 0x69, 0x6e, 0x69, 0x6e, 0x67)
+		o, err = z.Training.MarshalMsg(o)
+		if err != nil {
+			err = msgp.WrapError(err, "Training")
+			return
+		}
+		if (zb0001Mask & 0x8000) == 0 { // if not omitted
+			// string "members"
+			o = append(o, 0xa7, 0x6d, 0x65, 0x6d, 0x62, 0x65, 0x72, 0x73)
+			o = msgp.AppendArrayHeader(o, uint32(len(z.Members)))
+			for za0005 := range z.Members {
+				o, err = z.Members[za0005].MarshalMsg(o)
+				if err != nil {
+					err = msgp.WrapError(err, "Members", za0005)
+					return
+				}
+			}
+		}
+		if (zb0001Mask & 0x10000) == 0 { // if not omitted
+			// string "norm"
+			o = append(o, 0xa4, 0x6e, 0x6f, 0x72, 0x6d)
+			o = msgp.AppendFloat32(o, z.Norm)
+		}
 	}
 	return
 }
@@ -1011,6 +1232,35 @@ func (z *Model) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "Training")
 				return
 			}
+		case "members":
+			var zb0007 uint32
+			zb0007, bts, err = msgp.ReadArrayHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Members")
+				return
+			}
+			if zb0007 > 4 {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Members) >= int(zb0007) {
+				z.Members = (z.Members)[:zb0007]
+			} else {
+				z.Members = make([]Member, zb0007)
+			}
+			for za0005 := range z.Members {
+				bts, err = z.Members[za0005].UnmarshalMsg(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Members", za0005)
+					return
+				}
+			}
+		case "norm":
+			z.Norm, bts, err = msgp.ReadFloat32Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Norm")
+				return
+			}
 		default:
 			bts, err = msgp.Skip(bts)
 			if err != nil {
@@ -1025,7 +1275,7 @@ func (z *Model) UnmarshalMsg(bts []byte) (o []byte, err error) {
 
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z *Model) Msgsize() (s int) {
-	s = 1 + 5 + msgp.StringPrefixSize + len(z.Name) + 8 + msgp.Uint64Size + 8 + msgp.Int64Size + 5 + msgp.StringPrefixSize + len(z.Kind) + 9 + msgp.ArrayHeaderSize
+	s = 3 + 5 + msgp.StringPrefixSize + len(z.Name) + 8 + msgp.Uint64Size + 8 + msgp.Int64Size + 5 + msgp.StringPrefixSize + len(z.Kind) + 9 + msgp.ArrayHeaderSize
 	for za0001 := range z.Requires {
 		s += msgp.StringPrefixSize + len(z.Requires[za0001])
 	}
@@ -1041,7 +1291,11 @@ func (z *Model) Msgsize() (s int) {
 	for za0004 := range z.Decoder {
 		s += z.Decoder[za0004].Msgsize()
 	}
-	s += 10 + msgp.Float32Size + 6 + msgp.StringPrefixSize + len(z.Error) + 10 + z.Threshold.Msgsize() + 9 + z.Decision.Msgsize() + 9 + z.Training.Msgsize()
+	s += 10 + msgp.Float32Size + 6 + msgp.StringPrefixSize + len(z.Error) + 10 + z.Threshold.Msgsize() + 9 + z.Decision.Msgsize() + 9 + z.Training.Msgsize() + 8 + msgp.ArrayHeaderSize
+	for za0005 := range z.Members {
+		s += z.Members[za0005].Msgsize()
+	}
+	s += 5 + msgp.Float32Size
 	return
 }
 

@@ -36,6 +36,13 @@ var schemaLimits = map[string]uint64{
 	"decoder":          MaxLayers,
 	"training.sources": 1024,
 	"training.widened": 256,
+	// A multi-scale model's members (infer.MaxMembers).
+	"members":                  4,
+	"members[].scaler.center":  MaxChannels,
+	"members[].scaler.scale":   MaxChannels,
+	"members[].features.stats": 16,
+	"members[].layers":         MaxLayers,
+	"members[].decoder":        MaxLayers,
 }
 
 // walker checks the structure of one MessagePack object before msgp
@@ -268,7 +275,8 @@ func head(b []byte) (k kind, hdr int, n uint64, err error) {
 // by walking the encoding of a Model with one element in each array.
 var knownModelPaths = sync.OnceValue(func() map[string]bool {
 	m := Model{Requires: []string{""}, Channels: []Channel{{}}, Layers: []Layer{{}}, Decoder: []Layer{{}},
-		Features: Features{Stats: []string{""}}, Training: Training{Sources: []string{""}, Widened: []string{""}}}
+		Features: Features{Stats: []string{""}}, Training: Training{Sources: []string{""}, Widened: []string{""}},
+		Members: []Member{{Layers: []Layer{{}}, Decoder: []Layer{{}}, Features: Features{Stats: []string{""}}}}, Norm: 1}
 	b, err := m.MarshalMsg(nil)
 	if err != nil {
 		panic("firmware: encoding the model template: " + err.Error()) // cannot happen: a programming error

@@ -60,6 +60,15 @@ type Config struct {
 	KLWeight float32
 	// Error selects squared (default) or absolute reconstruction error.
 	Error ErrorKind
+	// Members, if any, make a multi-scale model: further autoencoders
+	// over the same channels (typically over longer windows) whose
+	// scores are fused with this one's (see Member). Members have no
+	// members of their own.
+	Members []Member
+	// Norm divides this model's own score in a multi-scale model's
+	// fusion: its calibrated threshold. It must be positive when Members
+	// is set, and is ignored otherwise.
+	Norm float32
 }
 
 // Autoencoder scores samples by how badly a network reconstructs their
@@ -80,6 +89,7 @@ type Autoencoder struct {
 	feat   []float32   // the current feature vector
 	enc    [][]float32 // enc[i]: output of Layers[i]
 	dec    [][]float32 // dec[i]: output of Decoder[i]
+	fused  *fusion     // the members of a multi-scale model, else nil
 }
 
 // NewAutoencoder validates c and allocates every buffer scoring needs.
@@ -139,6 +149,11 @@ func NewAutoencoder(c Config) (*Autoencoder, error) {
 	}
 	n := c.Features.normalized()
 	a.single = n.Window == 1 && n.Stride == 1 && n.Raw && len(n.Stats) == 0
+	if len(c.Members) > 0 {
+		if a.fused, err = newFusion(c, channels); err != nil {
+			return nil, err
+		}
+	}
 	return a, nil
 }
 
@@ -180,6 +195,9 @@ func chain(what string, layers []Layer, in int) ([][]float32, int, error) {
 	for i, l := range layers {
 		_, lo := l.Shape()
 		outs[i] = make([]float32, lo)
+		if p, ok := l.(interface{ Prepare() }); ok {
+			p.Prepare()
+		}
 	}
 	return outs, in, nil
 }
@@ -198,9 +216,14 @@ func (a *Autoencoder) Config() Config { return a.cfg }
 // autoencoder). The caller must not modify them.
 func (a *Autoencoder) Layers() []Layer { return a.cfg.Layers }
 
-// Params returns the number of stored parameters.
+// Params returns the number of stored parameters, members' included.
 func (a *Autoencoder) Params() int {
 	n := 0
+	if a.fused != nil {
+		for _, m := range a.fused.members {
+			n += m.Params()
+		}
+	}
 	for _, l := range a.cfg.Layers {
 		n += l.Params()
 	}
@@ -220,8 +243,14 @@ func (a *Autoencoder) Clone() *Autoencoder {
 	return b
 }
 
-// Reset empties the window, as after a gap in the samples.
-func (a *Autoencoder) Reset() { a.window.Reset() }
+// Reset empties the window (and every member's), as after a gap in the
+// samples.
+func (a *Autoencoder) Reset() {
+	a.window.Reset()
+	if a.fused != nil {
+		a.fused.reset()
+	}
+}
 
 // Push scales one sample of raw channel values x (len Channels()) into
 // the window. When a feature vector is due it scores it and returns
@@ -230,7 +259,19 @@ func (a *Autoencoder) Reset() { a.window.Reset() }
 // reconstruction part. Otherwise it returns (0, false, nil). A NaN or
 // infinite value returns ErrInvalidInput and empties the window, so no
 // feature vector spans the gap. Push does not allocate.
+//
+// A multi-scale model (Config.Members) pushes x into every member too,
+// and its score is their fusion (see Member): due when this model scores
+// and every member has scored since the last Reset.
 func (a *Autoencoder) Push(x, perChannel []float32) (float32, bool, error) {
+	if a.fused != nil {
+		return a.fused.push(a, x, perChannel)
+	}
+	return a.push(x, perChannel)
+}
+
+// push is Push without the members.
+func (a *Autoencoder) push(x, perChannel []float32) (float32, bool, error) {
 	if a.single { // no window to keep: scale straight into the vector
 		if !a.cfg.Scaler.transformFinite(a.feat, x[:a.c], a.inv) {
 			return float32(math.NaN()), false, ErrInvalidInput
@@ -250,7 +291,8 @@ func (a *Autoencoder) Push(x, perChannel []float32) (float32, bool, error) {
 
 // ScoreFeatures scores a feature vector f (len Features()) made from
 // scaled samples — by Window or Sequence — and writes each channel's
-// contribution into perChannel if it is non-nil (len Channels()).
+// contribution into perChannel if it is non-nil (len Channels()). It
+// scores with this model alone, never its Members.
 // Evaluation uses it on prepared data; the gateway goes through Push. It
 // does not allocate.
 func (a *Autoencoder) ScoreFeatures(f, perChannel []float32) float32 {
@@ -321,13 +363,17 @@ func (a *Autoencoder) ScoreFeatures(f, perChannel []float32) float32 {
 }
 
 // InvalidChannels appends to dst the indexes of the channels of x that
-// cannot be scored — NaN, infinite, or infinite once scaled — and returns
-// it. It is for reporting a sensor fault, off the per-sample path.
+// cannot be scored — NaN, infinite, or infinite once scaled (by this
+// model's scaler or a member's) — and returns it. It is for reporting a sensor fault, off the per-sample path.
 func (a *Autoencoder) InvalidChannels(dst []int, x []float32) []int {
 	const exp = 0x7f800000
 	for i, v := range x[:a.c] {
-		z := (v - a.cfg.Scaler.Center[i]) * a.inv[i]
-		if math.Float32bits(z)&exp == exp {
+		bad := false
+		for _, m := range append([]*Autoencoder{a}, a.Members()...) {
+			z := (v - m.cfg.Scaler.Center[i]) * m.inv[i]
+			bad = bad || math.Float32bits(z)&exp == exp
+		}
+		if bad {
 			dst = append(dst, i)
 		}
 	}

@@ -123,7 +123,11 @@ func runCV(ctx context.Context, env Env, args []string, o *benchOpts, base *reci
 	names := []string{""}
 	for _, t := range o.tries {
 		fs, _, recipeOf := benchFlags(env)
-		if err := parse(fs, append(slices.Clone(args), strings.Fields(t)...)); err != nil {
+		targs, err := splitFlags(t)
+		if err != nil {
+			return usagef("--try %q: %v", t, err)
+		}
+		if err := parse(fs, append(slices.Clone(args), targs...)); err != nil {
 			return fmt.Errorf("--try %q: %w", t, err)
 		}
 		rc, err := recipeOf()

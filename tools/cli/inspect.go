@@ -65,6 +65,13 @@ func runInspect(ctx context.Context, env Env, args []string) error {
 	}
 	fmt.Fprintf(w, "threshold\t%.6g (%s; normal scores mean %.4g, std %.4g, n=%d)\n",
 		m.Threshold.Value, thresholdRule(m.Threshold.Method, m.Threshold.K), m.Threshold.Mean, m.Threshold.Std, m.Threshold.N)
+	if len(m.Members) > 0 {
+		fmt.Fprintf(w, "multi-scale\t%d networks; this one's own threshold %.6g\n", 1+len(m.Members), m.Norm)
+	}
+	for i, mb := range m.Members {
+		fmt.Fprintf(w, "member %d\t%s, %s scaler, window %d, stride %d: %s; threshold %.6g (%s)\n", i, mb.Kind, mb.Scaler.Kind,
+			max(mb.Features.Window, 1), max(mb.Features.Stride, 1), memberShape(mb), mb.Threshold.Value, thresholdRule(mb.Threshold.Method, mb.Threshold.K))
+	}
 	fmt.Fprintf(w, "decision\t%s\n", decisionSummary(m.Decision))
 	t := m.Training
 	fmt.Fprintf(w, "training\t%d rows from %v, %d epochs (best %d), train loss %.5f, val loss %.5f, seed %d\n",
@@ -149,6 +156,8 @@ func thresholdRule(method string, k float64) string {
 		s = fmt.Sprintf("%gth percentile of the validation scores", k)
 	case "pot":
 		s = fmt.Sprintf("peaks over threshold at risk %g", k)
+	case firmware.FusedMethod:
+		s = "over the mean of the networks' scores, each over its own threshold"
 	default:
 		s = fmt.Sprintf("%s, k=%g", base, k)
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,6 +25,8 @@ type recipe struct {
 	train.Recipe
 	channels []string
 	gap      float64
+	// members are the further networks of a multi-scale model (--member).
+	members []*recipe
 }
 
 // The command line's defaults are train.DefaultRecipe's.
@@ -68,6 +71,8 @@ func addRecipeFlags(fs *flag.FlagSet) func() (*recipe, error) {
 	noise := fs.Float64("noise", 0, "standard deviation of Gaussian noise on the (scaled) inputs while training (denoising)")
 	errKind := fs.String("error", "squared", "how a feature's reconstruction error counts in the score: squared or absolute")
 	calibrateOn := fs.String("calibrate-on", "validation", "the scores the threshold and k-of-n are calibrated on:\nvalidation (held-out rows) or all (training rows too)")
+	var members listFlag
+	fs.Var(&members, "member", "a multi-scale model: train a further network with these model flags added to the command line's\n(e.g. --member '--window 60 --conv 32,16') on the same rows, and fuse the scores: the model scores\nthe mean of each network's score over its own threshold, and alarms at 1; repeat for up to 3")
 	return func() (*recipe, error) {
 		rc := &recipe{Recipe: defaults, gap: *gap}
 		rc.Options.Hidden = nil
@@ -141,8 +146,87 @@ func addRecipeFlags(fs *flag.FlagSet) func() (*recipe, error) {
 			}
 			o.Conv = &train.ConvArch{Window: rc.Features.Window, Filters: filters, Kernel: *kernel, Stride: *convStride}
 		}
+		if len(members) > infer.MaxMembers-1 {
+			return nil, usagef("--member given %d times: at most %d", len(members), infer.MaxMembers-1)
+		}
+		for _, m := range members {
+			mr, err := memberRecipe(fs, m)
+			if err != nil {
+				return nil, usagef("--member %q: %v", m, err)
+			}
+			rc.members = append(rc.members, mr)
+		}
 		return rc, nil
 	}
+}
+
+// memberRecipe parses the model flags of one --member: the flags set on
+// fs (the command line's), then those in flags.
+func memberRecipe(fs *flag.FlagSet, flags string) (*recipe, error) {
+	args, err := splitFlags(flags)
+	if err != nil {
+		return nil, err
+	}
+	ms := flag.NewFlagSet("member", flag.ContinueOnError)
+	ms.SetOutput(io.Discard)
+	build := addRecipeFlags(ms)
+	var inherit []string
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name != "member" && ms.Lookup(f.Name) != nil {
+			inherit = append(inherit, "--"+f.Name+"="+f.Value.String())
+		}
+	})
+	if err := ms.Parse(append(inherit, args...)); err != nil {
+		return nil, err
+	}
+	if ms.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", ms.Arg(0))
+	}
+	mr, err := build()
+	switch {
+	case err != nil:
+		return nil, err
+	case len(mr.members) > 0:
+		return nil, errors.New("a member cannot have members")
+	case ms.Lookup("channels").Value.String() != fs.Lookup("channels").Value.String():
+		return nil, errors.New("a member reads the model's channels: leave --channels out")
+	}
+	return mr, nil
+}
+
+// splitFlags splits s into arguments as a shell would for plain words
+// and quoted strings ('…' or "…", no escapes), so --try and --member can
+// hold flags whose values have spaces or quotes of the other kind.
+func splitFlags(s string) ([]string, error) {
+	var args []string
+	var cur strings.Builder
+	inWord := false
+	var quote rune
+	for _, r := range s {
+		switch {
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote != 0:
+			cur.WriteRune(r)
+		case r == '\'' || r == '"':
+			quote, inWord = r, true
+		case r == ' ' || r == '\t' || r == '\n':
+			if inWord {
+				args, inWord = append(args, cur.String()), false
+				cur.Reset()
+			}
+		default:
+			cur.WriteRune(r)
+			inWord = true
+		}
+	}
+	if quote != 0 {
+		return nil, fmt.Errorf("unterminated %c quote in %q", quote, s)
+	}
+	if inWord {
+		args = append(args, cur.String())
+	}
+	return args, nil
 }
 
 // fit trains the recipe on the normal rows of tab (train.Recipe.Fit);
@@ -154,12 +238,31 @@ func (rc *recipe) fit(ctx context.Context, tab *dataset.Table, progress io.Write
 		report, done = epochReporter(progress, rc.Options.Epochs)
 	}
 	defer done()
-	fit, err := rc.Fit(ctx, recording(tab, rc.gap), report)
+	rec := recording(tab, rc.gap)
+	fit, err := rc.Fit(ctx, rec, report)
 	if err != nil {
 		return nil, nil, err
 	}
 	m, err := firmware.FromFit(fit)
-	return m, fit, err
+	if err != nil || len(rc.members) == 0 {
+		return m, fit, err
+	}
+	for i, mr := range rc.members {
+		mr := *mr
+		mr.Options.Seed = rc.Options.Seed // a member follows the model's --seed
+		mfit, err := mr.Fit(ctx, rec, report)
+		if err != nil {
+			return nil, nil, fmt.Errorf("member %d: %w", i, err)
+		}
+		mm, err := firmware.FromFit(mfit)
+		if err != nil {
+			return nil, nil, fmt.Errorf("member %d: %w", i, err)
+		}
+		if err := firmware.AddMember(m, mm); err != nil {
+			return nil, nil, err
+		}
+	}
+	return m, fit, nil
 }
 
 // recording is tab as train.Recipe learns from it: windows never span

@@ -109,6 +109,12 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 			strings.Join(w, ", "))
 	}
 	fmt.Fprintf(env.Stdout, "threshold %.5f (%s; validation scores: mean %.5f, std %.5f over %d rows)\n", cal.Threshold, thresholdRule(cal.Method, cal.K), cal.Mean, cal.Std, cal.N)
+	for i, mb := range m.Members {
+		fmt.Fprintf(env.Stdout, "member %d: %s over %d-sample windows, threshold %.5f (%s)\n", i, memberShape(mb), max(mb.Features.Window, 1), mb.Threshold.Value, thresholdRule(mb.Threshold.Method, mb.Threshold.K))
+	}
+	if len(m.Members) > 0 {
+		fmt.Fprintf(env.Stdout, "multi-scale: the model scores the mean of its %d networks' scores over their own thresholds; threshold 1\n", 1+len(m.Members))
+	}
 	fmt.Fprintf(env.Stdout, "decision: anomaly once %d of the last %d scores are above it (no alarm on the validation rows)", m.Decision.K, m.Decision.N)
 	if g := m.Decision.Gap; g > 0 {
 		fmt.Fprintf(env.Stdout, "; a step over %v is a gap", time.Duration(g))
@@ -163,4 +169,17 @@ func layerShape(ls []infer.Layer) string {
 		fmt.Fprintf(&b, "→%d", out)
 	}
 	return b.String()
+}
+
+// memberShape describes a member's layers as vigil train lists them.
+func memberShape(mb firmware.Member) string {
+	parts := make([]string, len(mb.Layers))
+	for i, l := range mb.Layers {
+		if l.Kind == firmware.LayerDense {
+			parts[i] = fmt.Sprintf("%d→%d", l.In, l.Out)
+			continue
+		}
+		parts[i] = fmt.Sprintf("%s %d→%d channels", l.Kind, l.InChannels, l.OutChannels)
+	}
+	return strings.Join(parts, ", ")
 }
