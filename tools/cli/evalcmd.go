@@ -18,7 +18,7 @@ import (
 )
 
 func runEval(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "eval", "--model MODEL.vgm --data FILE.csv|DIR [--data ...]")
+	fs := newFlags(env, "eval", "--model MODEL.vgm --data FILE.csv|DIR [--data ...] [--nab numenta [--labels combined_windows.json]]")
 	model := fs.String("model", "", "model file (required)")
 	var data listFlag
 	fs.Var(&data, "data", "labelled CSV recording (anomaly column; changepoint for NAB), or a directory of them")
@@ -26,6 +26,8 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	plotDir := fs.String("plots", "", "write figures (PNG) to this directory: score histogram, ROC/PR curves,\na score timeline per file, the channels' shares of alarms")
 	strict := addStrictFlag(fs)
 	skip := fs.Int("skip", 0, "replay the first N rows of each file (the window fills on them) but score only the rows after:\nthe rows a model was trained on say nothing of how it detects")
+	nab := fs.String("nab", "skab", "NAB scoring: skab (SKAB's: 60 s windows after each changepoint) or numenta (Numenta's NAB\non NAB-style timestamp,value files, windows from --labels; no anomaly column needed)")
+	labels := fs.String("labels", "", "with --nab numenta: NAB's labels/combined_windows.json (default: the first found beside\nthe data or in a labels/ directory, up to 3 directories above)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -35,6 +37,12 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	}
 	if *skip < 0 {
 		return usagef("--skip %d: want a number of rows, 0 or more", *skip)
+	}
+	if err := checkNABFlags(*nab, *labels, *skip); err != nil {
+		return err
+	}
+	if *nab == "numenta" {
+		return evalNumenta(env, numentaEval{model: *model, data: data, labels: *labels, decision: decision, strict: *strict, plots: *plotDir})
 	}
 	l, err := firmware.ReadFile(*model, firmware.LoadOptions{AllowUnsigned: true})
 	if err != nil {

@@ -13,11 +13,15 @@
 //   - the NAB score exactly as SKAB's leaderboard computes it ([NAB],
 //     [NABTotal]): scoring windows to the right of each labelled
 //     changepoint, the first alarm in a window scored by a scaled sigmoid,
-//     alarms outside windows penalised, three application profiles.
+//     alarms outside windows penalised, three application profiles;
+//   - Numenta's own NAB ([ScoreNumenta], [NumentaTotal]) on NAB-style
+//     data: labelled windows from its combined_windows.json
+//     ([ParseNumentaLabels]), a probationary period, per-row detections,
+//     the profiles of its config/profiles.json.
 //
 // All functions work on whole, in-memory slices of one recording at a time
 // and allocate freely; sum per-recording results ([Confusion.Add],
-// [NABTotal]) to score a benchmark. Scores are "higher is more anomalous";
+// [NABTotal], [NumentaTotal]) to score a benchmark. Scores are "higher is more anomalous";
 // labels are 0 (normal) or 1 (anomalous).
 //
 // The package is not for the gateway's hot path, does not choose

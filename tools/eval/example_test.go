@@ -53,3 +53,27 @@ func Example() {
 	// NAB S 0.748 (null -1, perfect 1), 2 false alarms
 	// NAB total 87.40
 }
+
+// Score detections with Numenta's NAB: 100 rows five minutes apart, one
+// labelled window of rows 40-59, the detector flags rows 45-47 and, by
+// mistake, row 80. The first 15 rows are probationary.
+func ExampleScoreNumenta() {
+	start := time.Date(2014, 4, 1, 0, 0, 0, 0, time.UTC)
+	times := make([]time.Time, 100)
+	detections := make([]bool, 100)
+	for i := range times {
+		times[i] = start.Add(time.Duration(i) * 5 * time.Minute)
+		detections[i] = (i >= 45 && i <= 47) || i == 80
+	}
+	windows := []eval.NumentaWindow{{Start: times[40], End: times[59]}}
+	s, err := eval.ScoreNumenta(times, windows, detections, eval.NumentaStandard)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("S %.3f (null %g, perfect %g): %.1f\n", s.S, s.Null, s.Perfect, eval.NumentaTotal([]eval.NumentaScore{s}))
+	fmt.Printf("windows %d detected %d; rows TP %d FP %d FN %d TN %d\n", s.Windows, s.Detected, s.TP, s.FP, s.FN, s.TN)
+	// Output:
+	// S 0.858 (null -1, perfect 1): 92.9
+	// windows 1 detected 1; rows TP 3 FP 1 FN 17 TN 64
+}
