@@ -32,13 +32,16 @@ const (
 	// delays or a gap (Decision.Enter, Exit, MinDuration, Cooldown, Gap)
 	// beyond k of n.
 	FeatureDecisionV2 = "decision-v2"
+	// FeatureF16Weights: dense layers with IEEE binary16 weights
+	// (Layer.WeightsF16).
+	FeatureF16Weights = "f16-weights"
 	// FeatureMultiScale: further networks (Model.Members) whose scores
 	// are fused with the model's own.
 	FeatureMultiScale = "multi-scale"
 )
 
 // supported lists the features of this version, sorted.
-var supported = []string{FeatureAbsoluteError, FeatureConv1D, FeatureDecisionV2, FeatureInt8Weights, FeatureMultiScale, FeatureVAE, FeatureWindow}
+var supported = []string{FeatureAbsoluteError, FeatureConv1D, FeatureDecisionV2, FeatureF16Weights, FeatureInt8Weights, FeatureMultiScale, FeatureVAE, FeatureWindow}
 
 // SupportedFeatures returns the features this version of the package
 // supports, sorted; the caller owns the slice.
@@ -63,6 +66,7 @@ func (m *Model) FeaturesUsed() []string {
 	d := m.Decision
 	add(FeatureDecisionV2, d.Enter != 0 || d.Exit != 0 || d.MinDuration != 0 || d.Cooldown != 0 || d.Gap != 0)
 	add(FeatureInt8Weights, m.Int8())
+	add(FeatureF16Weights, m.F16())
 	add(FeatureMultiScale, len(m.Members) > 0)
 	slices.Sort(f)
 	return f

@@ -11,8 +11,8 @@ import (
 
 func TestSupportedFeatures(t *testing.T) {
 	f := SupportedFeatures()
-	if !slices.IsSorted(f) || len(f) != 7 || !slices.Contains(f, FeatureMultiScale) {
-		t.Errorf("SupportedFeatures() = %q, want the 7 features, sorted", f)
+	if !slices.IsSorted(f) || len(f) != 8 || !slices.Contains(f, FeatureF16Weights) {
+		t.Errorf("SupportedFeatures() = %q, want the 8 features, sorted", f)
 	}
 	f[0] = "changed"
 	if SupportedFeatures()[0] == "changed" {
@@ -93,9 +93,9 @@ func TestDecodeFields(t *testing.T) {
 		want    string
 		check   string // the CheckError's Check, if one
 	}{
-		{"unknown feature", withRequires("f16-weights"), 2, `model requires feature "f16-weights", which this agent does not support: upgrade the agent`, CheckFeatures},
+		{"unknown feature", withRequires("bf16-weights"), 2, `model requires feature "bf16-weights", which this agent does not support: upgrade the agent`, CheckFeatures},
 		{"unknown feature, format 1", withRequires("int4"), 1, `requires feature "int4"`, CheckFeatures},
-		{"unknown feature and field", appendField(t, withRequires("f16-weights"), "f16", []byte{0xc0}), 2, `"f16-weights"`, CheckFeatures},
+		{"unknown feature and field", appendField(t, withRequires("bf16-weights"), "f16", []byte{0xc0}), 2, `"bf16-weights"`, CheckFeatures},
 		{"undeclared feature", undeclared, 2, `model uses "int8-weights" but does not list it in requires`, CheckFeatures},
 		{"unknown field", appendField(t, good, "comment", msgp.AppendString(nil, "hi")), 2, `model field "comment" is unknown to this version`, ""},
 		{"unknown nested field", nested, 2, `model field "layers[].wf16" is unknown`, ""},

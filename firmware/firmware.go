@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -585,6 +587,9 @@ func (l *Layer) layer() (infer.Layer, error) {
 	switch l.Kind {
 	case LayerDense:
 	case LayerConv1D, LayerConvTranspose1D:
+		if len(l.WeightsF16) > 0 {
+			return nil, errors.New("float16 weights are for dense layers only")
+		}
 		if err := finite("weight", l.Weights); err != nil {
 			return nil, err
 		}
@@ -606,6 +611,17 @@ func (l *Layer) layer() (infer.Layer, error) {
 		return nil, fmt.Errorf("kind %q, want dense, conv1d or convtranspose1d", truncate(l.Kind))
 	}
 	in, out := int(l.In), int(l.Out)
+	if len(l.WeightsF16) > 0 {
+		switch {
+		case len(l.Weights) != 0 || len(l.WeightsQ8) != 0:
+			return nil, errors.New("has float16 weights and float32 or int8 ones")
+		case len(l.Scales) != 0:
+			return nil, errors.New("has float16 weights and int8 scales")
+		case len(l.WeightsF16)%2 != 0:
+			return nil, fmt.Errorf("float16 weights of %d bytes, want two per weight", len(l.WeightsF16))
+		}
+		return &infer.DenseF16{In: in, Out: out, H: bytesHalf(l.WeightsF16), B: l.Bias, Act: act}, nil
+	}
 	if len(l.WeightsQ8) == 0 {
 		if err := finite("weight", l.Weights); err != nil {
 			return nil, err
@@ -640,6 +656,8 @@ func FromLayers(ls []infer.Layer) ([]Layer, error) {
 			out[i] = Layer{Kind: LayerDense, In: uint32(d.In), Out: uint32(d.Out), Activation: d.Act.String(), Weights: d.W, Bias: d.B}
 		case *infer.DenseQ8:
 			out[i] = Layer{Kind: LayerDense, In: uint32(d.In), Out: uint32(d.Out), Activation: d.Act.String(), WeightsQ8: int8Bytes(d.Q), Scales: d.Scale, Bias: d.B}
+		case *infer.DenseF16:
+			out[i] = Layer{Kind: LayerDense, In: uint32(d.In), Out: uint32(d.Out), Activation: d.Act.String(), WeightsF16: halfBytes(d.H), Bias: d.B}
 		case *infer.Conv1D:
 			out[i] = Layer{Kind: LayerConv1D, InChannels: uint32(d.InChannels), OutChannels: uint32(d.OutChannels), Kernel: uint32(d.Kernel),
 				Stride: uint32(d.Stride), Padding: uint32(d.Padding), Length: uint32(d.Length), Activation: d.Act.String(),
@@ -666,7 +684,16 @@ func FromDense(ds []infer.Dense) []Layer {
 // and members included) with int8 weights and a float32 scale per output
 // channel (infer.QuantizeLayer). Layers already in int8 are left as they
 // are. It fails only if a layer is invalid.
-func (m *Model) QuantizeInt8() error {
+func (m *Model) QuantizeInt8() error { return m.convert(infer.QuantizeLayer) }
+
+// HalfF16 replaces the float32 weights of every dense layer of m (decoder
+// and members included) with IEEE binary16 weights (infer.HalfLayer):
+// half the bytes, with about three significant digits. Convolutions and
+// int8 layers are left as they are. It fails only if a layer is invalid.
+func (m *Model) HalfF16() error { return m.convert(infer.HalfLayer) }
+
+// convert replaces every layer of m, members' included, by to(layer).
+func (m *Model) convert(to func(infer.Layer) infer.Layer) error {
 	for pi, p := range m.parts() {
 		for k, ls := range [][]Layer{p.Layers, p.Decoder} {
 			what := [2]string{"layer", "decoder layer"}[k]
@@ -681,7 +708,7 @@ func (m *Model) QuantizeInt8() error {
 				if err != nil {
 					return fmt.Errorf("firmware: %s %d: %w", what, i, err)
 				}
-				q, err := FromLayers([]infer.Layer{infer.QuantizeLayer(l)})
+				q, err := FromLayers([]infer.Layer{to(l)})
 				if err != nil {
 					return err
 				}
@@ -694,17 +721,37 @@ func (m *Model) QuantizeInt8() error {
 
 // Int8 reports whether any layer of m (members included) holds int8
 // weights.
-func (m *Model) Int8() bool {
+func (m *Model) Int8() bool { return m.anyLayer(func(l *Layer) bool { return len(l.WeightsQ8) > 0 }) }
+
+// F16 reports whether any layer of m (members included) holds float16
+// weights.
+func (m *Model) F16() bool { return m.anyLayer(func(l *Layer) bool { return len(l.WeightsF16) > 0 }) }
+
+// anyLayer reports whether f holds for a layer of m, members' included.
+func (m *Model) anyLayer(f func(*Layer) bool) bool {
 	for _, p := range m.parts() {
 		for _, ls := range [][]Layer{p.Layers, p.Decoder} {
 			for i := range ls {
-				if len(ls[i].WeightsQ8) > 0 {
+				if f(&ls[i]) {
 					return true
 				}
 			}
 		}
 	}
 	return false
+}
+
+// Clone returns a copy of m whose layer lists (members' included) are
+// its own, so converting its weights leaves m as it was. The weights
+// themselves are shared.
+func (m *Model) Clone() *Model {
+	c := *m
+	c.Layers, c.Decoder = slices.Clone(m.Layers), slices.Clone(m.Decoder)
+	c.Members = slices.Clone(m.Members)
+	for i := range c.Members {
+		c.Members[i].Layers, c.Members[i].Decoder = slices.Clone(c.Members[i].Layers), slices.Clone(c.Members[i].Decoder)
+	}
+	return &c
 }
 
 // truncate shortens strings from a file before they go into messages.
@@ -726,6 +773,27 @@ func bytesInt8(b []byte) []int8 {
 		q[i] = int8(v)
 	}
 	return q
+}
+
+// bytesHalf and halfBytes convert float16 weights to and from the bytes
+// the file stores them as (little-endian, two bytes each).
+func bytesHalf(b []byte) []uint16 {
+	h := make([]uint16, len(b)/2)
+	for i := range h {
+		h[i] = binary.LittleEndian.Uint16(b[2*i:])
+	}
+	return h
+}
+
+func halfBytes(h []uint16) []byte {
+	if len(h) == 0 {
+		return nil
+	}
+	b := make([]byte, 2*len(h))
+	for i, v := range h {
+		binary.LittleEndian.PutUint16(b[2*i:], v)
+	}
+	return b
 }
 
 func int8Bytes(q []int8) []byte {

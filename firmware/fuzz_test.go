@@ -44,7 +44,7 @@ func fuzzSeeds(t testing.TB) []fuzzSeed {
 		return b
 	}
 	m := testModel()
-	m.Requires = []string{"f16-weights"}
+	m.Requires = []string{"bf16-weights"}
 	future, _ := m.MarshalMsg(nil)
 	seeds := []fuzzSeed{
 		{"v2-unsigned", unsigned, ""},
@@ -58,7 +58,7 @@ func fuzzSeeds(t testing.TB) []fuzzSeed {
 		{"v2-payload-flipped", flip(unsigned, len(unsigned)/2), "digest mismatch"},
 		{"v2-signature-flipped", flip(signed, len(signed)-3), "bad signature"},
 		{"v2-truncated", signed[:len(signed)-40], "declares"},
-		{"v2-requires-f16", v2File(future), "f16-weights"},
+		{"v2-requires-bf16", v2File(future), "bf16-weights"},
 		{"v2-unknown-field", v2File(appendField(t, payloadOf(t, testModel()), "comment", []byte{0xc0})), `"comment"`},
 	}
 	for _, h := range hostileFiles(t) {

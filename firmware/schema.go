@@ -173,6 +173,10 @@ type Layer struct {
 	WeightsQ8 []byte    `msg:"wq"`
 	Scales    []float32 `msg:"ws"`
 	Bias      []float32 `msg:"b"`
+	// WeightsF16 are a dense layer's Out rows of In IEEE 754 binary16
+	// values, two bytes each, little-endian, in place of Weights; absent
+	// otherwise.
+	WeightsF16 []byte `msg:"wh,omitempty"`
 }
 
 // Threshold is the score above which a sample counts as anomalous, and

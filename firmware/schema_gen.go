@@ -445,60 +445,78 @@ func (z *Features) Msgsize() (s int) {
 // MarshalMsg implements msgp.Marshaler
 func (z *Layer) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 15
-	// string "kind"
-	o = append(o, 0x8f, 0xa4, 0x6b, 0x69, 0x6e, 0x64)
-	o = msgp.AppendString(o, z.Kind)
-	// string "in"
-	o = append(o, 0xa2, 0x69, 0x6e)
-	o = msgp.AppendUint32(o, z.In)
-	// string "out"
-	o = append(o, 0xa3, 0x6f, 0x75, 0x74)
-	o = msgp.AppendUint32(o, z.Out)
-	// string "cin"
-	o = append(o, 0xa3, 0x63, 0x69, 0x6e)
-	o = msgp.AppendUint32(o, z.InChannels)
-	// string "cout"
-	o = append(o, 0xa4, 0x63, 0x6f, 0x75, 0x74)
-	o = msgp.AppendUint32(o, z.OutChannels)
-	// string "kernel"
-	o = append(o, 0xa6, 0x6b, 0x65, 0x72, 0x6e, 0x65, 0x6c)
-	o = msgp.AppendUint32(o, z.Kernel)
-	// string "stride"
-	o = append(o, 0xa6, 0x73, 0x74, 0x72, 0x69, 0x64, 0x65)
-	o = msgp.AppendUint32(o, z.Stride)
-	// string "padding"
-	o = append(o, 0xa7, 0x70, 0x61, 0x64, 0x64, 0x69, 0x6e, 0x67)
-	o = msgp.AppendUint32(o, z.Padding)
-	// string "output_padding"
-	o = append(o, 0xae, 0x6f, 0x75, 0x74, 0x70, 0x75, 0x74, 0x5f, 0x70, 0x61, 0x64, 0x64, 0x69, 0x6e, 0x67)
-	o = msgp.AppendUint32(o, z.OutputPadding)
-	// string "length"
-	o = append(o, 0xa6, 0x6c, 0x65, 0x6e, 0x67, 0x74, 0x68)
-	o = msgp.AppendUint32(o, z.Length)
-	// string "act"
-	o = append(o, 0xa3, 0x61, 0x63, 0x74)
-	o = msgp.AppendString(o, z.Activation)
-	// string "w"
-	o = append(o, 0xa1, 0x77)
-	o = msgp.AppendArrayHeader(o, uint32(len(z.Weights)))
-	for za0001 := range z.Weights {
-		o = msgp.AppendFloat32(o, z.Weights[za0001])
+	// check for omitted fields
+	zb0001Len := uint32(16)
+	var zb0001Mask uint16 /* 16 bits */
+	_ = zb0001Mask
+	if z.WeightsF16 == nil {
+		zb0001Len--
+		zb0001Mask |= 0x8000
 	}
-	// string "wq"
-	o = append(o, 0xa2, 0x77, 0x71)
-	o = msgp.AppendBytes(o, z.WeightsQ8)
-	// string "ws"
-	o = append(o, 0xa2, 0x77, 0x73)
-	o = msgp.AppendArrayHeader(o, uint32(len(z.Scales)))
-	for za0002 := range z.Scales {
-		o = msgp.AppendFloat32(o, z.Scales[za0002])
-	}
-	// string "b"
-	o = append(o, 0xa1, 0x62)
-	o = msgp.AppendArrayHeader(o, uint32(len(z.Bias)))
-	for za0003 := range z.Bias {
-		o = msgp.AppendFloat32(o, z.Bias[za0003])
+	// variable map header, size zb0001Len
+	o = msgp.AppendMapHeader(o, zb0001Len)
+
+	// skip if no fields are to be emitted
+	if zb0001Len != 0 {
+		// string "kind"
+		o = append(o, 0xa4, 0x6b, 0x69, 0x6e, 0x64)
+		o = msgp.AppendString(o, z.Kind)
+		// string "in"
+		o = append(o, 0xa2, 0x69, 0x6e)
+		o = msgp.AppendUint32(o, z.In)
+		// string "out"
+		o = append(o, 0xa3, 0x6f, 0x75, 0x74)
+		o = msgp.AppendUint32(o, z.Out)
+		// string "cin"
+		o = append(o, 0xa3, 0x63, 0x69, 0x6e)
+		o = msgp.AppendUint32(o, z.InChannels)
+		// string "cout"
+		o = append(o, 0xa4, 0x63, 0x6f, 0x75, 0x74)
+		o = msgp.AppendUint32(o, z.OutChannels)
+		// string "kernel"
+		o = append(o, 0xa6, 0x6b, 0x65, 0x72, 0x6e, 0x65, 0x6c)
+		o = msgp.AppendUint32(o, z.Kernel)
+		// string "stride"
+		o = append(o, 0xa6, 0x73, 0x74, 0x72, 0x69, 0x64, 0x65)
+		o = msgp.AppendUint32(o, z.Stride)
+		// string "padding"
+		o = append(o, 0xa7, 0x70, 0x61, 0x64, 0x64, 0x69, 0x6e, 0x67)
+		o = msgp.AppendUint32(o, z.Padding)
+		// string "output_padding"
+		o = append(o, 0xae, 0x6f, 0x75, 0x74, 0x70, 0x75, 0x74, 0x5f, 0x70, 0x61, 0x64, 0x64, 0x69, 0x6e, 0x67)
+		o = msgp.AppendUint32(o, z.OutputPadding)
+		// string "length"
+		o = append(o, 0xa6, 0x6c, 0x65, 0x6e, 0x67, 0x74, 0x68)
+		o = msgp.AppendUint32(o, z.Length)
+		// string "act"
+		o = append(o, 0xa3, 0x61, 0x63, 0x74)
+		o = msgp.AppendString(o, z.Activation)
+		// string "w"
+		o = append(o, 0xa1, 0x77)
+		o = msgp.AppendArrayHeader(o, uint32(len(z.Weights)))
+		for za0001 := range z.Weights {
+			o = msgp.AppendFloat32(o, z.Weights[za0001])
+		}
+		// string "wq"
+		o = append(o, 0xa2, 0x77, 0x71)
+		o = msgp.AppendBytes(o, z.WeightsQ8)
+		// string "ws"
+		o = append(o, 0xa2, 0x77, 0x73)
+		o = msgp.AppendArrayHeader(o, uint32(len(z.Scales)))
+		for za0002 := range z.Scales {
+			o = msgp.AppendFloat32(o, z.Scales[za0002])
+		}
+		// string "b"
+		o = append(o, 0xa1, 0x62)
+		o = msgp.AppendArrayHeader(o, uint32(len(z.Bias)))
+		for za0003 := range z.Bias {
+			o = msgp.AppendFloat32(o, z.Bias[za0003])
+		}
+		if (zb0001Mask & 0x8000) == 0 { // if not omitted
+			// string "wh"
+			o = append(o, 0xa2, 0x77, 0x68)
+			o = msgp.AppendBytes(o, z.WeightsF16)
+		}
 	}
 	return
 }
@@ -682,6 +700,28 @@ func (z *Layer) UnmarshalMsg(bts []byte) (o []byte, err error) {
 					return
 				}
 			}
+		case "wh":
+			var zb0006 uint32
+			zb0006, bts, err = msgp.ReadBytesHeader(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "WeightsF16")
+				return
+			}
+			if zb0006 > zb417a25dlimitArrays {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if z.WeightsF16 == nil || uint32(cap(z.WeightsF16)) < zb0006 {
+				z.WeightsF16 = make([]byte, zb0006)
+			} else {
+				z.WeightsF16 = z.WeightsF16[:zb0006]
+			}
+			if uint32(len(bts)) < zb0006 {
+				err = msgp.ErrShortBytes
+				return
+			}
+			copy(z.WeightsF16, bts[:zb0006])
+			bts = bts[zb0006:]
 		default:
 			bts, err = msgp.Skip(bts)
 			if err != nil {
@@ -696,7 +736,7 @@ func (z *Layer) UnmarshalMsg(bts []byte) (o []byte, err error) {
 
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z *Layer) Msgsize() (s int) {
-	s = 1 + 5 + msgp.StringPrefixSize + len(z.Kind) + 3 + msgp.Uint32Size + 4 + msgp.Uint32Size + 4 + msgp.Uint32Size + 5 + msgp.Uint32Size + 7 + msgp.Uint32Size + 7 + msgp.Uint32Size + 8 + msgp.Uint32Size + 15 + msgp.Uint32Size + 7 + msgp.Uint32Size + 4 + msgp.StringPrefixSize + len(z.Activation) + 2 + msgp.ArrayHeaderSize + (len(z.Weights) * (msgp.Float32Size)) + 3 + msgp.BytesPrefixSize + len(z.WeightsQ8) + 3 + msgp.ArrayHeaderSize + (len(z.Scales) * (msgp.Float32Size)) + 2 + msgp.ArrayHeaderSize + (len(z.Bias) * (msgp.Float32Size))
+	s = 3 + 5 + msgp.StringPrefixSize + len(z.Kind) + 3 + msgp.Uint32Size + 4 + msgp.Uint32Size + 4 + msgp.Uint32Size + 5 + msgp.Uint32Size + 7 + msgp.Uint32Size + 7 + msgp.Uint32Size + 8 + msgp.Uint32Size + 15 + msgp.Uint32Size + 7 + msgp.Uint32Size + 4 + msgp.StringPrefixSize + len(z.Activation) + 2 + msgp.ArrayHeaderSize + (len(z.Weights) * (msgp.Float32Size)) + 3 + msgp.BytesPrefixSize + len(z.WeightsQ8) + 3 + msgp.ArrayHeaderSize + (len(z.Scales) * (msgp.Float32Size)) + 2 + msgp.ArrayHeaderSize + (len(z.Bias) * (msgp.Float32Size)) + 3 + msgp.BytesPrefixSize + len(z.WeightsF16)
 	return
 }
 

@@ -274,9 +274,10 @@ func head(b []byte) (k kind, hdr int, n uint64, err error) {
 // knownModelPaths returns the key path of every field of a Model, found
 // by walking the encoding of a Model with one element in each array.
 var knownModelPaths = sync.OnceValue(func() map[string]bool {
-	m := Model{Requires: []string{""}, Channels: []Channel{{}}, Layers: []Layer{{}}, Decoder: []Layer{{}},
+	l := []Layer{{WeightsF16: []byte{0, 0}}} // every omitempty field set
+	m := Model{Requires: []string{""}, Channels: []Channel{{}}, Layers: l, Decoder: l,
 		Features: Features{Stats: []string{""}}, Training: Training{Sources: []string{""}, Widened: []string{""}},
-		Members: []Member{{Layers: []Layer{{}}, Decoder: []Layer{{}}, Features: Features{Stats: []string{""}}}}, Norm: 1}
+		Members: []Member{{Layers: l, Decoder: l, Features: Features{Stats: []string{""}}}}, Norm: 1}
 	b, err := m.MarshalMsg(nil)
 	if err != nil {
 		panic("firmware: encoding the model template: " + err.Error()) // cannot happen: a programming error

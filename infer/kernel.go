@@ -1,10 +1,11 @@
 package infer
 
-// The dense kernels: dst[o] = Σ_i w[o*cols+i]·x[i] for every row o. They
-// dispatch to assembly (kernel_amd64.s: AVX2 + FMA, four rows at a time)
-// when the CPU has it and the purego build tag is not set, and otherwise
-// to the portable loops below, which are also the reference the assembly
-// is tested against.
+// The dense kernels: dst[o] = Σ_i w[o*cols+i]·x[i] for every row o, with
+// float32, int8 or binary16 weights. They dispatch to assembly
+// (kernel_amd64.s: AVX2 + FMA, and F16C for binary16; kernel_arm64.s:
+// NEON; four rows at a time) when the CPU has it and the purego build tag
+// is not set, and otherwise to the portable loops below, which are also
+// the reference the assembly is tested against.
 
 // gemv writes the dot product of each row of w with x into dst: row o
 // is w[o*stride : o*stride+cols], and len(dst) rows are read. With acc it
@@ -27,6 +28,16 @@ func gemvQ8(dst []float32, w []int8, stride int, x []float32, cols int, acc bool
 	gemvQ8Go(dst, w, stride, x, cols, acc)
 }
 
+// gemvF16 is gemv with binary16 weights (bit patterns, converted to
+// float32 exactly on the fly).
+func gemvF16(dst []float32, w []uint16, stride int, x []float32, cols int, acc bool) {
+	if useAsmF16 && cols >= 8 {
+		gemvF16Asm(dst, w, stride, x, cols, acc)
+		return
+	}
+	gemvF16Go(dst, w, stride, x, cols, acc)
+}
+
 func gemvGo(dst, w []float32, stride int, x []float32, cols int, acc bool) {
 	for o := range dst {
 		v := dot(w[o*stride:o*stride+cols], x)
@@ -40,6 +51,16 @@ func gemvGo(dst, w []float32, stride int, x []float32, cols int, acc bool) {
 func gemvQ8Go(dst []float32, w []int8, stride int, x []float32, cols int, acc bool) {
 	for o := range dst {
 		v := dotQ8(w[o*stride:o*stride+cols], x)
+		if acc {
+			v += dst[o]
+		}
+		dst[o] = v
+	}
+}
+
+func gemvF16Go(dst []float32, w []uint16, stride int, x []float32, cols int, acc bool) {
+	for o := range dst {
+		v := dotF16(w[o*stride:o*stride+cols], x)
 		if acc {
 			v += dst[o]
 		}
@@ -61,6 +82,7 @@ func dot(a, b []float32) float32 {
 		s3 += a[3] * b[3]
 		a, b = a[4:], b[4:]
 	}
+	b = b[:len(a)] // restates the lengths for the tail loop
 	for i, v := range a {
 		s0 += v * b[i]
 	}
@@ -79,8 +101,28 @@ func dotQ8(q []int8, x []float32) float32 {
 		s3 += float32(q[3]) * x[3]
 		q, x = q[4:], x[4:]
 	}
+	x = x[:len(q)] // restates the lengths for the tail loop
 	for i, v := range q {
 		s0 += float32(v) * x[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// dotF16 returns Σ h[i]·x[i] over len(h) elements (x at least as long),
+// converting the binary16 weights exactly, in four sums.
+func dotF16(h []uint16, x []float32) float32 {
+	x = x[:len(h)]
+	var s0, s1, s2, s3 float32
+	for len(h) >= 4 && len(x) >= 4 {
+		s0 += HalfToFloat32(h[0]) * x[0]
+		s1 += HalfToFloat32(h[1]) * x[1]
+		s2 += HalfToFloat32(h[2]) * x[2]
+		s3 += HalfToFloat32(h[3]) * x[3]
+		h, x = h[4:], x[4:]
+	}
+	x = x[:len(h)] // restates the lengths for the tail loop
+	for i, v := range h {
+		s0 += HalfToFloat32(v) * x[i]
 	}
 	return (s0 + s1) + (s2 + s3)
 }

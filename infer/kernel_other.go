@@ -6,6 +6,9 @@ package infer
 // for this architecture, or the purego tag is set).
 var useAsm = false
 
+// useAsmF16 is false for the same reasons.
+var useAsmF16 = false
+
 // KernelName names the dense kernels in use, for benchmark reports.
 func KernelName() string { return "go" }
 
@@ -15,4 +18,8 @@ func gemvAsm(dst, w []float32, stride int, x []float32, cols int, acc bool) {
 
 func gemvQ8Asm(dst []float32, w []int8, stride int, x []float32, cols int, acc bool) {
 	gemvQ8Go(dst, w, stride, x, cols, acc)
+}
+
+func gemvF16Asm(dst []float32, w []uint16, stride int, x []float32, cols int, acc bool) {
+	gemvF16Go(dst, w, stride, x, cols, acc)
 }

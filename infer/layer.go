@@ -1,8 +1,9 @@
 package infer
 
 // Layer is one step of a network: it maps an input vector onto an output
-// vector. The implementations are Dense (float32 weights) and DenseQ8
-// (int8 weights with a float32 scale per output); activations are float32
+// vector. The implementations are Dense (float32 weights), DenseQ8
+// (int8 weights with a float32 scale per output), DenseF16 (IEEE binary16
+// weights), Conv1D and ConvTranspose1D; activations are float32
 // throughout.
 type Layer interface {
 	// Shape returns the input and output lengths.

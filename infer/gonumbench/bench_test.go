@@ -116,11 +116,19 @@ func runners(tb testing.TB, sizes []int) map[string]func(b *testing.B) {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	f16, err := infer.NewAutoencoder(infer.Config{Scaler: identity(sizes[0]), Layers: halfLayers(ds)})
+	if err != nil {
+		tb.Fatal(err)
+	}
 	g := newGonum(ds)
-	// The three compute the same score (int8 within quantisation error).
+	// The four compute the same score (int8 and f16 within rounding of
+	// the weights).
 	a, _, _ := f32.Push(x, nil)
 	if c := g.score(x); math.Abs(float64(a-c)) > 1e-3*math.Abs(float64(a)) {
 		tb.Fatalf("infer scores %v, gonum %v", a, c)
+	}
+	if h, _, _ := f16.Push(x, nil); math.Abs(float64(a-h)) > 1e-2*math.Abs(float64(a)) {
+		tb.Fatalf("infer scores %v with float32 weights, %v with float16", a, h)
 	}
 	per := make([]float32, sizes[0])
 	fl := float64(flops(sizes))
@@ -142,6 +150,13 @@ func runners(tb testing.TB, sizes []int) map[string]func(b *testing.B) {
 			}
 			report(b)
 		},
+		"infer-f16": func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				f16.Push(x, per)
+			}
+			report(b)
+		},
 		"gonum-f32": func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -153,11 +168,11 @@ func runners(tb testing.TB, sizes []int) map[string]func(b *testing.B) {
 }
 
 // BenchmarkShapes times one sample through each shape with infer
-// (float32 and int8 weights) and with gonum.
+// (float32, int8 and float16 weights) and with gonum.
 func BenchmarkShapes(b *testing.B) {
 	for _, sh := range shapes {
 		rs := runners(b, sh.sizes)
-		for _, name := range []string{"infer-f32", "infer-int8", "gonum-f32"} {
+		for _, name := range []string{"infer-f32", "infer-int8", "infer-f16", "gonum-f32"} {
 			b.Run(sh.name+"/"+name, rs[name])
 		}
 	}
@@ -180,8 +195,8 @@ func nsPerOp(f func()) float64 {
 }
 
 // BenchmarkRatio times infer and gonum back to back, interleaved, on each
-// shape and reports infer's time over gonum's for float32 and int8
-// weights (below 1: infer is faster).
+// shape and reports infer's time over gonum's for float32, int8 and
+// float16 weights (below 1: infer is faster).
 func BenchmarkRatio(b *testing.B) {
 	for _, sh := range shapes {
 		b.Run(sh.name, func(b *testing.B) {
@@ -193,19 +208,31 @@ func BenchmarkRatio(b *testing.B) {
 				q[i] = infer.Quantize(&ds[i])
 			}
 			q8, _ := infer.NewAutoencoder(infer.Config{Scaler: identity(sh.sizes[0]), Layers: q})
+			f16, _ := infer.NewAutoencoder(infer.Config{Scaler: identity(sh.sizes[0]), Layers: halfLayers(ds)})
 			g := newGonum(ds)
 			per := make([]float32, sh.sizes[0])
-			var rf, rq, gn float64
+			var rf, rq, rh, gn float64
 			for b.Loop() {
 				gn = nsPerOp(func() { g.score(x) })
 				rf = nsPerOp(func() { f32.Push(x, per) }) / gn
 				rq = nsPerOp(func() { q8.Push(x, per) }) / gn
+				rh = nsPerOp(func() { f16.Push(x, per) }) / gn
 			}
 			b.ReportMetric(rf, "f32/gonum")
 			b.ReportMetric(rq, "int8/gonum")
+			b.ReportMetric(rh, "f16/gonum")
 			b.ReportMetric(gn, "gonum-ns/op")
 		})
 	}
+}
+
+// halfLayers returns ds with float16 weights.
+func halfLayers(ds []infer.Dense) []infer.Layer {
+	ls := make([]infer.Layer, len(ds))
+	for i := range ds {
+		ls[i] = infer.HalfLayer(&ds[i])
+	}
+	return ls
 }
 
 // TestSameScores checks, without timing anything, that the benchmarked

@@ -67,7 +67,8 @@ type benchOpts struct {
 	plotDir   string
 	trainRows int
 	decision  *decisionFlags
-	int8      bool
+	weights   weightsFlags
+	kind      string // of weights: float32, int8 or f16
 	cv        string
 	seeds     string
 	tries     listFlag
@@ -85,7 +86,7 @@ func benchFlags(env Env) (*flag.FlagSet, *benchOpts, func() (*recipe, error)) {
 	fs.StringVar(&o.plotDir, "plots", "", "write figures (PNG) to this directory: pooled score histogram and curves\n(scores over each file's threshold), a timeline per file")
 	fs.IntVar(&o.trainRows, "train-rows", 400, "rows at the start of each file to fit its scaler and model on (the leaderboard's 400)")
 	o.decision = addDecisionFlags(fs, false) // --gap is the recipe's, and goes into each model
-	fs.BoolVar(&o.int8, "int8", false, "score with int8 weights")
+	o.weights = addWeightsFlags(fs, "score with")
 	fs.StringVar(&o.cv, "cv", "", "fault-type: cross-validate by fault type: every file under other/ is a fold, every other\ndirectory (valve1, valve2) one; figures per fold, their mean and the worst, over --seeds")
 	fs.StringVar(&o.seeds, "seeds", "", "with --cv: the seeds every figure is averaged over, as a list or range (default 1-5)")
 	o.strict = addStrictFlag(fs)
@@ -107,6 +108,9 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	}
 	rc, err := recipeOf()
 	if err != nil {
+		return err
+	}
+	if o.kind, err = o.weights.kind(); err != nil {
 		return err
 	}
 	if _, err := o.decision.rule(&firmware.Model{}); err != nil {
@@ -213,10 +217,8 @@ func fitFile(ctx context.Context, rc *recipe, tab *dataset.Table, o *benchOpts) 
 	if err != nil {
 		return benchResult{err: err}
 	}
-	if o.int8 {
-		if err := m.QuantizeInt8(); err != nil {
-			return benchResult{err: err}
-		}
+	if err := convertWeights(m, o.kind); err != nil {
+		return benchResult{err: err}
 	}
 	b, err := firmware.Pack(m)
 	if err != nil {
@@ -296,10 +298,7 @@ func benchReport(env Env, o *benchOpts, tabs []*dataset.Table, results []benchRe
 	out.Total.NABStandard, out.Total.NABLowFP, out.Total.NABLowFN = nab[0], nab[1], nab[2]
 	out.Total.ROCAUC, out.Total.PRAUC = total.rocAUC, total.prAUC
 	first := results[ok[0]]
-	out.Model.Params, out.Model.PackedBytes, out.Model.Weights = first.params, first.bytes, "float32"
-	if o.int8 {
-		out.Model.Weights = "int8"
-	}
+	out.Model.Params, out.Model.PackedBytes, out.Model.Weights = first.params, first.bytes, o.kind
 	fmt.Fprintf(env.Stdout, "model: %d parameters, %d bytes packed (%s weights); %d files in %v\n",
 		out.Model.Params, out.Model.PackedBytes, out.Model.Weights, len(ok), time.Since(start).Round(time.Millisecond))
 	printFailures(env.Stdout, out.Failed)

@@ -40,7 +40,7 @@ var commands = map[string]command{
 		fmt.Fprintln(env.Stdout, "vigil", orDefault(env.Version, "dev"))
 		return nil
 	}},
-	"pack":   {"repack a model file (int8 weights, version, name), comparing both on data", runPack},
+	"pack":   {"repack a model file (int8 or float16 weights, version, name), comparing both on data", runPack},
 	"sim":    {"simulate a water pump, writing CSV lines", runSim},
 	"broker": {"run an embedded MQTT broker on loopback", runBroker},
 	"watch":  {"print state changes published by agents", runWatch},

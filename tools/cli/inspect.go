@@ -100,8 +100,11 @@ func runInspect(ctx context.Context, env Env, args []string) error {
 	for i, l := range l.Autoencoder.Layers() {
 		ly := m.Layers[i]
 		dtype := "float32"
-		if len(ly.WeightsQ8) > 0 {
+		switch {
+		case len(ly.WeightsQ8) > 0:
 			dtype = "int8"
+		case len(ly.WeightsF16) > 0:
+			dtype = "float16"
 		}
 		in, out := l.Shape()
 		shape := ""

@@ -12,10 +12,10 @@ import (
 )
 
 func runPack(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "pack", "--in MODEL.vgm --out PACKED.vgm [--int8] [--data LABELLED.csv|DIR ...]")
+	fs := newFlags(env, "pack", "--in MODEL.vgm --out PACKED.vgm [--int8|--f16] [--data LABELLED.csv|DIR ...]")
 	in := fs.String("in", "", "model file to pack (required)")
 	out := fs.String("out", "", "model file to write (required)")
-	int8w := fs.Bool("int8", false, "quantise the weights to int8 (a float32 scale per output channel)")
+	weights := addWeightsFlags(fs, "store")
 	version := fs.Uint64("version", 0, "set the model version (0 keeps it)")
 	name := fs.String("name", "", "set the model name")
 	var data listFlag
@@ -27,6 +27,10 @@ func runPack(ctx context.Context, env Env, args []string) error {
 	if *in == "" || *out == "" {
 		return usagef("want --in and --out")
 	}
+	kind, err := weights.kind()
+	if err != nil {
+		return err
+	}
 	before, err := firmware.ReadFile(*in, firmware.LoadOptions{AllowUnsigned: true})
 	if err != nil {
 		return err
@@ -35,13 +39,9 @@ func runPack(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	m := *before.Model
-	m.Layers = append([]firmware.Layer(nil), m.Layers...)
-	m.Decoder = append([]firmware.Layer(nil), m.Decoder...)
-	if *int8w {
-		if err := m.QuantizeInt8(); err != nil {
-			return err
-		}
+	m := before.Model.Clone()
+	if err := convertWeights(m, kind); err != nil {
+		return err
 	}
 	if *version != 0 {
 		m.Version = *version
@@ -49,7 +49,7 @@ func runPack(ctx context.Context, env Env, args []string) error {
 	if *name != "" {
 		m.Name = *name
 	}
-	b, err := firmware.Pack(&m)
+	b, err := firmware.Pack(m)
 	if err != nil {
 		return err
 	}

@@ -331,10 +331,10 @@ func joinInts(v []int) string {
 	return strings.Join(s, ",")
 }
 
-// reportInt8 rescores the validation feature vectors with the packed int8
-// model and prints how far its scores and decisions are from the float32
-// model's.
-func reportInt8(env Env, packed []byte, rows [][]float32, f32 []float32, threshold float64) error {
+// reportPacked rescores the validation feature vectors with the packed
+// model, whose weights are kind ("int8", "f16"), and prints how far its
+// scores and decisions are from the float32 model's.
+func reportPacked(env Env, kind string, packed []byte, rows [][]float32, f32 []float32, threshold float64) error {
 	l, err := firmware.Decode(packed, firmware.LoadOptions{AllowUnsigned: true})
 	if err != nil {
 		return err
@@ -352,7 +352,7 @@ func reportInt8(env Env, packed []byte, rows [][]float32, f32 []float32, thresho
 		}
 	}
 	slices.Sort(rel)
-	fmt.Fprintf(env.Stdout, "int8 weights: scores change by %.2f%% (median), at most %.3g (%.2f%% of the threshold); %d of %d validation decisions differ (%.2f%%)\n",
+	fmt.Fprintf(env.Stdout, "%s weights: scores change by %.2f%% (median), at most %.3g (%.2f%% of the threshold); %d of %d validation decisions differ (%.2f%%)\n", kind,
 		100*rel[len(rel)/2], worst, 100*worst/threshold, flips, len(rows), 100*float64(flips)/float64(len(rows)))
 	return nil
 }

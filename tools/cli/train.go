@@ -30,7 +30,7 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	out := fs.String("out", "", "model file to write (required)")
 	name := fs.String("name", "", "model name (default: the output file's base name)")
 	version := fs.Uint64("version", 1, "model version (increase it for every model pushed to a device)")
-	int8w := fs.Bool("int8", false, "store int8 weights (a quarter of the size) and report how scores change")
+	weights := addWeightsFlags(fs, "store")
 	quiet := fs.Bool("q", false, "print only the summary")
 	plotDir := fs.String("plots", "", "write figures (PNG) to this directory: loss curves, validation score histogram")
 	recipeOf := addRecipeFlags(fs)
@@ -44,6 +44,10 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	}
 	if *out == "" {
 		return usagef("--out is required")
+	}
+	kind, err := weights.kind()
+	if err != nil {
+		return err
 	}
 	rc, err := recipeOf()
 	if err != nil {
@@ -79,19 +83,17 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 		*name = strings.TrimSuffix(filepath.Base(*out), filepath.Ext(*out))
 	}
 	m.Name, m.Version, m.Created = *name, *version, time.Now().Unix()
-	if *int8w {
-		if err := m.QuantizeInt8(); err != nil {
-			return err
-		}
+	if err := convertWeights(m, kind); err != nil {
+		return err
 	}
 	b, err := firmware.Pack(m)
 	if err != nil {
 		return err
 	}
 	res, cal := fit.Result, fit.Calibration
-	if *int8w {
+	if kind != "float32" {
 		val := res.ValScores[len(res.ValScores)-res.ValRows:] // the last rows are validation with --calibrate-on all too
-		if err := reportInt8(env, b, fit.Scaled[len(fit.Scaled)-res.ValRows:], val, cal.Threshold); err != nil {
+		if err := reportPacked(env, kind, b, fit.Scaled[len(fit.Scaled)-res.ValRows:], val, cal.Threshold); err != nil {
 			return err
 		}
 	}
