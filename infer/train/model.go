@@ -10,25 +10,24 @@ import (
 // model is what the training loop trains: an autoencoder network or a
 // variational autoencoder made of two.
 type model interface {
-	// trainStep runs one sample forward in training mode (noise,
-	// dropout, sampling), adds its gradients and returns its loss.
-	trainStep(x []float32, r *rand.Rand, o *Options) float64
+	// trainBatch runs the samples xs (at most the reserved batch size)
+	// forward in training mode (noise, dropout, sampling, drawn from r
+	// sample by sample), adds their gradients and returns sum plus their
+	// losses, added one by one in order.
+	trainBatch(xs [][]float32, r *rand.Rand, o *Options, sum float64) float64
+	// reserve makes room for batches of size samples.
+	reserve(size int)
 	// score is the sample's deterministic score, as infer computes it.
 	score(x []float32) float64
+	// nets returns the networks; zeroGrad clears their gradients and
+	// step applies one optimiser step to them (see network.step), both
+	// without allocating.
 	nets() []*network
+	zeroGrad()
+	step(o *Options, t, batch int)
 }
 
-func zeroGrad(m model) {
-	for _, n := range m.nets() {
-		n.zeroGrad()
-	}
-}
-
-func step(m model, o *Options, t, batch int) {
-	for _, n := range m.nets() {
-		n.step(o, t, batch)
-	}
-}
+func zeroGrad(m model) { m.zeroGrad() }
 
 func snapshot(m model) [][][]float32 {
 	var s [][][]float32
@@ -47,13 +46,26 @@ func restore(m model, s [][][]float32) {
 // ae is a plain autoencoder: one network reconstructing its input.
 type ae struct{ net *network }
 
-func (a *ae) nets() []*network { return []*network{a.net} }
+func (a *ae) nets() []*network              { return []*network{a.net} }
+func (a *ae) zeroGrad()                     { a.net.zeroGrad() }
+func (a *ae) step(o *Options, t, batch int) { a.net.step(o, t, batch) }
 
-func (a *ae) trainStep(x []float32, r *rand.Rand, o *Options) float64 {
+func (a *ae) reserve(size int) { a.net.reserve(size) }
+
+func (a *ae) trainBatch(xs [][]float32, r *rand.Rand, o *Options, sum float64) float64 {
 	n := a.net
-	loss := reconLoss(o.Loss, n.forward(x, r, o), x, n.grads[len(n.grads)-1], 1)
-	n.backward(false)
-	return loss
+	last := len(n.layers) - 1
+	w := n.width(last)
+	for b, x := range xs {
+		sum += reconLoss(o.Loss, n.forwardAt(b, x, r, o), x, slot(n.grads[last], b, w), 1)
+	}
+	n.backwardBatch(len(xs), false)
+	return sum
+}
+
+// trainStep is trainBatch for the one sample x, returning its loss.
+func (a *ae) trainStep(x []float32, r *rand.Rand, o *Options) float64 {
+	return a.trainBatch([][]float32{x}, r, o, 0)
 }
 
 func (a *ae) score(x []float32) float64 { return mse(a.net.forward(x, nil, nil), x, nil) }
@@ -89,11 +101,16 @@ func reconLoss(kind Loss, out, target, grad []float32, scale float32) float64 {
 type vae struct {
 	enc, dec *network
 	latent   int
-	beta     float64 // KL weight
-	eps, z   []float32
+	beta     float64   // KL weight
+	eps, z   []float32 // per batch slot: the noise drawn and the latent sample
 }
 
 func (v *vae) nets() []*network { return []*network{v.enc, v.dec} }
+func (v *vae) zeroGrad()        { v.enc.zeroGrad(); v.dec.zeroGrad() }
+func (v *vae) step(o *Options, t, batch int) {
+	v.enc.step(o, t, batch)
+	v.dec.step(o, t, batch)
+}
 
 // kl returns −½ Σ (1 + log σ² − μ² − σ²) of an encoder output.
 func kl(h []float32, latent int) float64 {
@@ -105,27 +122,50 @@ func kl(h []float32, latent int) float64 {
 	return -0.5 * s
 }
 
-func (v *vae) trainStep(x []float32, r *rand.Rand, o *Options) float64 {
+func (v *vae) reserve(size int) {
+	v.enc.reserve(size)
+	v.dec.reserve(size)
+	if len(v.eps) < size*v.latent {
+		v.eps, v.z = make([]float32, size*v.latent), make([]float32, size*v.latent)
+	}
+}
+
+func (v *vae) trainBatch(xs [][]float32, r *rand.Rand, o *Options, sum float64) float64 {
 	L := v.latent
-	h := v.enc.forward(x, r, o)
-	mu, lv := h[:L], h[L:2*L]
-	for i := range v.z {
-		v.eps[i] = float32(r.NormFloat64())
-		v.z[i] = mu[i] + float32(math.Exp(0.5*float64(lv[i])))*v.eps[i]
+	encOut, decOut := len(v.enc.layers)-1, len(v.dec.layers)-1
+	w := v.dec.width(decOut)
+	for b, x := range xs {
+		h := v.enc.forwardAt(b, x, r, o)
+		mu, lv := h[:L], h[L:2*L]
+		eps, z := slot(v.eps, b, L), slot(v.z, b, L)
+		for i := range z {
+			eps[i] = float32(r.NormFloat64())
+			z[i] = mu[i] + float32(math.Exp(0.5*float64(lv[i])))*eps[i]
+		}
+		out := v.dec.forwardAt(b, z, r, o)
+		loss := reconLoss(o.Loss, out, x, slot(v.dec.grads[decOut], b, w), 1)
+		loss += v.beta * kl(h, L) / float64(len(x))
+		sum += loss
 	}
-	out := v.dec.forward(v.z, r, o)
-	loss := reconLoss(o.Loss, out, x, v.dec.grads[len(v.dec.grads)-1], 1)
-	v.dec.backward(true) // dLoss/dz in dec.dx0
-	f := float64(len(x))
-	loss += v.beta * kl(h, L) / f
-	dz, dh := v.dec.dx0, v.enc.grads[len(v.enc.grads)-1]
-	for i := 0; i < L; i++ {
-		sigma := math.Exp(0.5 * float64(lv[i]))
-		dh[i] = dz[i] + float32(v.beta*float64(mu[i])/f)
-		dh[L+i] = float32(float64(dz[i])*float64(v.eps[i])*0.5*sigma + v.beta*0.5*(math.Exp(float64(lv[i]))-1)/f)
+	v.dec.backwardBatch(len(xs), true) // dLoss/dz in dec.dx0
+	for b, x := range xs {
+		f := float64(len(x))
+		h := slot(v.enc.acts[encOut], b, 2*L)
+		mu, lv := h[:L], h[L:2*L]
+		eps, dz, dh := slot(v.eps, b, L), slot(v.dec.dx0, b, L), slot(v.enc.grads[encOut], b, 2*L)
+		for i := 0; i < L; i++ {
+			sigma := math.Exp(0.5 * float64(lv[i]))
+			dh[i] = dz[i] + float32(v.beta*float64(mu[i])/f)
+			dh[L+i] = float32(float64(dz[i])*float64(eps[i])*0.5*sigma + v.beta*0.5*(math.Exp(float64(lv[i]))-1)/f)
+		}
 	}
-	v.enc.backward(false)
-	return loss
+	v.enc.backwardBatch(len(xs), false)
+	return sum
+}
+
+// trainStep is trainBatch for the one sample x, returning its loss.
+func (v *vae) trainStep(x []float32, r *rand.Rand, o *Options) float64 {
+	return v.trainBatch([][]float32{x}, r, o, 0)
 }
 
 // score is infer's VAE score: reconstruction from μ plus the weighted KL

@@ -8,38 +8,63 @@ import (
 	"github.com/vigil-edge/vigil/infer"
 )
 
-// network is a stack of trainable layers with per-sample work buffers.
+// network is a stack of trainable layers with work buffers for a batch
+// of samples: each buffer holds size slots, sample b's at [b·len, (b+1)·len).
 type network struct {
-	layers []trainable
-	in     []float32   // the input as the network sees it (noise added)
-	acts   [][]float32 // acts[i]: output of layer i after its activation
-	outs   [][]float32 // outs[i]: acts[i] after dropout (the next input)
-	masks  [][]float32 // masks[i]: dropout multipliers of layer i, or nil
-	grads  [][]float32 // grads[i]: dLoss/d(outs[i]), the gradient flowing into layer i+1
-	dz     [][]float32 // scratch: dLoss/d(pre-activation) of layer i
-	dx0    []float32   // dLoss/d(input), computed only by gradient checks
+	layers  []trainable
+	dropout float64
+	size    int         // samples the buffers hold
+	in      []float32   // the inputs as the network sees them (noise added)
+	acts    [][]float32 // acts[i]: output of layer i after its activation
+	outs    [][]float32 // outs[i]: acts[i] after dropout (the next input)
+	masks   [][]float32 // masks[i]: dropout multipliers of layer i, or nil
+	grads   [][]float32 // grads[i]: dLoss/d(outs[i]), the gradient flowing into layer i+1
+	dz      [][]float32 // scratch: dLoss/d(pre-activation) of layer i
+	dx0     []float32   // dLoss/d(input), computed only on request
 }
 
+// newNetwork returns the network with buffers for one sample; reserve
+// makes room for a batch.
 func newNetwork(layers []trainable, dropout float64) *network {
-	n := &network{layers: layers}
-	in, _ := layers[0].Shape()
-	n.in, n.dx0 = make([]float32, in), make([]float32, in)
-	for i, l := range layers {
+	n := &network{layers: layers, dropout: dropout}
+	n.reserve(1)
+	return n
+}
+
+// reserve makes the buffers hold at least size samples. It allocates
+// only when they grow; their contents are then lost.
+func (n *network) reserve(size int) {
+	if size <= n.size {
+		return
+	}
+	n.size = size
+	in, _ := n.layers[0].Shape()
+	n.in, n.dx0 = make([]float32, size*in), make([]float32, size*in)
+	n.acts, n.outs, n.masks, n.grads, n.dz = nil, nil, nil, nil, nil
+	for i, l := range n.layers {
 		_, out := l.Shape()
-		a := make([]float32, out)
+		a := make([]float32, size*out)
 		n.acts = append(n.acts, a)
-		n.grads = append(n.grads, make([]float32, out))
-		n.dz = append(n.dz, make([]float32, out))
-		if dropout > 0 && i < len(layers)-1 {
-			n.outs = append(n.outs, make([]float32, out))
-			n.masks = append(n.masks, make([]float32, out))
+		n.grads = append(n.grads, make([]float32, size*out))
+		n.dz = append(n.dz, make([]float32, size*out))
+		if n.dropout > 0 && i < len(n.layers)-1 {
+			n.outs = append(n.outs, make([]float32, size*out))
+			n.masks = append(n.masks, make([]float32, size*out))
 		} else {
 			n.outs = append(n.outs, a)
 			n.masks = append(n.masks, nil)
 		}
 	}
-	return n
 }
+
+// slot returns sample b's part of a buffer holding per samples each.
+func slot(buf []float32, b, per int) []float32 { return buf[b*per : (b+1)*per] }
+
+// width returns layer i's output length.
+func (n *network) width(i int) int { _, out := n.layers[i].Shape(); return out }
+
+// inWidth returns the network's input length.
+func (n *network) inWidth() int { in, _ := n.layers[0].Shape(); return in }
 
 // denseLayers builds sizes[0]→…→sizes[n-1].
 func denseLayers(r *rand.Rand, sizes []int, hidden, out infer.Activation) []trainable {
@@ -94,25 +119,35 @@ func convLayers(r *rand.Rand, a *ConvArch, hidden, out infer.Activation) ([]trai
 	return dec, nil
 }
 
-// forward runs x through the network. When training it adds input noise
-// and applies dropout; the output is the last layer's activations.
+// forward runs x through the network in slot 0; see forwardAt.
 func (n *network) forward(x []float32, r *rand.Rand, o *Options) []float32 {
-	copy(n.in, x)
+	return n.forwardAt(0, x, r, o)
+}
+
+// forwardAt runs x through the network in slot b. When training (r not
+// nil) it adds input noise and applies dropout, drawing from r in the
+// same order for every sample; the output is the last layer's
+// activations, valid until slot b is used again.
+func (n *network) forwardAt(b int, x []float32, r *rand.Rand, o *Options) []float32 {
+	in := slot(n.in, b, n.inWidth())
+	copy(in, x)
 	if r != nil && o.InputNoise > 0 {
-		for i := range n.in {
-			n.in[i] += float32(o.InputNoise * r.NormFloat64())
+		for i := range in {
+			in[i] += float32(o.InputNoise * r.NormFloat64())
 		}
 	}
-	in := n.in
+	var act []float32
 	for i, l := range n.layers {
-		l.Forward(n.acts[i], in)
+		w := n.width(i)
+		act = slot(n.acts[i], b, w)
+		l.Forward(act, in)
 		if m := n.masks[i]; m != nil {
-			out := n.outs[i]
+			out, m := slot(n.outs[i], b, w), slot(m, b, w)
 			if r == nil { // evaluation: inverted dropout needs no scaling
-				copy(out, n.acts[i])
+				copy(out, act)
 			} else {
 				keep := float32(1 / (1 - o.Dropout))
-				for j, a := range n.acts[i] {
+				for j, a := range act {
 					m[j] = 0
 					if r.Float64() >= o.Dropout {
 						m[j] = keep
@@ -121,9 +156,9 @@ func (n *network) forward(x []float32, r *rand.Rand, o *Options) []float32 {
 				}
 			}
 		}
-		in = n.outs[i]
+		in = slot(n.outs[i], b, w)
 	}
-	return n.acts[len(n.acts)-1]
+	return act
 }
 
 // mse returns the mean squared error between out and target and, if grad
@@ -141,21 +176,28 @@ func mse(out, target, grad []float32) float64 {
 	return s / float64(len(out))
 }
 
-// backward adds the parameter gradients for the sample last passed to
-// forward (in training mode), given dLoss/d(output) in grads[last]. With
-// wantInput it also leaves dLoss/d(input) in dx0.
-func (n *network) backward(wantInput bool) {
+// backward is backwardBatch for the one sample in slot 0.
+func (n *network) backward(wantInput bool) { n.backwardBatch(1, wantInput) }
+
+// backwardBatch adds the parameter gradients, summed in slot order, of
+// the samples in slots 0 to nb−1, last passed to forwardAt in training
+// mode, given each one's dLoss/d(output) in its slot of grads[last].
+// With wantInput it also leaves dLoss/d(input) in dx0's slots.
+func (n *network) backwardBatch(nb int, wantInput bool) {
 	for i := len(n.layers) - 1; i >= 0; i-- {
 		l := n.layers[i]
-		g, dz, y := n.grads[i], n.dz[i], n.acts[i]
+		w := nb * n.width(i)
+		g, dz, y := n.grads[i][:w], n.dz[i][:w], n.acts[i][:w]
 		act := l.act()
-		m := n.masks[i]
-		for j := range dz {
-			d := g[j]
-			if m != nil {
-				d *= m[j]
+		if m := n.masks[i]; m != nil {
+			m = m[:w]
+			for j := range dz {
+				dz[j] = g[j] * m[j] * act.Derivative(y[j])
 			}
-			dz[j] = d * act.Derivative(y[j])
+		} else {
+			for j := range dz {
+				dz[j] = g[j] * act.Derivative(y[j])
+			}
 		}
 		x := n.in
 		var dx []float32
@@ -164,7 +206,7 @@ func (n *network) backward(wantInput bool) {
 		} else if wantInput {
 			dx = n.dx0
 		}
-		l.backward(x, dz, dx)
+		l.backward(nb, x, dz, dx)
 	}
 }
 
@@ -189,20 +231,33 @@ func (n *network) step(o *Options, t int, batch int) {
 	}
 	for _, l := range n.layers {
 		for _, tn := range l.tensors() {
-			for j := range tn.w {
-				g := float64(tn.g[j]) * inv
-				if tn.decay {
-					g += o.WeightDecay * float64(tn.w[j])
-				}
-				tn.v[j] = b2*tn.v[j] + (1-b2)*g*g
-				if o.Optimizer == RMSprop {
-					tn.w[j] -= float32(lr * g / (math.Sqrt(tn.v[j]) + o.Epsilon))
-					continue
-				}
-				tn.m[j] = b1*tn.m[j] + (1-b1)*g
-				tn.w[j] -= float32(lr * tn.m[j] / (math.Sqrt(tn.v[j]) + o.Epsilon))
-			}
+			tn.update(o.Optimizer == RMSprop, inv, o.WeightDecay, lr, b1, b2, o.Epsilon)
 		}
+	}
+}
+
+// update applies one step to the tensor's weights from its gradient
+// scaled by inv: RMSprop (rms) or Adam with the bias-corrected rate lr,
+// plus weight decay wd if the tensor takes it. The choices are made once,
+// outside the loops; each parameter's arithmetic is the same either way.
+func (tn *tensor) update(rms bool, inv, wd, lr, b1, b2, eps float64) {
+	w := tn.w
+	g, m, v := tn.g[:len(w)], tn.m[:len(w)], tn.v[:len(w)]
+	c1, c2 := 1-b1, 1-b2
+	for j, gj := range g {
+		d := float64(gj) * inv
+		if tn.decay {
+			d += wd * float64(w[j])
+		}
+		vj := b2*v[j] + c2*d*d
+		v[j] = vj
+		if rms {
+			w[j] -= float32(lr * d / (math.Sqrt(vj) + eps))
+			continue
+		}
+		mj := b1*m[j] + c1*d
+		m[j] = mj
+		w[j] -= float32(lr * mj / (math.Sqrt(vj) + eps))
 	}
 }
 

@@ -211,6 +211,8 @@ func Autoencoder(ctx context.Context, rows [][]float32, o Options) (*Result, err
 		m = &ae{newNetwork(denseLayers(r, append(append([]int{c}, o.Hidden...), c), o.Activation, o.Output), o.Dropout)}
 	}
 
+	batch := make([][]float32, 0, o.Batch)
+	m.reserve(min(o.Batch, len(trainRows)))
 	order := make([]int, len(trainRows))
 	for i := range order {
 		order[i] = i
@@ -225,12 +227,14 @@ func Autoencoder(ctx context.Context, rows [][]float32, o Options) (*Result, err
 		var trainLoss float64
 		for start := 0; start < len(order); start += o.Batch {
 			end := min(start+o.Batch, len(order))
-			zeroGrad(m)
+			m.zeroGrad()
+			batch = batch[:0]
 			for _, idx := range order[start:end] {
-				trainLoss += m.trainStep(trainRows[idx], r, &o)
+				batch = append(batch, trainRows[idx])
 			}
+			trainLoss = m.trainBatch(batch, r, &o, trainLoss)
 			steps++
-			step(m, &o, steps, end-start)
+			m.step(&o, steps, end-start)
 		}
 		ep := Epoch{N: epoch, Of: o.Epochs, Train: trainLoss / float64(len(trainRows)), Val: meanScore(m, valRows)}
 		if bad(ep.Train) || bad(ep.Val) {

@@ -432,3 +432,220 @@ func TestDivergedTrainingFails(t *testing.T) {
 		t.Fatalf("err %v, want training diverged at epoch 1", err)
 	}
 }
+
+// benchRows are n rows of a smooth multichannel signal, window w × c
+// channels flattened time-major, as vigil bench skab feeds training.
+func benchRows(n, w, c int) [][]float32 {
+	r := rand.New(rand.NewPCG(12, 13))
+	rows := make([][]float32, n)
+	for i := range rows {
+		row := make([]float32, w*c)
+		for t := 0; t < w; t++ {
+			for ch := 0; ch < c; ch++ {
+				row[t*c+ch] = float32(math.Sin(float64(i+t)/7+float64(ch)) + 0.1*r.NormFloat64())
+			}
+		}
+		rows[i] = row
+	}
+	return rows
+}
+
+// BenchmarkTrainConv is one SKAB file of the recipe --window 60 --conv
+// 32,16: 341 windows of 8 channels, 3 epochs
+// (go test -run '^$' -bench TrainConv -cpu 1 ./infer/train/).
+func BenchmarkTrainConv(b *testing.B) {
+	rows := benchRows(341, 60, 8)
+	o := DefaultOptions
+	o.Conv = &ConvArch{Window: 60, Channels: 8, Filters: []int{32, 16}, Kernel: 7, Stride: 2}
+	o.Epochs, o.Patience = 3, 0
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Autoencoder(context.Background(), rows, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTrainDense is one SKAB file of the default recipe: 391 rows
+// of 96 features through 64-16-64, 10 epochs.
+func BenchmarkTrainDense(b *testing.B) {
+	rows := benchRows(391, 12, 8)
+	o := DefaultOptions
+	o.Hidden = []int{64, 16, 64}
+	o.Epochs, o.Patience = 10, 0
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Autoencoder(context.Background(), rows, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTrainVAE is BenchmarkTrainDense's rows through a VAE.
+func BenchmarkTrainVAE(b *testing.B) {
+	rows := benchRows(391, 12, 8)
+	o := DefaultOptions
+	o.Hidden = []int{64, 16}
+	o.VAE = &VAEArch{Latent: 4, Beta: 1}
+	o.Epochs, o.Patience = 10, 0
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Autoencoder(context.Background(), rows, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// batchCases are networks whose shapes reach both the SSE micro-kernel
+// (rows in fours, columns in eights) and the Go edges of gemm.
+func batchCases(t *testing.T) []struct {
+	name string
+	m    model
+	in   int
+} {
+	t.Helper()
+	r := rand.New(rand.NewPCG(21, 22))
+	var cases []struct {
+		name string
+		m    model
+		in   int
+	}
+	add := func(name string, m model, in int) {
+		cases = append(cases, struct {
+			name string
+			m    model
+			in   int
+		}{name, m, in})
+	}
+	add("dense", &ae{newNetwork(denseLayers(r, []int{16, 12, 5, 8, 16}, infer.Tanh, infer.Linear), 0)}, 16)
+	for _, arch := range []ConvArch{
+		{Window: 12, Channels: 8, Filters: []int{8, 4}, Kernel: 3, Stride: 2},
+		{Window: 10, Channels: 3, Filters: []int{5}, Kernel: 5, Stride: 2},
+	} {
+		ls, err := convLayers(r, &arch, infer.ELU, infer.Linear)
+		if err != nil {
+			t.Fatal(err)
+		}
+		add(fmt.Sprintf("conv %d×%d %v k%d", arch.Window, arch.Channels, arch.Filters, arch.Kernel), &ae{newNetwork(ls, 0)}, arch.Window*arch.Channels)
+	}
+	o := DefaultOptions
+	o.Hidden, o.Activation = []int{16, 8}, infer.Tanh
+	o.VAE = &VAEArch{Latent: 4, Beta: 0.5}
+	add("vae", newVAE(r, 16, &o), 16)
+	return cases
+}
+
+func batchOf(r *rand.Rand, nb, in int) [][]float32 {
+	xs := make([][]float32, nb)
+	for i := range xs {
+		xs[i] = make([]float32, in)
+		for j := range xs[i] {
+			xs[i][j] = float32(0.5 * r.NormFloat64())
+		}
+	}
+	return xs
+}
+
+// TestBatchGradientCheck proves the batched backward passes (several
+// samples through the GEMMs at once, the VAE's input gradients included)
+// against finite differences of the batch's summed loss.
+func TestBatchGradientCheck(t *testing.T) {
+	o := DefaultOptions
+	for _, tc := range batchCases(t) {
+		const nb = 6 // a block of four rows and a remainder of two
+		xs := batchOf(rand.New(rand.NewPCG(23, 24)), nb, tc.in)
+		tc.m.reserve(nb)
+		zeroGrad(tc.m)
+		var loss func() float64
+		switch m := tc.m.(type) {
+		case *ae:
+			m.trainBatch(xs, nil, &o, 0)
+			loss = func() float64 {
+				var s float64
+				for _, x := range xs {
+					s += mse(m.net.forward(x, nil, nil), x, nil)
+				}
+				return s
+			}
+		case *vae:
+			m.trainBatch(xs, rand.New(rand.NewPCG(25, 26)), &o, 0)
+			eps := append([]float32(nil), m.eps...)
+			loss = func() float64 { // the batch's training loss with the same ε
+				var s float64
+				L := m.latent
+				z := make([]float32, L)
+				for b, x := range xs {
+					h := m.enc.forward(x, nil, nil)
+					for i := range z {
+						z[i] = h[i] + float32(math.Exp(0.5*float64(h[L+i])))*eps[b*L+i]
+					}
+					s += mse(m.dec.forward(z, nil, nil), x, nil) + m.beta*kl(h, L)/float64(len(x))
+				}
+				return s
+			}
+		}
+		paramCheck(t, "batch "+tc.name, tc.m.nets(), loss)
+	}
+}
+
+// TestBatchMatchesSamples: a batch's gradients, noise and dropout
+// included, are bit-identical to those of its samples trained one at a
+// time, the per-sample loop the batched passes replaced.
+func TestBatchMatchesSamples(t *testing.T) {
+	o := DefaultOptions
+	o.Dropout, o.InputNoise = 0.2, 0.1
+	for _, tc := range batchCases(t) {
+		const nb = 7
+		xs := batchOf(rand.New(rand.NewPCG(27, 28)), nb, tc.in)
+		tc.m.reserve(nb)
+		zeroGrad(tc.m)
+		batchLoss := tc.m.trainBatch(xs, rand.New(rand.NewPCG(29, 30)), &o, 0)
+		var batch [][]float32
+		for _, n := range tc.m.nets() {
+			for _, l := range n.layers {
+				for _, tn := range l.tensors() {
+					batch = append(batch, append([]float32(nil), tn.g...))
+				}
+			}
+		}
+		zeroGrad(tc.m)
+		r := rand.New(rand.NewPCG(29, 30))
+		var loss float64
+		for _, x := range xs {
+			loss = tc.m.trainBatch([][]float32{x}, r, &o, loss)
+		}
+		if loss != batchLoss {
+			t.Errorf("%s: batch loss %v, one sample at a time %v", tc.name, batchLoss, loss)
+		}
+		i := 0
+		for _, n := range tc.m.nets() {
+			for li, l := range n.layers {
+				for ti, tn := range l.tensors() {
+					if d := firstDiff(tn.g, batch[i]); d >= 0 {
+						t.Errorf("%s layer %d tensor %d: gradient %d is %v one at a time, %v batched", tc.name, li, ti, d, tn.g[d], batch[i][d])
+					}
+					i++
+				}
+			}
+		}
+	}
+}
+
+// TestTrainBatchAllocs: a training step allocates nothing once the
+// buffers are reserved.
+func TestTrainBatchAllocs(t *testing.T) {
+	o := DefaultOptions
+	o.Dropout, o.InputNoise = 0.1, 0.1
+	for _, tc := range batchCases(t) {
+		xs := batchOf(rand.New(rand.NewPCG(31, 32)), 32, tc.in)
+		tc.m.reserve(len(xs))
+		r := rand.New(rand.NewPCG(33, 34))
+		if n := testing.AllocsPerRun(5, func() {
+			zeroGrad(tc.m)
+			tc.m.trainBatch(xs, r, &o, 0)
+			tc.m.step(&o, 1, len(xs))
+		}); n != 0 {
+			t.Errorf("%s: a training step allocates %v times, want 0", tc.name, n)
+		}
+	}
+}
