@@ -3,6 +3,7 @@ package infer
 import (
 	"fmt"
 	"math"
+	"unsafe"
 )
 
 // Conv1D is a one-dimensional convolution over the time axis of a window.
@@ -112,23 +113,36 @@ func (c *Conv1D) Forward(dst, x []float32) {
 		default:
 			gemv(row, c.W[k0*ci:], k*ci, x[(first+k0)*ci:], (k1-k0)*ci, false)
 		}
-		scaleBias(row, c.Scale, c.B)
+		biasAct(row, c.Scale, c.B, c.Act)
 	}
-	c.Act.Apply(dst)
 }
 
-// scaleBias sets row[o] = row[o]·scale[o] + b[o]; no scale means 1.
-func scaleBias(row, scale, b []float32) {
+// biasAct sets row[o] = f(row[o]·scale[o] + b[o]); no scale means 1. It
+// applies ReLU in the same pass, without branches (whose outcome on
+// random signs the CPU cannot predict); other activations after it.
+func biasAct(row, scale, b []float32, f Activation) {
 	b = b[:len(row)]
-	if len(scale) == 0 {
+	switch {
+	case len(scale) == 0 && f == ReLU:
+		for o, v := range b {
+			row[o] = max(row[o]+v, 0)
+		}
+	case len(scale) == 0:
 		for o, v := range b {
 			row[o] += v
 		}
-		return
-	}
-	scale = scale[:len(row)]
-	for o, v := range b {
-		row[o] = row[o]*scale[o] + v
+		f.Apply(row)
+	case f == ReLU:
+		scale = scale[:len(row)]
+		for o, v := range b {
+			row[o] = max(row[o]*scale[o]+v, 0)
+		}
+	default:
+		scale = scale[:len(row)]
+		for o, v := range b {
+			row[o] = row[o]*scale[o] + v
+		}
+		f.Apply(row)
 	}
 }
 
@@ -141,6 +155,7 @@ func scaleBias(row, scale, b []float32) {
 //
 // W holds Kernel × OutChannels × InChannels weights in that order; or Q
 // holds them as int8 with one Scale per output channel, as in Conv1D.
+// Prepare packs them for a faster Forward (NewAutoencoder does it).
 type ConvTranspose1D struct {
 	InChannels, OutChannels int
 	Kernel, Stride, Padding int
@@ -151,6 +166,8 @@ type ConvTranspose1D struct {
 	Scale                   []float32
 	B                       []float32
 	Act                     Activation
+
+	packed unsafe.Pointer // *convTPlan, stored by Prepare; read atomically
 }
 
 // OutLength returns the number of output time steps.
@@ -182,9 +199,21 @@ func (c *ConvTranspose1D) Validate() error {
 	return validateConv("convtranspose1d", c.InChannels, c.OutChannels, c.Kernel, c.Stride, c.Padding, c.Length, lout, len(c.W)+len(c.Q), len(c.B), c.Act, fits)
 }
 
-// Forward computes the transposed convolution by gathering, for each
-// output step, the input steps and taps that reach it.
+// Forward computes the transposed convolution. A prepared layer (see
+// Prepare) computes each output step as one matrix-vector product of its
+// phase's packed weights with a contiguous slice of the input; any other
+// gathers, for each output step, the input steps and taps that reach it.
 func (c *ConvTranspose1D) Forward(dst, x []float32) {
+	if p := c.plan(); p != nil {
+		c.forwardPhases(p, dst, x)
+		return
+	}
+	c.forwardGather(dst, x)
+}
+
+// forwardGather is Forward tap by tap: a product of OutChannels rows and
+// InChannels columns per tap reaching each output step.
+func (c *ConvTranspose1D) forwardGather(dst, x []float32) {
 	ci, co, s := c.InChannels, c.OutChannels, c.Stride
 	lout := c.OutLength()
 	dst = dst[:lout*co]
@@ -208,9 +237,8 @@ func (c *ConvTranspose1D) Forward(dst, x []float32) {
 				gemv(row, c.W[k*co*ci:], ci, x[t*ci:], ci, true)
 			}
 		}
-		scaleBias(row, c.Scale, c.B)
+		biasAct(row, c.Scale, c.B, c.Act)
 	}
-	c.Act.Apply(dst)
 }
 
 // ConvMACs counts the multiply-adds one forward pass of layers performs

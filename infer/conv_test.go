@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -90,12 +91,14 @@ func TestConvMatchesNaive(t *testing.T) {
 							}
 							xt := randSlice(r, ct.Length*out)
 							_, nt := ct.Shape()
-							gotT := make([]float32, nt)
+							gotT, gathered := make([]float32, nt), make([]float32, nt)
+							ct.Forward(gathered, xt)
+							ct.Prepare()
 							ct.Forward(gotT, xt)
 							wantT := naiveConvT(&ct, xt)
 							for i := range wantT {
-								if math.Abs(float64(gotT[i]-wantT[i])) > 1e-4 {
-									t.Fatalf("convT %+v: y[%d] = %v, want %v", ct, i, gotT[i], wantT[i])
+								if math.Abs(float64(gotT[i]-wantT[i])) > 1e-4 || math.Abs(float64(gathered[i]-wantT[i])) > 1e-4 {
+									t.Fatalf("convT %s: y[%d] = %v prepared, %v gathering, want %v", convTName(&ct), i, gotT[i], gathered[i], wantT[i])
 								}
 							}
 						}
@@ -141,6 +144,11 @@ func TestConvAutoencoder(t *testing.T) {
 	}
 	if a := testing.AllocsPerRun(100, func() { ae.Push(x, per) }); a != 0 {
 		t.Errorf("conv autoencoder Push allocates %v times, want 0", a)
+	}
+	for i, l := range layers {
+		if c, ok := l.(*ConvTranspose1D); ok && c.plan() == nil {
+			t.Errorf("layer %d: NewAutoencoder did not prepare %s", i, convTName(c))
+		}
 	}
 }
 
@@ -201,38 +209,122 @@ func BenchmarkConvAE(b *testing.B) {
 	}
 }
 
+// BenchmarkConvAELayers times each layer of shape (c) on its own (as
+// NewAutoencoder prepares it), and the transposed ones also gathering tap
+// by tap, the way they ran before being packed by phase.
+func BenchmarkConvAELayers(b *testing.B) {
+	for _, q8 := range []bool{false, true} {
+		layers := convAE(rand.New(rand.NewPCG(1, 2)))
+		name := "f32"
+		if q8 {
+			name = "int8"
+		}
+		for i, l := range layers {
+			if q8 {
+				l = QuantizeLayer(l)
+			}
+			in, out := l.Shape()
+			x, y := randSlice(rand.New(rand.NewPCG(3, 3)), in), make([]float32, out)
+			flops := 2 * ConvMACs([]Layer{l})
+			run := func(sub string, f func()) {
+				b.Run(fmt.Sprintf("%s/%d-%s", name, i, sub), func(b *testing.B) {
+					b.ReportAllocs()
+					for b.Loop() {
+						f()
+					}
+					b.ReportMetric(float64(flops)*float64(b.N)/float64(b.Elapsed().Nanoseconds()), "GFLOP/s")
+				})
+			}
+			switch c := l.(type) {
+			case *Conv1D:
+				run("conv", func() { c.Forward(y, x) })
+			case *ConvTranspose1D:
+				c.Prepare()
+				run("convT", func() { c.Forward(y, x) })
+				run("convT-gather", func() { c.forwardGather(y, x) })
+			}
+		}
+	}
+}
+
 // FuzzConv: any shape that validates runs without panicking, and matches
-// the naive definition.
+// the naive definition — float32 or int8 (against its dequantised
+// weights), and a transposed one both gathering and prepared.
 func FuzzConv(f *testing.F) {
-	f.Add(uint8(8), uint8(32), uint8(7), uint8(2), uint8(3), uint8(60), uint8(1), false)
-	f.Add(uint8(1), uint8(1), uint8(1), uint8(1), uint8(0), uint8(1), uint8(0), true)
-	f.Fuzz(func(t *testing.T, in, out, k, s, p, l, op uint8, transpose bool) {
+	f.Add(uint8(8), uint8(32), uint8(7), uint8(2), uint8(3), uint8(60), uint8(1), false, false)
+	f.Add(uint8(1), uint8(1), uint8(1), uint8(1), uint8(0), uint8(1), uint8(0), true, false)
+	f.Add(uint8(16), uint8(32), uint8(7), uint8(2), uint8(3), uint8(15), uint8(1), true, false)
+	f.Add(uint8(32), uint8(8), uint8(7), uint8(2), uint8(3), uint8(30), uint8(1), true, true)
+	f.Add(uint8(9), uint8(5), uint8(6), uint8(4), uint8(5), uint8(3), uint8(3), true, true)
+	f.Add(uint8(3), uint8(17), uint8(5), uint8(3), uint8(2), uint8(7), uint8(0), false, true)
+	f.Fuzz(func(t *testing.T, in, out, k, s, p, l, op uint8, transpose, q8 bool) {
 		r := rand.New(rand.NewPCG(uint64(in), uint64(l)))
 		w, b := randSlice(r, int(in)*int(out)*int(k)), randSlice(r, int(out))
 		var layer Layer
-		var naive func(x []float32) []float32
 		if transpose {
-			c := &ConvTranspose1D{InChannels: int(in), OutChannels: int(out), Kernel: int(k), Stride: int(s), Padding: int(p),
+			layer = &ConvTranspose1D{InChannels: int(in), OutChannels: int(out), Kernel: int(k), Stride: int(s), Padding: int(p),
 				OutputPadding: int(op), Length: int(l), W: w, B: b, Act: ReLU}
-			layer, naive = c, func(x []float32) []float32 { return naiveConvT(c, x) }
 		} else {
-			c := &Conv1D{InChannels: int(in), OutChannels: int(out), Kernel: int(k), Stride: int(s), Padding: int(p), Length: int(l),
+			layer = &Conv1D{InChannels: int(in), OutChannels: int(out), Kernel: int(k), Stride: int(s), Padding: int(p), Length: int(l),
 				W: w, B: b, Act: ReLU}
-			layer, naive = c, func(x []float32) []float32 { return naiveConv(c, x) }
 		}
 		if layer.Validate() != nil {
 			return
 		}
+		if q8 {
+			layer = QuantizeLayer(layer)
+		}
 		x := randSlice(r, int(l)*int(in))
 		_, n := layer.Shape()
-		got := make([]float32, n)
-		layer.Forward(got, x)
-		for i, want := range naive(x) {
-			if math.Abs(float64(got[i]-want)) > 1e-3*(1+math.Abs(float64(want))) {
-				t.Fatalf("%+v: y[%d] = %v, want %v", layer, i, got[i], want)
+		outs := [][]float32{make([]float32, n)}
+		layer.Forward(outs[0], x)
+		var want []float32
+		switch c := dequantize(layer).(type) {
+		case *Conv1D:
+			want = naiveConv(c, x)
+		case *ConvTranspose1D:
+			want = naiveConvT(c, x)
+			ct := layer.(*ConvTranspose1D)
+			ct.Prepare()
+			outs = append(outs, make([]float32, n))
+			ct.Forward(outs[1], x)
+		}
+		for j, got := range outs {
+			for i, w := range want {
+				if math.Abs(float64(got[i]-w)) > 1e-3*(1+math.Abs(float64(w))) {
+					t.Fatalf("%+v (prepared %v): y[%d] = %v, want %v", layer, j == 1, i, got[i], w)
+				}
 			}
 		}
 	})
+}
+
+// dequantize returns a convolution with int8 weights as one with the
+// float32 weights they stand for; other layers as they are.
+func dequantize(l Layer) Layer {
+	switch c := l.(type) {
+	case *Conv1D:
+		if len(c.Q) == 0 {
+			return c
+		}
+		d := *c
+		d.W, d.Q, d.Scale = make([]float32, len(c.Q)), nil, nil
+		for i, v := range c.Q {
+			d.W[i] = float32(v) * c.Scale[i/(c.Kernel*c.InChannels)]
+		}
+		return &d
+	case *ConvTranspose1D:
+		if len(c.Q) == 0 {
+			return c
+		}
+		d := *c
+		d.W, d.Q, d.Scale = make([]float32, len(c.Q)), nil, nil
+		for i, v := range c.Q {
+			d.W[i] = float32(v) * c.Scale[i/c.InChannels%c.OutChannels]
+		}
+		return &d
+	}
+	return l
 }
 
 // An int8 convolution computes what a float32 one with the dequantised
@@ -283,11 +375,14 @@ func TestConvInt8(t *testing.T) {
 		}
 		xt := randSlice(r, 9*out)
 		_, nt := ct.Shape()
-		gotT := make([]float32, nt)
+		gotT, gathered := make([]float32, nt), make([]float32, nt)
+		qt.Forward(gathered, xt)
+		qt.Prepare()
 		qt.Forward(gotT, xt)
 		for i, w := range naiveConvT(&deqT, xt) {
-			if math.Abs(float64(gotT[i]-w)) > 1e-4*(1+math.Abs(float64(w))) {
-				t.Fatalf("int8 convT %v: y[%d] = %v, want %v", shape, i, gotT[i], w)
+			tol := 1e-4 * (1 + math.Abs(float64(w)))
+			if math.Abs(float64(gotT[i]-w)) > tol || math.Abs(float64(gathered[i]-w)) > tol {
+				t.Fatalf("int8 convT %v: y[%d] = %v prepared, %v gathering, want %v", shape, i, gotT[i], gathered[i], w)
 			}
 		}
 	}
