@@ -134,10 +134,30 @@ func addStrictFlag(fs *flag.FlagSet) *bool {
 	return fs.Bool("strict", false, "fail on a missing or non-finite value, naming file, line and column\n(default: leave such rows out, and say how many and where)")
 }
 
+// backwardsNote tells w where time goes backwards in tab, if anywhere:
+// windows and decisions restart there, as after a gap.
+func backwardsNote(w io.Writer, tab *dataset.Table) {
+	back := tab.Backwards
+	if len(back) == 0 {
+		return
+	}
+	var first []string
+	for _, c := range back[:min(3, len(back))] {
+		first = append(first, fmt.Sprintf("%s:%d", c.Path, c.Line))
+	}
+	more := ""
+	if len(back) > 3 {
+		more = ", …"
+	}
+	fmt.Fprintf(w, "time goes backwards at %d rows (%s%s, column %q): windows and the decision restart there, as after a gap\n",
+		len(back), strings.Join(first, ", "), more, back[0].Column)
+}
+
 // invalidRows reports the rows of tab with a missing or non-finite
 // value: with strict the first is the error; otherwise w is told how
 // many there are, the first few, and what becomes of them (fate).
 func invalidRows(w io.Writer, tab *dataset.Table, strict bool, fate string) error {
+	backwardsNote(w, tab)
 	bad := tab.Invalid
 	if len(bad) == 0 {
 		return nil

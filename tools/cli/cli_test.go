@@ -345,3 +345,23 @@ func FuzzPrintMessage(f *testing.F) {
 		printMessage(&out, &errb, "x", payload, false)
 	})
 }
+
+// A clock that goes back is named, not refused: windows restart there.
+func TestTimeGoesBackwards(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("timestamp,value\n")
+	for i := range 200 {
+		s := i
+		if i >= 120 {
+			s = i - 30 // the clock is set back 30 s at row 120 (line 122)
+		}
+		fmt.Fprintf(&b, "2021-03-01T00:%02d:%02dZ,%v\n", s/60, s%60, 10+float64(i%9)/10)
+	}
+	data := filepath.Join(dir, "back.csv")
+	os.WriteFile(data, []byte(b.String()), 0o600)
+	code, out, stderr := run("train", "-q", "--epochs", "2", "--data", data, "--out", filepath.Join(dir, "m.vgm"))
+	if want := "time goes backwards at 1 rows (" + data + `:122, column "timestamp"): windows and the decision restart there`; code != 0 || !strings.Contains(out, want) {
+		t.Errorf("exit %d, want %q in\n%s%s", code, want, out, stderr)
+	}
+}

@@ -58,6 +58,12 @@ type Table struct {
 	// NaN. Training leaves them (and windows touching them) out, replay
 	// scores them as the agent would a sensor fault.
 	Invalid []Cell
+	// Backwards lists the rows whose time is before the previous row's
+	// in the same file, each by its time column. Nothing is dropped:
+	// windows and decisions restart there, as after a gap (Segments,
+	// decide.Decider.Next), because nothing measured across a clock
+	// that went back means anything.
+	Backwards []Cell
 }
 
 // Cell names one value of a file: its line and column, and its row in
@@ -200,6 +206,7 @@ func (t *Table) read(path string, r io.Reader, labels, cps *[]uint8) (labelled, 
 		return false, false, "", fmt.Errorf("%s:1: %w", path, err)
 	}
 	s := sensors.Sample{Values: make([]float32, len(want))}
+	first := len(t.Rows) // this file's first row
 	line := 1
 	for sc.Scan() {
 		line++
@@ -229,6 +236,9 @@ func (t *Table) read(path string, r io.Reader, labels, cps *[]uint8) (labelled, 
 				return false, false, "", fmt.Errorf("%s:%d: column %q: %v, want 0 or 1", path, line, name, v)
 			}
 		}
+		if n := len(t.Rows); hasTime && n > first && s.Time.Before(t.Times[n-1]) {
+			t.Backwards = append(t.Backwards, Cell{Path: path, Line: line, Row: n, Column: opts.TimeColumn})
+		}
 		t.Rows = append(t.Rows, row)
 		t.Times = append(t.Times, s.Time)
 	}
@@ -254,16 +264,26 @@ func (t *Table) Slice(fi, start, end int) *Table {
 	if t.Labels != nil {
 		s.Labels = t.Labels[lo:hi]
 	}
-	for _, c := range t.Invalid {
-		if c.Row >= lo && c.Row < hi {
-			c.Row -= lo
-			s.Invalid = append(s.Invalid, c)
-		}
+	s.Invalid, s.Backwards = cellsIn(t.Invalid, lo, hi), cellsIn(t.Backwards, lo, hi)
+	if len(s.Backwards) > 0 && s.Backwards[0].Row == 0 { // its previous row is not in s
+		s.Backwards = s.Backwards[1:]
 	}
 	if t.Changepoints != nil {
 		s.Changepoints = t.Changepoints[lo:hi]
 	}
 	return s
+}
+
+// cellsIn returns the cells of rows [lo, hi), their rows counted from lo.
+func cellsIn(cells []Cell, lo, hi int) []Cell {
+	var out []Cell
+	for _, c := range cells {
+		if c.Row >= lo && c.Row < hi {
+			c.Row -= lo
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Normal returns the rows labelled normal (all rows if unlabelled) that

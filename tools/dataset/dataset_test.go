@@ -148,3 +148,24 @@ func TestInvalidRows(t *testing.T) {
 		t.Errorf("Slice(0, 2, 4): invalid %v", s.Invalid)
 	}
 }
+
+func TestBackwards(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.csv")
+	q := filepath.Join(dir, "b.csv")
+	os.WriteFile(p, []byte("time,x\n2020-01-01T00:00:05Z,1\n2020-01-01T00:00:06Z,2\n\n2020-01-01T00:00:01Z,3\n2020-01-01T00:00:02Z,4\n"), 0o600)
+	os.WriteFile(q, []byte("time,x\n2019-01-01T00:00:00Z,5\n2019-01-01T00:00:00Z,6\n"), 0o600) // a new file may start earlier; equal times are not backwards
+	tab, err := ReadFiles([]string{p, q}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []Cell{{p, 5, 2, "time"}}; !slices.Equal(tab.Backwards, want) {
+		t.Fatalf("Backwards = %v, want %v", tab.Backwards, want)
+	}
+	if s := tab.Slice(0, 1, 4); !slices.Equal(s.Backwards, []Cell{{p, 5, 1, "time"}}) {
+		t.Errorf("Slice(0, 1, 4).Backwards = %v", s.Backwards)
+	}
+	if s := tab.Slice(0, 2, 4); len(s.Backwards) != 0 {
+		t.Errorf("Slice(0, 2, 4).Backwards = %v: its first row has no previous row in the slice", s.Backwards)
+	}
+}
