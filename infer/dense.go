@@ -32,11 +32,7 @@ func (d *Dense) Validate() error {
 // d.Out; dst and x must not overlap.
 func (d *Dense) Forward(dst, x []float32) {
 	dst = dst[:d.Out]
-	gemv(dst, d.W, d.In, x[:d.In], d.In, false)
-	for o, b := range d.B[:len(dst)] {
-		dst[o] += b
-	}
-	d.Act.Apply(dst)
+	denseF32(dst, d.W, x[:d.In], d.B, d.Act)
 }
 
 // Params returns the number of trainable parameters.

@@ -83,11 +83,7 @@ func (d *DenseF16) Validate() error {
 // overlap.
 func (d *DenseF16) Forward(dst, x []float32) {
 	dst = dst[:d.Out]
-	gemvF16(dst, d.H, d.In, x[:d.In], d.In, false)
-	for o, b := range d.B[:len(dst)] {
-		dst[o] += b
-	}
-	d.Act.Apply(dst)
+	denseF16(dst, d.H, x[:d.In], d.B, d.Act)
 }
 
 // HalfToFloat32 returns the value of the binary16 bit pattern h. The

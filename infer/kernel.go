@@ -1,11 +1,14 @@
 package infer
 
 // The dense kernels: dst[o] = Σ_i w[o*cols+i]·x[i] for every row o, with
-// float32, int8 or binary16 weights. They dispatch to assembly
-// (kernel_amd64.s: AVX2 + FMA, and F16C for binary16; kernel_arm64.s:
-// NEON; four rows at a time) when the CPU has it and the purego build tag
-// is not set, and otherwise to the portable loops below, which are also
-// the reference the assembly is tested against.
+// float32, int8 or binary16 weights (gemv*), and the layers' form of them
+// (dense*), which also finishes each row as f(b[o] + s[o]·dst[o]) while
+// its block of rows is in registers or L1, instead of in separate passes
+// over the output. They dispatch to assembly (kernel_amd64.s: AVX2 + FMA,
+// and F16C for binary16; kernel_arm64.s: NEON; four rows at a time) when
+// the CPU has it and the purego build tag is not set, and otherwise to the
+// portable loops below, which are also the reference the assembly is
+// tested against.
 
 // gemv writes the dot product of each row of w with x into dst: row o
 // is w[o*stride : o*stride+cols], and len(dst) rows are read. With acc it
@@ -36,6 +39,92 @@ func gemvF16(dst []float32, w []uint16, stride int, x []float32, cols int, acc b
 		return
 	}
 	gemvF16Go(dst, w, stride, x, cols, acc)
+}
+
+// denseF32 writes act(W·x + b) into dst: W holds len(dst) rows of len(x)
+// weights, b at least len(dst) biases.
+func denseF32(dst, w, x, b []float32, act Activation) {
+	if useAsm && len(x) >= 8 {
+		denseF32Asm(dst, w, x, b, act)
+		return
+	}
+	denseF32Go(dst, w, x, b, act)
+}
+
+// denseQ8 writes act(b + s·(Q·x)) into dst: Q holds len(dst) rows of
+// len(x) int8 weights, s and b at least len(dst) scales and biases.
+func denseQ8(dst []float32, w []int8, x, b, s []float32, act Activation) {
+	if useAsm && len(x) >= 8 {
+		denseQ8Asm(dst, w, x, b, s, act)
+		return
+	}
+	denseQ8Go(dst, w, x, b, s, act)
+}
+
+// denseF16 is denseF32 with binary16 weights.
+func denseF16(dst []float32, w []uint16, x, b []float32, act Activation) {
+	if useAsmF16 && len(x) >= 8 {
+		denseF16Asm(dst, w, x, b, act)
+		return
+	}
+	denseF16Go(dst, w, x, b, act)
+}
+
+// epilogue finishes the row sums d: d[i] = act(b[i] + s[i]·d[i]), without
+// the product when s is nil. The float32 operations and their order are
+// the ones the layers have always used, so the results do not change.
+func epilogue(d, b, s []float32, act Activation) {
+	b = b[:len(d)]
+	if s != nil {
+		s = s[:len(d)]
+		for i, v := range d {
+			d[i] = b[i] + s[i]*v
+		}
+	} else {
+		for i, v := range d {
+			d[i] = v + b[i]
+		}
+	}
+	act.Apply(d)
+}
+
+// block is how many rows the portable dense loops finish at a time.
+const block = 8
+
+func denseF32Go(dst, w, x, b []float32, act Activation) {
+	cols := len(x)
+	for o := 0; o < len(dst); o += block {
+		d := dst[o:min(o+block, len(dst))]
+		for j := range d {
+			r := (o + j) * cols
+			d[j] = dot(w[r:r+cols], x)
+		}
+		epilogue(d, b[o:], nil, act)
+	}
+}
+
+func denseQ8Go(dst []float32, w []int8, x, b, s []float32, act Activation) {
+	cols := len(x)
+	for o := 0; o < len(dst); o += block {
+		d := dst[o:min(o+block, len(dst))]
+		for j := range d {
+			r := (o + j) * cols
+			d[j] = dotQ8(w[r:r+cols], x)
+		}
+		epilogue(d, b[o:], s[o:], act)
+	}
+}
+
+func denseF16Go(dst []float32, w []uint16, x, b []float32, act Activation) {
+	cols := len(x)
+	for o := 0; o < len(dst); o += block {
+		d := dst[o:min(o+block, len(dst))]
+		for j := range d {
+			r := (o + j) * cols
+			d[j] = dotF16(w[r:r+cols], x)
+		}
+		epilogue(d, b[o:], nil, act)
+	}
 }
 
 func gemvGo(dst, w []float32, stride int, x []float32, cols int, acc bool) {

@@ -11,17 +11,26 @@
 	VEXTRACTF128 $1, Y0, X1 \
 	VADDPS X1, X0, X0
 
-// func dot4F32(w *float32, stride int, x *float32, n int, dst *float32)
-TEXT ·dot4F32(SB), NOSPLIT, $0-40
+// func rows4F32(w *float32, stride int, x *float32, n int, dst *float32, rows int, b *float32, s *float32, relu bool)
+// writes, for each block of four rows of w (rows is a multiple of 4), the
+// four dot products with x over n elements (a multiple of 8), each as
+// f(b[o] + s[o]·dot): s and b are skipped when nil, f is ReLU with relu
+// and the identity otherwise. b may be dst itself (accumulation).
+TEXT ·rows4F32(SB), NOSPLIT, $0-65
 	MOVQ w+0(FP), AX
 	MOVQ stride+8(FP), BX
 	SHLQ $2, BX
+	MOVQ x+16(FP), SI
+	MOVQ n+24(FP), R11
+	MOVQ dst+32(FP), DI
+	XORQ R12, R12
+
+f4block:
+	CMPQ R12, rows+40(FP)
+	JGE  f4end
 	LEAQ (AX)(BX*1), R8
 	LEAQ (R8)(BX*1), R9
 	LEAQ (R9)(BX*1), R10
-	MOVQ x+16(FP), SI
-	MOVQ n+24(FP), CX
-	MOVQ dst+32(FP), DI
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -30,6 +39,7 @@ TEXT ·dot4F32(SB), NOSPLIT, $0-40
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
+	MOVQ R11, CX
 	XORQ DX, DX
 
 f4loop16:
@@ -64,7 +74,32 @@ f4done:
 	VADDPS Y6, Y2, Y2
 	VADDPS Y7, Y3, Y3
 	REDUCE4
-	VMOVUPS X0, (DI)
+	// Epilogue: X0 = b + s·X0 where given, then max(0, X0) with relu
+	// (0 > v ? 0 : v: keeps -0 and NaN, as Activation.Apply does).
+	MOVQ s+56(FP), CX
+	TESTQ CX, CX
+	JZ   f4nos
+	VMULPS (CX)(R12*4), X0, X0
+
+f4nos:
+	MOVQ b+48(FP), CX
+	TESTQ CX, CX
+	JZ   f4nob
+	VADDPS (CX)(R12*4), X0, X0
+
+f4nob:
+	CMPB relu+64(FP), $0
+	JEQ  f4store
+	VXORPS X1, X1, X1
+	VMAXPS X0, X1, X0
+
+f4store:
+	VMOVUPS X0, (DI)(R12*4)
+	LEAQ (AX)(BX*4), AX
+	ADDQ $4, R12
+	JMP  f4block
+
+f4end:
 	VZEROUPPER
 	RET
 
@@ -104,18 +139,23 @@ f1done:
 	MOVSS X0, ret+24(FP)
 	RET
 
-// func dot4Q8(w *int8, stride int, x *float32, n int, dst *float32)
-// Weights are sign-extended to int32 and converted to float32 eight at a
-// time, then multiplied into the accumulators like dot4F32.
-TEXT ·dot4Q8(SB), NOSPLIT, $0-40
+// func rows4Q8(w *int8, stride int, x *float32, n int, dst *float32, rows int, b *float32, s *float32, relu bool)
+// is rows4F32 with int8 weights, sign-extended to int32 and converted to
+// float32 eight at a time.
+TEXT ·rows4Q8(SB), NOSPLIT, $0-65
 	MOVQ w+0(FP), AX
 	MOVQ stride+8(FP), BX
+	MOVQ x+16(FP), SI
+	MOVQ n+24(FP), R11
+	MOVQ dst+32(FP), DI
+	XORQ R12, R12
+
+q4block:
+	CMPQ R12, rows+40(FP)
+	JGE  q4end
 	LEAQ (AX)(BX*1), R8
 	LEAQ (R8)(BX*1), R9
 	LEAQ (R9)(BX*1), R10
-	MOVQ x+16(FP), SI
-	MOVQ n+24(FP), CX
-	MOVQ dst+32(FP), DI
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -124,6 +164,7 @@ TEXT ·dot4Q8(SB), NOSPLIT, $0-40
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
+	MOVQ R11, CX
 	XORQ DX, DX
 
 q4loop16:
@@ -182,7 +223,32 @@ q4done:
 	VADDPS Y6, Y2, Y2
 	VADDPS Y7, Y3, Y3
 	REDUCE4
-	VMOVUPS X0, (DI)
+	// Epilogue: X0 = b + s·X0 where given, then max(0, X0) with relu
+	// (0 > v ? 0 : v: keeps -0 and NaN, as Activation.Apply does).
+	MOVQ s+56(FP), CX
+	TESTQ CX, CX
+	JZ   q4nos
+	VMULPS (CX)(R12*4), X0, X0
+
+q4nos:
+	MOVQ b+48(FP), CX
+	TESTQ CX, CX
+	JZ   q4nob
+	VADDPS (CX)(R12*4), X0, X0
+
+q4nob:
+	CMPB relu+64(FP), $0
+	JEQ  q4store
+	VXORPS X1, X1, X1
+	VMAXPS X0, X1, X0
+
+q4store:
+	VMOVUPS X0, (DI)(R12*4)
+	LEAQ (AX)(BX*4), AX
+	ADDQ $4, R12
+	JMP  q4block
+
+q4end:
 	VZEROUPPER
 	RET
 
@@ -214,20 +280,25 @@ q1done:
 	MOVSS X0, ret+24(FP)
 	RET
 
-// func dot4F16(w *uint16, stride int, x *float32, n int, dst *float32)
-// Weights are binary16, widened to float32 eight at a time by VCVTPH2PS
-// (F16C) straight from memory, then multiplied into the accumulators like
-// dot4F32. DX counts elements: x is read at DX*4, the rows at DX*2.
-TEXT ·dot4F16(SB), NOSPLIT, $0-40
+// func rows4F16(w *uint16, stride int, x *float32, n int, dst *float32, rows int, b *float32, s *float32, relu bool)
+// is rows4F32 with binary16 weights, widened to float32 eight at a time by
+// VCVTPH2PS (F16C) straight from memory. DX counts elements: x is read at
+// DX*4, the rows at DX*2.
+TEXT ·rows4F16(SB), NOSPLIT, $0-65
 	MOVQ w+0(FP), AX
 	MOVQ stride+8(FP), BX
 	SHLQ $1, BX
+	MOVQ x+16(FP), SI
+	MOVQ n+24(FP), R11
+	MOVQ dst+32(FP), DI
+	XORQ R12, R12
+
+h4block:
+	CMPQ R12, rows+40(FP)
+	JGE  h4end
 	LEAQ (AX)(BX*1), R8
 	LEAQ (R8)(BX*1), R9
 	LEAQ (R9)(BX*1), R10
-	MOVQ x+16(FP), SI
-	MOVQ n+24(FP), CX
-	MOVQ dst+32(FP), DI
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -236,6 +307,7 @@ TEXT ·dot4F16(SB), NOSPLIT, $0-40
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
+	MOVQ R11, CX
 	XORQ DX, DX
 
 h4loop16:
@@ -282,7 +354,32 @@ h4done:
 	VADDPS Y6, Y2, Y2
 	VADDPS Y7, Y3, Y3
 	REDUCE4
-	VMOVUPS X0, (DI)
+	// Epilogue: X0 = b + s·X0 where given, then max(0, X0) with relu
+	// (0 > v ? 0 : v: keeps -0 and NaN, as Activation.Apply does).
+	MOVQ s+56(FP), CX
+	TESTQ CX, CX
+	JZ   h4nos
+	VMULPS (CX)(R12*4), X0, X0
+
+h4nos:
+	MOVQ b+48(FP), CX
+	TESTQ CX, CX
+	JZ   h4nob
+	VADDPS (CX)(R12*4), X0, X0
+
+h4nob:
+	CMPB relu+64(FP), $0
+	JEQ  h4store
+	VXORPS X1, X1, X1
+	VMAXPS X0, X1, X0
+
+h4store:
+	VMOVUPS X0, (DI)(R12*4)
+	LEAQ (AX)(BX*4), AX
+	ADDQ $4, R12
+	JMP  h4block
+
+h4end:
 	VZEROUPPER
 	RET
 

@@ -105,10 +105,5 @@ func (d *DenseQ8) Validate() error {
 // Forward writes f(Scale·(Q·x) + b) into dst.
 func (d *DenseQ8) Forward(dst, x []float32) {
 	dst = dst[:d.Out]
-	gemvQ8(dst, d.Q, d.In, x[:d.In], d.In, false)
-	scale, bias := d.Scale[:len(dst)], d.B[:len(dst)]
-	for o := range dst {
-		dst[o] = bias[o] + scale[o]*dst[o]
-	}
-	d.Act.Apply(dst)
+	denseQ8(dst, d.Q, x[:d.In], d.B, d.Scale, d.Act)
 }
