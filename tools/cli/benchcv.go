@@ -57,17 +57,20 @@ type cvCandidate struct {
 	// Pooled[s] is the totals over every file with seed s.
 	Pooled []cvTotals `json:"pooled"`
 	// MeanFold is the mean over folds of their seed-mean F1; Worst the
-	// lowest seed-mean fold F1, in fold WorstFold.
-	MeanFold  float64        `json:"mean_fold_f1"`
-	Worst     float64        `json:"worst_fold_f1"`
+	// lowest seed-mean fold F1, in fold WorstFold (NaN, null in JSON, if
+	// every file failed).
+	MeanFold  jsonFloat      `json:"mean_fold_f1"`
+	Worst     jsonFloat      `json:"worst_fold_f1"`
 	WorstFold string         `json:"worst_fold"`
 	Failed    []benchFailure `json:"failed,omitempty"`
 }
 
+// cvTotals are one seed's pooled figures; NaN (null in JSON) if every
+// file failed.
 type cvTotals struct {
-	F1  float64 `json:"f1"`
-	FAR float64 `json:"far"`
-	MAR float64 `json:"mar"`
+	F1  jsonFloat `json:"f1"`
+	FAR jsonFloat `json:"far"`
+	MAR jsonFloat `json:"mar"`
 }
 
 // cvJSON is the --json output of vigil bench skab --cv.
@@ -186,9 +189,15 @@ func runCV(ctx context.Context, env Env, args []string, o *benchOpts, base *reci
 				}
 				c.FoldF1[f] = append(c.FoldF1[f], jsonFloat(f1))
 			}
-			c.Pooled = append(c.Pooled, cvTotals{F1: all.F1(), FAR: all.FAR(), MAR: all.MAR()})
+			pooled := cvTotals{F1: jsonFloat(all.F1()), FAR: jsonFloat(all.FAR()), MAR: jsonFloat(all.MAR())}
+			if !slices.Contains(scored, true) {
+				nan := jsonFloat(math.NaN())
+				pooled = cvTotals{nan, nan, nan}
+			}
+			c.Pooled = append(c.Pooled, pooled)
 		}
-		c.MeanFold, c.Worst, c.WorstFold = foldSummary(c.FoldF1, folds, -1)
+		avg, worst, worstFold := foldSummary(c.FoldF1, folds, -1)
+		c.MeanFold, c.Worst, c.WorstFold = jsonFloat(avg), jsonFloat(worst), worstFold
 		out.Candidates = append(out.Candidates, c)
 	}
 	out.Chosen = choose(out.Candidates, -1)
@@ -218,7 +227,8 @@ func runCV(ctx context.Context, env Env, args []string, o *benchOpts, base *reci
 }
 
 // foldSummary is the mean and the worst of the folds' seed-mean F1,
-// leaving fold skip out (-1: none) and folds without a figure.
+// leaving fold skip out (-1: none) and folds without a figure; both NaN
+// if no fold has one.
 func foldSummary(foldF1 [][]jsonFloat, folds []string, skip int) (avg, worst float64, worstFold string) {
 	worst, n := math.Inf(1), 0
 	for f, v := range foldF1 {
@@ -231,6 +241,9 @@ func foldSummary(foldF1 [][]jsonFloat, folds []string, skip int) (avg, worst flo
 		if m < worst {
 			worst, worstFold = m, folds[f]
 		}
+	}
+	if n == 0 {
+		return math.NaN(), math.NaN(), ""
 	}
 	return avg / float64(n), worst, worstFold
 }
@@ -323,20 +336,27 @@ func printCV(w io.Writer, out *cvJSON, tabs []*dataset.Table, foldOf []int) {
 		}
 		fmt.Fprintln(tw)
 	}
-	row("mean of folds", func(c cvCandidate) string { return fmt.Sprintf("%.3f", c.MeanFold) })
-	row("worst fold", func(c cvCandidate) string { return fmt.Sprintf("%.3f %s", c.Worst, c.WorstFold) })
-	pooled := func(get func(cvTotals) float64, format string) func(c cvCandidate) string {
+	orFailed := func(v jsonFloat, s string) string {
+		if math.IsNaN(float64(v)) {
+			return "failed"
+		}
+		return s
+	}
+	row("mean of folds", func(c cvCandidate) string { return orFailed(c.MeanFold, fmt.Sprintf("%.3f", c.MeanFold)) })
+	row("worst fold", func(c cvCandidate) string { return orFailed(c.Worst, fmt.Sprintf("%.3f %s", c.Worst, c.WorstFold)) })
+	pooled := func(get func(cvTotals) jsonFloat, format string) func(c cvCandidate) string {
 		return func(c cvCandidate) string {
 			v := make([]float64, len(c.Pooled))
 			for i, p := range c.Pooled {
-				v[i] = get(p)
+				v[i] = float64(get(p))
 			}
-			return fmt.Sprintf(format, mean(v), spread(v))
+			m := mean(v)
+			return orFailed(jsonFloat(m), fmt.Sprintf(format, m, spread(v)))
 		}
 	}
-	row("pooled F1", pooled(func(t cvTotals) float64 { return t.F1 }, "%.3f%s"))
-	row("pooled FAR %", pooled(func(t cvTotals) float64 { return t.FAR }, "%.2f%s"))
-	row("pooled MAR %", pooled(func(t cvTotals) float64 { return t.MAR }, "%.2f%s"))
+	row("pooled F1", pooled(func(t cvTotals) jsonFloat { return t.F1 }, "%.3f%s"))
+	row("pooled FAR %", pooled(func(t cvTotals) jsonFloat { return t.FAR }, "%.2f%s"))
+	row("pooled MAR %", pooled(func(t cvTotals) jsonFloat { return t.MAR }, "%.2f%s"))
 	tw.Flush()
 	for i, c := range out.Candidates {
 		for _, f := range c.Failed {

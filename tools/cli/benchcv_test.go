@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -142,6 +143,16 @@ func TestBenchCV(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "FAILED (candidate A) "+bad) || !strings.Contains(out, "mean of folds") ||
 		!regexp.MustCompile(`other/5.csv +1 +failed`).MatchString(out) {
 		t.Errorf("bench --cv with a failing file: exit %d, want 1 with the file named and the table\n%s", code, out)
+	}
+	// A candidate that fails on every file is "failed" throughout, and
+	// the JSON (NaN as null) is still written.
+	code, out, stderr = run("bench", "skab", "--data", skab, "--epochs", "2", "--cv", "fault-type", "--seeds", "1", "--try", "--val 0.0001", "--json", js)
+	var failed cvJSON
+	raw, err = os.ReadFile(js)
+	if code != 1 || err != nil || json.Unmarshal(raw, &failed) != nil || len(failed.Candidates) != 2 || !math.IsNaN(float64(failed.Candidates[1].MeanFold)) ||
+		!math.IsNaN(float64(failed.Candidates[1].Pooled[0].F1)) || strings.Contains(out, "Inf") ||
+		!regexp.MustCompile(`mean of folds +[0-9.]+ +failed`).MatchString(out) || !regexp.MustCompile(`pooled F1 +[0-9.]+ +failed`).MatchString(out) {
+		t.Errorf("bench --cv with a candidate failing every file: exit %d (%s), JSON %s\n%s", code, stderr, raw, out)
 	}
 	for _, args := range [][]string{
 		{"--seeds", "1-2"},
