@@ -88,43 +88,22 @@ func epilogue(d, b, s []float32, act Activation) {
 	act.Apply(d)
 }
 
-// block is how many rows the portable dense loops finish at a time.
-const block = 8
+// The portable dense loops: the row sums, then one epilogue over the
+// output.
 
 func denseF32Go(dst, w, x, b []float32, act Activation) {
-	cols := len(x)
-	for o := 0; o < len(dst); o += block {
-		d := dst[o:min(o+block, len(dst))]
-		for j := range d {
-			r := (o + j) * cols
-			d[j] = dot(w[r:r+cols], x)
-		}
-		epilogue(d, b[o:], nil, act)
-	}
+	gemvGo(dst, w, len(x), x, len(x), false)
+	epilogue(dst, b, nil, act)
 }
 
 func denseQ8Go(dst []float32, w []int8, x, b, s []float32, act Activation) {
-	cols := len(x)
-	for o := 0; o < len(dst); o += block {
-		d := dst[o:min(o+block, len(dst))]
-		for j := range d {
-			r := (o + j) * cols
-			d[j] = dotQ8(w[r:r+cols], x)
-		}
-		epilogue(d, b[o:], s[o:], act)
-	}
+	gemvQ8Go(dst, w, len(x), x, len(x), false)
+	epilogue(dst, b, s, act)
 }
 
 func denseF16Go(dst []float32, w []uint16, x, b []float32, act Activation) {
-	cols := len(x)
-	for o := 0; o < len(dst); o += block {
-		d := dst[o:min(o+block, len(dst))]
-		for j := range d {
-			r := (o + j) * cols
-			d[j] = dotF16(w[r:r+cols], x)
-		}
-		epilogue(d, b[o:], nil, act)
-	}
+	gemvF16Go(dst, w, len(x), x, len(x), false)
+	epilogue(dst, b, nil, act)
 }
 
 func gemvGo(dst, w []float32, stride int, x []float32, cols int, acc bool) {

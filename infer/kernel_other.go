@@ -23,3 +23,15 @@ func gemvQ8Asm(dst []float32, w []int8, stride int, x []float32, cols int, acc b
 func gemvF16Asm(dst []float32, w []uint16, stride int, x []float32, cols int, acc bool) {
 	gemvF16Go(dst, w, stride, x, cols, acc)
 }
+
+func denseF32Asm(dst, w, x, b []float32, act Activation) {
+	denseF32Go(dst, w, x, b, act)
+}
+
+func denseQ8Asm(dst []float32, w []int8, x, b, s []float32, act Activation) {
+	denseQ8Go(dst, w, x, b, s, act)
+}
+
+func denseF16Asm(dst []float32, w []uint16, x, b []float32, act Activation) {
+	denseF16Go(dst, w, x, b, act)
+}
