@@ -95,16 +95,31 @@ func validateConv(kind string, in, out, k, s, p, l, lout, w, b int, act Activati
 
 // Forward computes the convolution. Each output step is a matrix-vector
 // product of the weights with a contiguous slice of the input (the taps
-// that fall inside it), so it runs on the dense kernels.
+// that fall inside it), so it runs on the dense kernels; the interior
+// steps, whose taps all fall inside, run on the multi-vector kernels,
+// which reuse each weight for consecutive steps.
 func (c *Conv1D) Forward(dst, x []float32) {
 	ci, co, k := c.InChannels, c.OutChannels, c.Kernel
 	lout := c.OutLength()
 	dst = dst[:lout*co]
 	x = x[:c.Length*ci]
+	lo, hi := c.interior(lout)
+	if hi > lo {
+		first := lo*c.Stride - c.Padding
+		if len(c.Q) > 0 {
+			gemvMultiQ8(dst[lo*co:], co, co, c.Q, k*ci, x[first*ci:], c.Stride*ci, k*ci, hi-lo, c.Scale, c.B, c.Act)
+		} else {
+			gemvMulti(dst[lo*co:], co, co, c.W, k*ci, x[first*ci:], c.Stride*ci, k*ci, hi-lo, nil, c.B, c.Act)
+		}
+	}
 	for t := 0; t < lout; t++ {
+		if t == lo && hi > lo {
+			t = hi - 1 // the interior is done
+			continue
+		}
+		row := dst[t*co : t*co+co]
 		first := t*c.Stride - c.Padding // input step of tap 0
 		k0, k1 := max(0, -first), min(k, c.Length-first)
-		row := dst[t*co : t*co+co]
 		switch {
 		case k1 <= k0:
 			clear(row)
@@ -115,6 +130,17 @@ func (c *Conv1D) Forward(dst, x []float32) {
 		}
 		biasAct(row, c.Scale, c.B, c.Act)
 	}
+}
+
+// interior returns the output steps [lo, hi) whose taps all fall inside
+// the input: t·Stride − Padding ≥ 0 and t·Stride − Padding + Kernel ≤
+// Length. hi ≤ lo when there are none.
+func (c *Conv1D) interior(lout int) (lo, hi int) {
+	lo = (c.Padding + c.Stride - 1) / c.Stride
+	if last := c.Length - c.Kernel + c.Padding; last >= 0 {
+		hi = min(lout, last/c.Stride+1)
+	}
+	return lo, hi
 }
 
 // biasAct sets row[o] = f(row[o]·scale[o] + b[o]); no scale means 1. It
