@@ -42,7 +42,7 @@ func TestFromFit(t *testing.T) {
 	got := l.Model
 	if got.Threshold.Value != float32(fit.Calibration.Threshold) || int(got.Decision.K) != fit.K || got.Scaler.Kind != ScalerRobust ||
 		got.Channels[0] != (Channel{Name: "a", Unit: "bar"}) || got.Training.Rows != 400 || got.Training.DatasetDigest != "d1" ||
-		got.Training.Tool != "vigil train" || got.Kind != KindAutoencoder || got.Features.Window != 10 {
+		got.Training.Tool != "vigil train" || got.Kind != KindAutoencoder || got.Features.Window != 5 {
 		t.Errorf("model %+v from fit", got)
 	}
 }

@@ -329,13 +329,13 @@ func BenchmarkScore(b *testing.B) {
 }
 
 // BenchmarkPushRecipe measures what the gateway spends per sample with
-// the shape `vigil train` builds by default: 8 channels, a 10-sample
-// window seen raw and as mean and std (96 features), 96→64→16→64→96,
+// the shape `vigil train` builds by default: 8 channels, a 5-sample
+// window seen raw and as mean and std (56 features), 56→64→16→64→56,
 // scored at every sample. It includes scaling, the window statistics and
 // the per-channel attribution.
 func BenchmarkPushRecipe(b *testing.B) {
 	const channels = 8
-	spec := FeatureSpec{Window: 10, Stride: 1, Raw: true, Stats: []Stat{Mean, Std}}
+	spec := FeatureSpec{Window: 5, Stride: 1, Raw: true, Stats: []Stat{Mean, Std}}
 	in := spec.Len(channels)
 	for _, q8 := range []bool{false, true} {
 		name := "f32"

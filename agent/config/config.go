@@ -131,7 +131,7 @@ func (l *Learn) check(root *yaml.Node, m *Model) error {
 		return fieldError(root, "model.learn.duration", "%v: want a positive duration such as 30m", l.Duration)
 	}
 	if l.Window < 0 || l.Window > 1000 {
-		return fieldError(root, "model.learn.window", "%d: want 1 to 1000 samples (0: the default, 10)", l.Window)
+		return fieldError(root, "model.learn.window", "%d: want 1 to 1000 samples (0: the default, 5)", l.Window)
 	}
 	for _, h := range l.Hidden {
 		if h < 1 || h > 4096 {

@@ -102,7 +102,7 @@ type Recipe struct {
 	Tool string
 }
 
-// Recipe defaults: a 10-sample window seen raw and as each channel's
+// Recipe defaults: a 5-sample window seen raw and as each channel's
 // mean and spread, a 64-16-64 network, a robust scaler, slow channels
 // widened ×50, and a threshold 20 % over mean + 3σ of the validation
 // scores. The README's "Detection on SKAB" says how they were chosen.
@@ -111,7 +111,7 @@ func DefaultRecipe() Recipe {
 	o.Hidden = []int{64, 16, 64}
 	return Recipe{
 		Options:   o,
-		Features:  infer.FeatureSpec{Window: 10, Stride: 1, Raw: true, Stats: []infer.Stat{infer.Mean, infer.Std}},
+		Features:  infer.FeatureSpec{Window: 5, Stride: 1, Raw: true, Stats: []infer.Stat{infer.Mean, infer.Std}},
 		Scaler:    ScalerRobust,
 		SlowShare: 0.3, SlowWiden: 50,
 		Threshold: Threshold{Method: "mean+ksigma", Sigma: 3, Percentile: 99.5, Risk: 1e-3, Factor: 1.2},

@@ -37,9 +37,9 @@ func TestRecipeFit(t *testing.T) {
 	if epochs != len(fit.Result.History) || epochs == 0 {
 		t.Errorf("progress saw %d epochs, history has %d", epochs, len(fit.Result.History))
 	}
-	// 400 rows make 391 windows of 10; the scaler and threshold are sane.
+	// 400 rows make 396 windows of 5; the scaler and threshold are sane.
 	// (firmware's TestFromFit packs and loads the model.)
-	if len(fit.Scaled) != 391 || fit.Calibration.Threshold <= 0 || fit.K == 0 || fit.Rows != 400 || fit.Tool != "vigil train" ||
+	if len(fit.Scaled) != 396 || fit.Calibration.Threshold <= 0 || fit.K == 0 || fit.Rows != 400 || fit.Tool != "vigil train" ||
 		len(fit.Scaler.Scale) != 8 || fit.ScalerKind != ScalerRobust {
 		t.Errorf("windows %d, threshold %v, k %d, rows %d, tool %q", len(fit.Scaled), fit.Calibration.Threshold, fit.K, fit.Rows, fit.Tool)
 	}
@@ -53,10 +53,10 @@ func TestRecipeFit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// [0,300) loses the 14 windows touching rows 200–204: 291 − 14;
-	// [300,400) has 91.
-	if len(fit.Scaled) != 291-14+91 {
-		t.Errorf("%d windows, want %d", len(fit.Scaled), 291-14+91)
+	// [0,300) loses the 9 windows touching rows 200–204: 296 − 9;
+	// [300,400) has 96.
+	if len(fit.Scaled) != 296-9+96 {
+		t.Errorf("%d windows, want %d", len(fit.Scaled), 296-9+96)
 	}
 	bad := []struct {
 		name string

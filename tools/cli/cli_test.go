@@ -232,17 +232,17 @@ func TestSimTrainInspect(t *testing.T) {
 	}
 	// Absolute error, calibrated on every training window: recorded, and
 	// the int8 report still pairs validation rows with their scores. The
-	// default 10-sample windows that hold only normal rows: 2391 end at
-	// rows 9…2399, less the 129 that touch the fault's 120 rows.
+	// default 5-sample windows that hold only normal rows: 2396 end at
+	// rows 4…2399, less the 124 that touch the fault's 120 rows.
 	pa := filepath.Join(dir, "abs.vgm")
 	if code, out, stderr = run("train", "-q", "--epochs", "2", "--error", "absolute", "--calibrate-on", "all", "--int8", "--data", data, "--out", pa); code != 0 {
 		t.Fatalf("--error absolute: exit %d: %s", code, stderr)
 	}
-	if la, err := firmware.ReadFile(pa, firmware.LoadOptions{AllowUnsigned: true}); err != nil || la.Model.Error != "absolute" || la.Model.Threshold.N != 2262 {
-		t.Errorf("absolute-error model: error %q, calibrated on %d scores (want 2262, every normal window), %v", la.Model.Error, la.Model.Threshold.N, err)
+	if la, err := firmware.ReadFile(pa, firmware.LoadOptions{AllowUnsigned: true}); err != nil || la.Model.Error != "absolute" || la.Model.Threshold.N != 2272 {
+		t.Errorf("absolute-error model: error %q, calibrated on %d scores (want 2272, every normal window), %v", la.Model.Error, la.Model.Threshold.N, err)
 	}
-	if !strings.Contains(out, " of 452 validation decisions differ") {
-		t.Errorf("int8 report should cover the 452 validation windows:\n%s", out)
+	if !strings.Contains(out, " of 454 validation decisions differ") {
+		t.Errorf("int8 report should cover the 454 validation windows:\n%s", out)
 	}
 	for _, bad := range [][]string{{"--error", "cubic"}, {"--calibrate-on", "test"}} {
 		if code, _, _ = run(append([]string{"train", "--data", data, "--out", pa}, bad...)...); code != 2 {
