@@ -368,8 +368,9 @@ func (a *Autoencoder) ScoreFeatures(f, perChannel []float32) float32 {
 func (a *Autoencoder) InvalidChannels(dst []int, x []float32) []int {
 	const exp = 0x7f800000
 	for i, v := range x[:a.c] {
-		bad := false
-		for _, m := range append([]*Autoencoder{a}, a.Members()...) {
+		z := (v - a.cfg.Scaler.Center[i]) * a.inv[i]
+		bad := math.Float32bits(z)&exp == exp
+		for _, m := range a.Members() {
 			z := (v - m.cfg.Scaler.Center[i]) * m.inv[i]
 			bad = bad || math.Float32bits(z)&exp == exp
 		}
