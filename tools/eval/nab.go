@@ -233,6 +233,12 @@ func NABTotal(scores []NABScore) float64 {
 		null += sc.Null
 		perfect += sc.Perfect
 	}
+	return normalised(s, null, perfect)
+}
+
+// normalised is NAB's 100·(S − Null)/(Perfect − Null); NaN when Perfect
+// equals Null (nothing to detect).
+func normalised(s, null, perfect float64) float64 {
 	if perfect == null {
 		return math.NaN()
 	}

@@ -282,8 +282,5 @@ func NumentaTotal(scores []NumentaScore) float64 {
 		null += sc.Null
 		perfect += sc.Perfect
 	}
-	if perfect == null {
-		return math.NaN()
-	}
-	return 100 * (s - null) / (perfect - null)
+	return normalised(s, null, perfect)
 }
