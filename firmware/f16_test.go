@@ -27,21 +27,10 @@ func TestHalfF16(t *testing.T) {
 		if !h.F16() || f32.F16() || len(f32.Layers[0].WeightsF16) != 0 {
 			t.Fatalf("%s: F16 %v, the original's %v: Clone shares the layer list", name, h.F16(), f32.F16())
 		}
-		b32, err := Pack(f32)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b16, err := Pack(h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		l32, _ := Decode(b32, LoadOptions{AllowUnsigned: true})
-		l16, err := Decode(b16, LoadOptions{AllowUnsigned: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Contains(l16.Model.Requires, FeatureF16Weights) || len(b16) > len(b32)*7/10 {
-			t.Errorf("%s: requires %q, %d bytes against %d in float32", name, l16.Model.Requires, len(b16), len(b32))
+		l32, n32 := packLoad(t, f32)
+		l16, n16 := packLoad(t, h)
+		if !slices.Contains(l16.Model.Requires, FeatureF16Weights) || n16 > n32*7/10 {
+			t.Errorf("%s: requires %q, %d bytes against %d in float32", name, l16.Model.Requires, n16, n32)
 		}
 		r := rand.New(rand.NewPCG(9, 9))
 		x := make([]float32, 8)

@@ -19,10 +19,10 @@ func multiScaleModel() *Model {
 	return m
 }
 
-// A multi-scale model packs, lists what it requires, loads, and scores
-// the fusion of its networks: the mean of each one's score over its norm.
-func TestMultiScaleModel(t *testing.T) {
-	m := multiScaleModel()
+// packLoad packs m and decodes the file, failing the test on an error;
+// it returns the loaded model and the file's size.
+func packLoad(t testing.TB, m *Model) (*Loaded, int) {
+	t.Helper()
 	b, err := Pack(m)
 	if err != nil {
 		t.Fatal(err)
@@ -31,6 +31,14 @@ func TestMultiScaleModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return l, len(b)
+}
+
+// A multi-scale model packs, lists what it requires, loads, and scores
+// the fusion of its networks: the mean of each one's score over its norm.
+func TestMultiScaleModel(t *testing.T) {
+	m := multiScaleModel()
+	l, _ := packLoad(t, m)
 	if want := []string{FeatureConv1D, FeatureMultiScale, FeatureWindow}; !slices.Equal(l.Model.Requires, want) {
 		t.Errorf("requires %q, want %q", l.Model.Requires, want)
 	}
@@ -39,13 +47,7 @@ func TestMultiScaleModel(t *testing.T) {
 	}
 	var parts [2]*Loaded
 	for i, p := range []*Model{goldenModel("window"), goldenModel("conv")} {
-		pb, err := Pack(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if parts[i], err = Decode(pb, LoadOptions{AllowUnsigned: true}); err != nil {
-			t.Fatal(err)
-		}
+		parts[i], _ = packLoad(t, p)
 	}
 	r := rand.New(rand.NewPCG(3, 3))
 	x := make([]float32, 8)

@@ -366,19 +366,24 @@ func (a *Autoencoder) ScoreFeatures(f, perChannel []float32) float32 {
 // cannot be scored — NaN, infinite, or infinite once scaled (by this
 // model's scaler or a member's) — and returns it. It is for reporting a sensor fault, off the per-sample path.
 func (a *Autoencoder) InvalidChannels(dst []int, x []float32) []int {
-	const exp = 0x7f800000
 	for i, v := range x[:a.c] {
-		z := (v - a.cfg.Scaler.Center[i]) * a.inv[i]
-		bad := math.Float32bits(z)&exp == exp
+		bad := a.unscalable(i, v)
 		for _, m := range a.Members() {
-			z := (v - m.cfg.Scaler.Center[i]) * m.inv[i]
-			bad = bad || math.Float32bits(z)&exp == exp
+			bad = bad || m.unscalable(i, v)
 		}
 		if bad {
 			dst = append(dst, i)
 		}
 	}
 	return dst
+}
+
+// unscalable reports whether v, as channel i, is NaN or infinite once
+// scaled.
+func (a *Autoencoder) unscalable(i int, v float32) bool {
+	const exp = 0x7f800000
+	z := (v - a.cfg.Scaler.Center[i]) * a.inv[i]
+	return math.Float32bits(z)&exp == exp
 }
 
 // Reconstruction returns the last feature vector scored by Push and its

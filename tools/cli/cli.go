@@ -141,16 +141,25 @@ func backwardsNote(w io.Writer, tab *dataset.Table) {
 	if len(back) == 0 {
 		return
 	}
+	fmt.Fprintf(w, "time goes backwards at %d rows (%s, column %q): windows and the decision restart there, as after a gap\n",
+		len(back), firstCells(back, false), back[0].Column)
+}
+
+// firstCells lists the first three cells as file:line, each with its
+// column if withColumn, and "…" after them if there are more.
+func firstCells(cells []dataset.Cell, withColumn bool) string {
 	var first []string
-	for _, c := range back[:min(3, len(back))] {
-		first = append(first, fmt.Sprintf("%s:%d", c.Path, c.Line))
+	for _, c := range cells[:min(3, len(cells))] {
+		s := fmt.Sprintf("%s:%d", c.Path, c.Line)
+		if withColumn {
+			s += fmt.Sprintf(" (%s)", c.Column)
+		}
+		first = append(first, s)
 	}
-	more := ""
-	if len(back) > 3 {
-		more = ", …"
+	if len(cells) > 3 {
+		first = append(first, "…")
 	}
-	fmt.Fprintf(w, "time goes backwards at %d rows (%s%s, column %q): windows and the decision restart there, as after a gap\n",
-		len(back), strings.Join(first, ", "), more, back[0].Column)
+	return strings.Join(first, ", ")
 }
 
 // invalidRows reports the rows of tab with a missing or non-finite
@@ -165,14 +174,6 @@ func invalidRows(w io.Writer, tab *dataset.Table, strict bool, fate string) erro
 	if strict {
 		return fmt.Errorf("%w (%d such rows; without --strict they are %s)", bad[0], len(bad), fate)
 	}
-	var first []string
-	for _, c := range bad[:min(3, len(bad))] {
-		first = append(first, fmt.Sprintf("%s:%d (%s)", c.Path, c.Line, c.Column))
-	}
-	more := ""
-	if len(bad) > 3 {
-		more = ", …"
-	}
-	fmt.Fprintf(w, "%d rows with a missing or non-finite value are %s: %s%s (--strict fails instead)\n", len(bad), fate, strings.Join(first, ", "), more)
+	fmt.Fprintf(w, "%d rows with a missing or non-finite value are %s: %s (--strict fails instead)\n", len(bad), fate, firstCells(bad, true))
 	return nil
 }
