@@ -247,6 +247,9 @@ func TestRelearn(t *testing.T) {
 		case <-ctx.Done():
 		}
 	}
+	// A malformed request sent again while the first was on its way is
+	// answered late: not an answer to the request that follows.
+	st.late = "by is required"
 	ask(`{"by": "night shift", "reason": "pump replaced"}`)
 	learning := st.next(Learning, "asked by night shift (pump replaced)")
 	probation := st.next(update.Probation, "")
