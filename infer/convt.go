@@ -130,50 +130,52 @@ func (p *convTPlan) matches(c *ConvTranspose1D) bool {
 // forwardPhases is Forward with the packing p. The output steps of a
 // phase, Stride apart, use the same packed matrix on input slices one
 // step apart; those whose every tap falls inside the input run on the
-// multi-vector kernels, the others one at a time.
+// multi-vector kernels, the few at the edges one at a time.
 func (c *ConvTranspose1D) forwardPhases(p *convTPlan, dst, x []float32) {
 	ci, co, s := c.InChannels, c.OutChannels, c.Stride
 	lout := c.OutLength()
 	dst = dst[:lout*co]
 	x = x[:c.Length*ci]
 	for ph := 0; ph < s; ph++ {
-		n := phaseTaps(ph, c.Kernel, s)
-		// The phase's first output step u0 reads input steps from lo0 on;
-		// its m-th, u0 + m·Stride, from lo0 + m. The interior ones are
-		// those with 0 ≤ lo0 + m and lo0 + m + n ≤ Length.
+		// The phase's first output step is u0; its m-th, u0 + m·Stride,
+		// reads input steps lo0 + m to lo0 + m + n − 1. The interior
+		// ones, m0 ≤ m < m1, are those with every step inside the input.
 		u0 := ((ph-c.Padding)%s + s) % s
-		if n == 0 || u0 >= lout {
+		if u0 >= lout {
 			continue
 		}
-		lo0 := (u0+c.Padding-ph)/s - n + 1
-		m0, m1 := max(0, -lo0), min((lout-u0+s-1)/s, c.Length-n-lo0+1)
-		if m1 <= m0 {
-			continue
-		}
-		d, xm := dst[(u0+m0*s)*co:], x[(lo0+m0)*ci:]
-		if p.q != nil {
-			gemvMultiQ8(d, co, s*co, p.q[p.off[ph]:], n*ci, xm, ci, n*ci, m1-m0, c.Scale, c.B, c.Act)
-		} else {
-			gemvMulti(d, co, s*co, p.w[p.off[ph]:], n*ci, xm, ci, n*ci, m1-m0, nil, c.B, c.Act)
-		}
-	}
-	for u := 0; u < lout; u++ {
-		row := dst[u*co : u*co+co]
-		ph := (u + c.Padding) % s
 		n := phaseTaps(ph, c.Kernel, s)
-		lo := (u+c.Padding-ph)/s - n + 1 // input step of column block 0
-		j0, j1 := max(0, -lo), min(n, c.Length-lo)
-		if n > 0 && j0 == 0 && j1 == n {
-			continue // interior: done above
+		steps := (lout - u0 + s - 1) / s
+		lo0 := (u0+c.Padding-ph)/s - n + 1
+		m0, m1 := max(0, -lo0), min(steps, c.Length-n-lo0+1)
+		if n == 0 || m1 <= m0 {
+			m0, m1 = steps, steps // no interior
 		}
-		switch {
-		case j1 <= j0:
-			clear(row)
-		case p.q != nil:
-			gemvQ8(row, p.q[p.off[ph]+j0*ci:], n*ci, x[(lo+j0)*ci:], (j1-j0)*ci, false)
-		default:
-			gemv(row, p.w[p.off[ph]+j0*ci:], n*ci, x[(lo+j0)*ci:], (j1-j0)*ci, false)
+		if m1 > m0 {
+			d, xm := dst[(u0+m0*s)*co:], x[(lo0+m0)*ci:]
+			if p.q != nil {
+				gemvMultiQ8(d, co, s*co, p.q[p.off[ph]:], n*ci, xm, ci, n*ci, m1-m0, c.Scale, c.B, c.Act)
+			} else {
+				gemvMulti(d, co, s*co, p.w[p.off[ph]:], n*ci, xm, ci, n*ci, m1-m0, nil, c.B, c.Act)
+			}
 		}
-		biasAct(row, c.Scale, c.B, c.Act)
+		for m := 0; m < steps; m++ {
+			if m == m0 {
+				m = m1 - 1 // the interior, done above
+				continue
+			}
+			u, lo := u0+m*s, lo0+m // lo: input step of column block 0
+			row := dst[u*co : u*co+co]
+			j0, j1 := max(0, -lo), min(n, c.Length-lo)
+			switch {
+			case j1 <= j0:
+				clear(row)
+			case p.q != nil:
+				gemvQ8(row, p.q[p.off[ph]+j0*ci:], n*ci, x[(lo+j0)*ci:], (j1-j0)*ci, false)
+			default:
+				gemv(row, p.w[p.off[ph]+j0*ci:], n*ci, x[(lo+j0)*ci:], (j1-j0)*ci, false)
+			}
+			biasAct(row, c.Scale, c.B, c.Act)
+		}
 	}
 }

@@ -43,18 +43,3 @@ func rows4Q8(w *int8, stride int, x *float32, n int, dst *float32, rows int, b *
 
 //go:noescape
 func rows4F16(w *uint16, stride int, x *float32, n int, dst *float32, rows int, b *float32, s *float32, relu bool)
-
-// blocks4F32 runs rows4F32 over len(dst) rows (a multiple of 4; the
-// caller has checked that w holds them) with b and s nil or at least
-// len(dst) long.
-func blocks4F32(dst, w []float32, stride int, x []float32, n int, b, s []float32, relu bool) {
-	rows4F32(&w[0], stride, &x[0], n, &dst[0], len(dst), ptr(b), ptr(s), relu)
-}
-
-func blocks4Q8(dst []float32, w []int8, stride int, x []float32, n int, b, s []float32, relu bool) {
-	rows4Q8(&w[0], stride, &x[0], n, &dst[0], len(dst), ptr(b), ptr(s), relu)
-}
-
-func blocks4F16(dst []float32, w []uint16, stride int, x []float32, n int, b, s []float32, relu bool) {
-	rows4F16(&w[0], stride, &x[0], n, &dst[0], len(dst), ptr(b), ptr(s), relu)
-}

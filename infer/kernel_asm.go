@@ -5,9 +5,9 @@ package infer
 // The assembly kernels (kernel_amd64.s: AVX2 + FMA, F16C for binary16;
 // kernel_arm64.s: NEON) share these signatures and wrappers. Each computes
 // whole blocks of eight columns; the wrappers add the remaining columns in
-// Go. blocks4F32, blocks4Q8 and blocks4F16 (kernel_amd64.go,
-// kernel_arm64.go) run them over every block of four rows, finishing each
-// block as it is stored.
+// Go. blocks4F32, blocks4Q8 and blocks4F16 run the rows4 kernels
+// (declared in kernel_amd64.go and kernel_arm64.go) over every block of
+// four rows, finishing each block as it is stored.
 
 // dot1F32 returns the dot product of w and x over n elements (a multiple
 // of 8).
@@ -30,6 +30,23 @@ func ptr(s []float32) *float32 {
 		return nil
 	}
 	return &s[0]
+}
+
+// blocks4F32 runs rows4F32 over len(dst) rows (a multiple of 4; the
+// caller has checked that w holds them) with b and s nil or at least
+// len(dst) long.
+func blocks4F32(dst, w []float32, stride int, x []float32, n int, b, s []float32, relu bool) {
+	rows4F32(&w[0], stride, &x[0], n, &dst[0], len(dst), ptr(b), ptr(s), relu)
+}
+
+// blocks4Q8 is blocks4F32 with int8 weights, on rows4Q8.
+func blocks4Q8(dst []float32, w []int8, stride int, x []float32, n int, b, s []float32, relu bool) {
+	rows4Q8(&w[0], stride, &x[0], n, &dst[0], len(dst), ptr(b), ptr(s), relu)
+}
+
+// blocks4F16 is blocks4F32 with binary16 weights, on rows4F16.
+func blocks4F16(dst []float32, w []uint16, stride int, x []float32, n int, b, s []float32, relu bool) {
+	rows4F16(&w[0], stride, &x[0], n, &dst[0], len(dst), ptr(b), ptr(s), relu)
 }
 
 func gemvAsm(dst, w []float32, stride int, x []float32, cols int, acc bool) {

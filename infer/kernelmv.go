@@ -8,9 +8,10 @@ package infer
 // apart. Computing two steps at once loads each weight once for both and
 // shares the horizontal reduction, the call and the finishing (bias,
 // scale, ReLU), which dominate products of only a few dozen columns. On
-// amd64 the assembly (kernelmv_amd64.s) does blocks of four rows by two
-// vectors; elsewhere each vector is one gemv and biasAct, which is also
-// the reference the assembly is tested against.
+// amd64 and arm64 the assembly (kernelmv_amd64.s, kernelmv_arm64.s) does
+// blocks of four rows by two vectors; elsewhere each vector is one gemv
+// and biasAct, which is also the reference the assembly is tested
+// against.
 
 // gemvMulti writes, for each of steps input vectors, the product of rows
 // rows of w (row o at w[o*wstride:], cols columns) with that vector,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -19,6 +20,10 @@ import (
 // order, so they agree to within 1e-5 of |b| + |s|·Σ|w·x| (every
 // activation is at most 1-Lipschitz).
 func TestMultiKernelsMatchGo(t *testing.T) {
+	t.Logf("kernels: %s (multi-vector assembly: %v)", KernelName(), useAsmMulti)
+	if useAsmMulti != useAsm {
+		t.Fatalf("multi-vector assembly %v, dense assembly %v: every assembly build has both", useAsmMulti, useAsm)
+	}
 	r := rand.New(rand.NewPCG(51, 52))
 	colCounts := []int{64, 96, 112, 224, 231}
 	for c := 1; c <= 45; c++ {
@@ -88,6 +93,69 @@ func TestMultiKernelsMatchGo(t *testing.T) {
 						}
 						if d := math.Abs(float64(got[i] - want[i])); !(d <= 1e-5*mag) {
 							t.Fatalf("%s: vector %d row %d: %v, Go %v", name, m, o, got[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestMultiKernelsSameBitsARM64: on arm64 the NEON multi-vector kernels
+// accumulate and reduce each vector's sums in the order of the dense ones
+// and finish b + s·sum with one fused multiply-add, as Go computes
+// biasAct there, so gemvMulti agrees with one gemv and biasAct per vector
+// bit for bit (but for ReLU of −0), whatever the shape, strides and
+// activation, also with biases ±0, ±Inf and NaN, all-zero rows and
+// negative scales. (The amd64 kernels sum in another order.)
+func TestMultiKernelsSameBitsARM64(t *testing.T) {
+	if runtime.GOARCH != "arm64" || !useAsmMulti {
+		t.Skipf("no NEON multi-vector kernels (GOARCH %s, assembly %v)", runtime.GOARCH, useAsmMulti)
+	}
+	r := rand.New(rand.NewPCG(57, 58))
+	special := []float32{float32(math.Copysign(0, -1)), 0, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
+	for _, rows := range []int{4, 5, 8, 11, 16, 32} {
+		for _, cols := range []int{8, 9, 16, 23, 24, 56, 64, 224} {
+			for _, steps := range []int{2, 3, 4, 27} {
+				for _, f := range allActivations {
+					ws, xs, ds := cols+4*(rows%2), []int{3, cols, cols + 5}[steps%3], rows+(rows+1)*(cols%2)
+					w := randSlice(r, (rows-1)*ws+cols)
+					for i := range w[:cols] { // row 0: all zero
+						w[i] = 0
+					}
+					q := make([]int8, len(w))
+					for i := range q[cols:] {
+						q[cols+i] = int8(r.IntN(255) - 127)
+					}
+					x := randSlice(r, (steps-1)*xs+cols)
+					b, sc := randSlice(r, rows), randSlice(r, rows)
+					b[0], b[rows-1] = special[r.IntN(len(special))], special[r.IntN(len(special))]
+					n := (steps-1)*ds + rows
+					for _, k := range []struct {
+						name      string
+						got, want func(dst []float32)
+					}{
+						{"float32",
+							func(d []float32) { gemvMulti(d, rows, ds, w, ws, x, xs, cols, steps, nil, b, f) },
+							func(d []float32) { gemvMultiEach(d, rows, ds, w, ws, x, xs, cols, steps, nil, b, f) }},
+						{"int8",
+							func(d []float32) { gemvMultiQ8(d, rows, ds, q, ws, x, xs, cols, steps, sc, b, f) },
+							func(d []float32) { gemvMultiQ8Each(d, rows, ds, q, ws, x, xs, cols, steps, sc, b, f) }},
+					} {
+						got, want := make([]float32, n), make([]float32, n)
+						for i := range got {
+							got[i], want[i] = float32(i), float32(i)
+						}
+						k.got(got)
+						k.want(want)
+						for i := range got {
+							// ReLU keeps −0 in the kernels, as Activation.Apply
+							// does; biasAct's max(·, 0) makes it +0.
+							zeros := f == ReLU && got[i] == 0 && want[i] == 0
+							if !sameFloat(got[i], want[i]) && !zeros {
+								t.Fatalf("%s %v %d rows × %d cols × %d vectors (strides %d, %d, %d): vector %d row %d: %v, one gemv each %v",
+									k.name, f, rows, cols, steps, ws, xs, ds, i/ds, i%ds, got[i], want[i])
+							}
 						}
 					}
 				}
