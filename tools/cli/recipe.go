@@ -262,6 +262,21 @@ func (rc *recipe) fit(ctx context.Context, tab *dataset.Table, progress io.Write
 			return nil, nil, err
 		}
 	}
+	// The debounce was calibrated on the first network's scores; the
+	// gateway decides on the fused score, so calibrate it on that.
+	b, err := firmware.Pack(m)
+	if err != nil {
+		return nil, nil, err
+	}
+	l, err := firmware.Decode(b, firmware.LoadOptions{AllowUnsigned: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	k, n, err := rc.Debounce(l.Autoencoder, rec, float64(m.Threshold.Value))
+	if err != nil {
+		return nil, nil, err
+	}
+	m.Decision.K, m.Decision.N = uint32(k), uint32(n)
 	return m, fit, nil
 }
 

@@ -117,11 +117,7 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	if len(m.Members) > 0 {
 		fmt.Fprintf(env.Stdout, "multi-scale: the model scores the mean of its %d networks' scores over their own thresholds; threshold 1\n", 1+len(m.Members))
 	}
-	calibrated := "no alarm on the validation rows"
-	if len(m.Members) > 0 {
-		calibrated = "the first network's: no alarm on its validation rows"
-	}
-	fmt.Fprintf(env.Stdout, "decision: anomaly once %d of the last %d scores are above it (%s)", m.Decision.K, m.Decision.N, calibrated)
+	fmt.Fprintf(env.Stdout, "decision: anomaly once %d of the last %d scores are above it (no alarm on the validation rows)", m.Decision.K, m.Decision.N)
 	if g := m.Decision.Gap; g > 0 {
 		fmt.Fprintf(env.Stdout, "; a step over %v is a gap", time.Duration(g))
 	}
