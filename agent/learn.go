@@ -20,6 +20,7 @@ import (
 	"github.com/vigil-edge/vigil/agent/publish"
 	"github.com/vigil-edge/vigil/firmware"
 	"github.com/vigil-edge/vigil/firmware/slots"
+	"github.com/vigil-edge/vigil/infer"
 	"github.com/vigil-edge/vigil/infer/train"
 	"github.com/vigil-edge/vigil/sensors"
 )
@@ -41,12 +42,15 @@ type LearnMessage struct {
 	Samples int `json:"samples"`
 	Of      int `json:"of,omitempty"`
 	Skipped int `json:"skipped,omitempty"`
-	// Epoch and Epochs, while training.
-	Epoch  int       `json:"epoch,omitempty"`
-	Epochs int       `json:"epochs,omitempty"`
-	Reason string    `json:"reason,omitempty"`
-	Since  time.Time `json:"since"` // when learning began
-	Time   time.Time `json:"time"`
+	// Epoch and Epochs, while training; for a multi-scale model
+	// (model.learn.members), of network Network of Networks.
+	Epoch    int       `json:"epoch,omitempty"`
+	Epochs   int       `json:"epochs,omitempty"`
+	Network  int       `json:"network,omitempty"`
+	Networks int       `json:"networks,omitempty"`
+	Reason   string    `json:"reason,omitempty"`
+	Since    time.Time `json:"since"` // when learning began
+	Time     time.Time `json:"time"`
 }
 
 // learnGapFactor cuts the recording where a step is over this many
@@ -153,9 +157,13 @@ func learn(ctx context.Context, cfg *config.Config, lo firmware.LoadOptions, o O
 	}
 	log.Info("learning: recorded normal operation", "samples", len(rec.Rows), "skipped", skipped, "source", sourceName(src))
 	start := time.Now()
-	data, m, fit, err := fitLearnt(ctx, cfg, lo, key, rec, 1, o.Now(), func(e train.Epoch) {
-		report(LearnMessage{Phase: "training", Progress: float64(e.N) / float64(e.Of), Samples: len(rec.Rows), Of: lc.Samples,
-			Skipped: skipped, Epoch: e.N, Epochs: e.Of})
+	data, m, fit, err := fitLearnt(ctx, cfg, lo, key, rec, 1, o.Now(), func(e train.Epoch, network, networks int) {
+		msg := LearnMessage{Phase: "training", Progress: (float64(network-1) + float64(e.N)/float64(e.Of)) / float64(networks),
+			Samples: len(rec.Rows), Of: lc.Samples, Skipped: skipped, Epoch: e.N, Epochs: e.Of}
+		if networks > 1 {
+			msg.Network, msg.Networks = network, networks
+		}
+		report(msg)
 	})
 	if err != nil {
 		return fail(err)
@@ -174,9 +182,11 @@ func learn(ctx context.Context, cfg *config.Config, lo firmware.LoadOptions, o O
 
 // fitLearnt trains model.learn's recipe on rec and returns the model
 // file, packed, signed with key (if any) and checked to load as the agent
-// loads models, with the model as version and the fit.
+// loads models, with the model as version and the fit. progress receives
+// each network's epochs: network (from 1) of networks, more than one
+// with model.learn.members.
 func fitLearnt(ctx context.Context, cfg *config.Config, lo firmware.LoadOptions, key *firmware.PrivateKey, rec *train.Recording,
-	version uint64, now time.Time, progress func(train.Epoch)) ([]byte, *firmware.Model, *train.Fitted, error) {
+	version uint64, now time.Time, progress func(e train.Epoch, network, networks int)) ([]byte, *firmware.Model, *train.Fitted, error) {
 	lc := cfg.Model.Learn
 	recipe := train.DefaultRecipe()
 	recipe.Tool = "vigil-agent learn"
@@ -192,17 +202,26 @@ func fitLearnt(ctx context.Context, cfg *config.Config, lo firmware.LoadOptions,
 	if lc.Seed > 0 {
 		recipe.Options.Seed = lc.Seed
 	}
+	members := make([]train.Recipe, len(lc.Members))
+	for i, mb := range lc.Members {
+		members[i] = memberRecipe(recipe, mb)
+	}
 	rec.Units = rec.Units[:0]
 	for _, c := range cfg.Channels {
 		rec.Units = append(rec.Units, cfg.Units[c])
 	}
-	fit, err := recipe.Fit(ctx, rec, progress)
+	// Each network's epochs count from 1: a count that does not go up
+	// starts the next network.
+	network, last := 1, 0
+	m, fit, err := firmware.FitModel(ctx, &recipe, members, rec, func(e train.Epoch) {
+		if e.N <= last {
+			network++
+		}
+		last = e.N
+		progress(e, network, 1+len(members))
+	})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("agent: learning from %d samples: %w", len(rec.Rows), err)
-	}
-	m, err := firmware.FromFit(fit)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("agent: the learnt model: %w", err)
 	}
 	m.Name = lc.Name
 	if m.Name == "" {
@@ -220,6 +239,30 @@ func fitLearnt(ctx context.Context, cfg *config.Config, lo firmware.LoadOptions,
 		return nil, nil, nil, fmt.Errorf("agent: the learnt model: %w", err)
 	}
 	return data, m, fit, nil
+}
+
+// memberRecipe is the recipe of a member of a learnt multi-scale model:
+// the learn section's recipe r with what mb sets.
+func memberRecipe(r train.Recipe, mb config.LearnMember) train.Recipe {
+	r.Options.Hidden = slices.Clone(r.Options.Hidden)
+	if mb.Window > 0 {
+		r.Features.Window = mb.Window
+	}
+	if len(mb.Conv) > 0 { // a convolution reads the raw window
+		r.Features = infer.FeatureSpec{Window: r.Features.Window, Stride: 1, Raw: true}
+		arch := mb.ConvArch(0)
+		r.Options.Conv = &arch
+	}
+	if len(mb.Hidden) > 0 {
+		r.Options.Hidden = slices.Clone(mb.Hidden)
+	}
+	if mb.Epochs > 0 {
+		r.Options.Epochs = mb.Epochs
+	}
+	if mb.ThresholdFactor > 0 {
+		r.Threshold.Factor = mb.ThresholdFactor
+	}
+	return r
 }
 
 // record reads samples of normal operation from src until lc's count or

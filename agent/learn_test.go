@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,8 +23,23 @@ import (
 // TestLearnMode: an agent with no model learns one from the simulated
 // pump, reporting its progress on the state topic, writes it signed to
 // model.path, and then monitors with it: normal at first, anomaly when
-// the valve closes.
+// the valve closes. With members it learns a multi-scale model, network
+// after network.
 func TestLearnMode(t *testing.T) {
+	for _, tc := range []struct {
+		name, learn     string
+		members, epochs int
+	}{
+		{"dense", "", 0, 30},
+		{"multi-scale", ", members: [{window: 20, epochs: 10}, {window: 30, conv: [8, 4], epochs: 10, threshold_factor: 1.5}]", 2, 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testLearnMode(t, tc.learn, tc.members, tc.epochs) })
+	}
+}
+
+// testLearnMode runs one TestLearnMode: learn adds to the learn section;
+// the model must have members members and the last network epochs epochs.
+func testLearnMode(t *testing.T, learn string, members, epochs int) {
 	url := startMosquitto(t)
 	dir := t.TempDir()
 	pub, keyPath := signingKeyFiles(t, dir, "gateway")
@@ -31,9 +47,9 @@ func TestLearnMode(t *testing.T) {
 	// 600 samples at 50 Hz: 12 s of the pump. The fault starts 14 s after
 	// a start, so the recording never sees it, and monitoring does.
 	conf := fmt.Sprintf("site: s\ndevice: pump-7\nchannels: [%s]\n"+
-		"model: {path: %s, trusted_keys: [%s], learn: {samples: 600, epochs: 30, sign_key: %s}}\n"+
+		"model: {path: %s, trusted_keys: [%s], learn: {samples: 600, epochs: 30, sign_key: %s%s}}\n"+
 		"source: {sim: {seed: 3, rate: 50, faults: [valve-closed@14s+30s]}}\nmqtt: {broker: %q, prefix: learn/}\noutbox: {path: %s}\n",
-		strings.Join(sensors.SKABChannels, ", "), model, pub, keyPath, url, filepath.Join(dir, "outbox.db"))
+		strings.Join(sensors.SKABChannels, ", "), model, pub, keyPath, learn, url, filepath.Join(dir, "outbox.db"))
 	cfg, err := config.Parse([]byte(conf))
 	if err != nil {
 		t.Fatal(err)
@@ -83,8 +99,11 @@ func TestLearnMode(t *testing.T) {
 			t.Errorf("no %s state; states: %v", want, phases)
 		}
 	}
-	if last.Samples != 600 || last.Of != 600 || last.Epochs != 30 || last.Device != "pump-7" {
-		t.Errorf("last learning message %+v: want 600 of 600 samples and 30 epochs", last)
+	if last.Samples != 600 || last.Of != 600 || last.Epochs != epochs || last.Device != "pump-7" {
+		t.Errorf("last learning message %+v: want 600 of 600 samples and %d epochs", last, epochs)
+	}
+	if networks := members + 1; networks > 1 && (last.Network != networks || last.Networks != networks || last.Progress != 1) {
+		t.Errorf("last learning message %+v: want network %d of %d, progress 1", last, networks, networks)
 	}
 	// Learning, then monitoring, the agent stays online: the learning
 	// connection's close publishes no offline status.
@@ -117,6 +136,9 @@ func TestLearnMode(t *testing.T) {
 	if l.Signer != k.Name || l.Model.Name != "pump-7" || tr.Tool != "vigil-agent learn" || tr.Rows != 600 || len(tr.Sources) != 1 ||
 		!strings.HasPrefix(tr.Sources[0], "learnt on the gateway from ") || len(tr.DatasetDigest) != 64 || len(l.Model.Channels) != 8 {
 		t.Errorf("learnt model: signer %q name %q training %+v", l.Signer, l.Model.Name, tr)
+	}
+	if len(l.Model.Members) != members || (members > 0) != slices.Contains(l.Model.Requires, firmware.FeatureMultiScale) {
+		t.Errorf("learnt model: %d members, requires %q; want %d members", len(l.Model.Members), l.Model.Requires, members)
 	}
 }
 
@@ -174,6 +196,11 @@ func TestLearnConfig(t *testing.T) {
 		{"{path: m.vgm, allow_unsigned: true, learn: {samples: 500, hidden: [0]}}", "model.learn.hidden"},
 		{"{path: m.vgm, allow_unsigned: true, learn: {samples: 500, epochs: -1}}", "model.learn.epochs"},
 		{"{path: m.vgm, learn: {samples: 500}}", "the learnt model must be signed"},
+		{"{path: m.vgm, allow_unsigned: true, learn: {samples: 500, members: [{}, {}, {}, {}]}}", "model.learn.members: 4 members: want at most 3"},
+		{"{path: m.vgm, allow_unsigned: true, learn: {samples: 500, members: [{window: 60, conv: [8], hidden: [8]}]}}", "model.learn.members[0]: conv and hidden both set"},
+		{"{path: m.vgm, allow_unsigned: true, learn: {samples: 500, members: [{conv: [8]}]}}", "model.learn.members[0]: conv needs a window of 2 or more"},
+		{"{path: m.vgm, allow_unsigned: true, learn: {samples: 500, members: [{window: 20, threshold_factor: -1}]}}", "model.learn.members[0]: threshold_factor -1"},
+		{"{path: m.vgm, allow_unsigned: true, learn: {samples: 500, members: [{window: 2000}]}}", "model.learn.members[0]: window 2000"},
 	}
 	for _, tc := range tests {
 		_, err := config.Parse([]byte(base + "model: " + tc.model + "\n"))

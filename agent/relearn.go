@@ -116,8 +116,12 @@ func (r *relearner) run(ctx context.Context, req RelearnRequest) error {
 		return err
 	}
 	version := r.store.Status().Active.Version + 1
-	b, m, _, err := fitLearnt(ctx, r.cfg, r.lo, r.key, recording, version, r.now(), func(e train.Epoch) {
-		r.answer(Learning, fmt.Sprintf("training: epoch %d of at most %d; %s", e.N, e.Of, who))
+	b, m, _, err := fitLearnt(ctx, r.cfg, r.lo, r.key, recording, version, r.now(), func(e train.Epoch, network, networks int) {
+		of := ""
+		if networks > 1 {
+			of = fmt.Sprintf(" of network %d of %d", network, networks)
+		}
+		r.answer(Learning, fmt.Sprintf("training: epoch %d of at most %d%s; %s", e.N, e.Of, of, who))
 	})
 	if err != nil {
 		return err

@@ -1,6 +1,8 @@
 package firmware
 
 import (
+	"context"
+	"fmt"
 	"slices"
 
 	"github.com/vigil-edge/vigil/infer/train"
@@ -50,4 +52,45 @@ func FromFit(f *train.Fitted) (*Model, error) {
 		m.Channels = append(m.Channels, ch)
 	}
 	return m, nil
+}
+
+// FitModel trains r on rec and makes its model (FromFit); with members, a
+// multi-scale model: each member recipe is trained on the same rows with
+// r's seed and added as a member (AddMember), and the k-of-n debounce is
+// then calibrated on the fused score (train.Recipe.Debounce), which the
+// gateway decides on. progress, if non-nil, receives every network's
+// epochs in turn. The Fitted is r's.
+func FitModel(ctx context.Context, r *train.Recipe, members []train.Recipe, rec *train.Recording, progress func(train.Epoch)) (*Model, *train.Fitted, error) {
+	fit, err := r.Fit(ctx, rec, progress)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := FromFit(fit)
+	if err != nil || len(members) == 0 {
+		return m, fit, err
+	}
+	for i, mr := range members {
+		mr.Options.Seed = r.Options.Seed // a member follows the model's seed
+		mfit, err := mr.Fit(ctx, rec, progress)
+		if err != nil {
+			return nil, nil, fmt.Errorf("member %d: %w", i, err)
+		}
+		mm, err := FromFit(mfit)
+		if err != nil {
+			return nil, nil, fmt.Errorf("member %d: %w", i, err)
+		}
+		if err := AddMember(m, mm); err != nil {
+			return nil, nil, err
+		}
+	}
+	ae, err := m.autoencoder()
+	if err != nil {
+		return nil, nil, err
+	}
+	k, n, err := r.Debounce(ae, rec, float64(m.Threshold.Value))
+	if err != nil {
+		return nil, nil, err
+	}
+	m.Decision.K, m.Decision.N = uint32(k), uint32(n)
+	return m, fit, nil
 }

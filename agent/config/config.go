@@ -19,6 +19,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigil-edge/vigil/firmware"
+	"github.com/vigil-edge/vigil/infer/train"
 	"github.com/vigil-edge/vigil/sensors"
 	"github.com/vigil-edge/vigil/sensors/modbus"
 	"github.com/vigil-edge/vigil/sensors/periph"
@@ -114,7 +115,27 @@ type Learn struct {
 	SignKey  string        `yaml:"sign_key"`
 	// Name names the learnt model (default: the device).
 	Name string `yaml:"name"`
+	// Members make the learnt model multi-scale, as vigil train --member
+	// does: each a further network learnt from the same samples.
+	Members []LearnMember `yaml:"members"`
 }
+
+// LearnMember is one further network of a learnt multi-scale model: the
+// learn section's recipe with Window, and either Conv (the channels of
+// each convolutional encoder layer, kernel 7, stride 2, over the raw
+// window) or Hidden, Epochs and ThresholdFactor (the calibrated
+// threshold's margin, default 1.2) overriding it when set.
+type LearnMember struct {
+	Window          int     `yaml:"window"`
+	Conv            []int   `yaml:"conv"`
+	Hidden          []int   `yaml:"hidden"`
+	Epochs          int     `yaml:"epochs"`
+	ThresholdFactor float64 `yaml:"threshold_factor"`
+}
+
+// MaxLearnMembers is the most members a learnt model may have: a model
+// file holds at most infer.MaxMembers networks, its own among them.
+const MaxLearnMembers = 3
 
 // MinLearnSamples is the fewest samples the agent learns from: enough
 // for a 10-sample window, a validation fifth and the slow-channel check.
@@ -141,10 +162,50 @@ func (l *Learn) check(root *yaml.Node, m *Model) error {
 	if l.Epochs < 0 || l.Epochs > 10_000 {
 		return fieldError(root, "model.learn.epochs", "%d: want 1 to 10000 (0: the default)", l.Epochs)
 	}
+	if len(l.Members) > MaxLearnMembers {
+		return fieldError(root, "model.learn.members", "%d members: want at most %d", len(l.Members), MaxLearnMembers)
+	}
+	for i, mb := range l.Members {
+		if err := mb.check(); err != nil {
+			return fieldError(root, fmt.Sprintf("model.learn.members[%d]", i), "%v", err)
+		}
+	}
 	if l.SignKey == "" && !m.AllowUnsigned {
 		return fieldError(root, "model.learn", "the learnt model must be signed: set model.learn.sign_key to a private key (vigil keygen) whose .pub is in model.trusted_keys, or set model.allow_unsigned")
 	}
 	return nil
+}
+
+func (mb *LearnMember) check() error {
+	switch {
+	case mb.Window < 0 || mb.Window > 1000:
+		return fmt.Errorf("window %d: want 1 to 1000 samples (0: the learn section's)", mb.Window)
+	case mb.Epochs < 0 || mb.Epochs > 10_000:
+		return fmt.Errorf("epochs %d: want 1 to 10000 (0: the learn section's)", mb.Epochs)
+	case mb.ThresholdFactor < 0 || math.IsNaN(mb.ThresholdFactor) || math.IsInf(mb.ThresholdFactor, 0):
+		return fmt.Errorf("threshold_factor %v: want a positive number (0: 1.2)", mb.ThresholdFactor)
+	case len(mb.Conv) > 0 && len(mb.Hidden) > 0:
+		return errors.New("conv and hidden both set: a member is convolutional or dense")
+	case len(mb.Conv) > 0 && mb.Window < 2:
+		return errors.New("conv needs a window of 2 or more samples")
+	}
+	for _, h := range append(slices.Clone(mb.Hidden), mb.Conv...) {
+		if h < 1 || h > 4096 {
+			return fmt.Errorf("layer size %d: want 1 to 4096", h)
+		}
+	}
+	if len(mb.Conv) > 0 {
+		if err := mb.ConvArch(1).Check(); err != nil {
+			return fmt.Errorf("conv %v over %d samples: %w", mb.Conv, mb.Window, err)
+		}
+	}
+	return nil
+}
+
+// ConvArch is the convolutional network a member with Conv has over
+// channels channels.
+func (mb *LearnMember) ConvArch(channels int) train.ConvArch {
+	return train.ConvArch{Window: mb.Window, Channels: channels, Filters: mb.Conv, Kernel: train.DefaultKernel, Stride: train.DefaultStride}
 }
 
 // Probation is what a new model must do, right after it is swapped in,

@@ -79,6 +79,16 @@ func denseLayers(r *rand.Rand, sizes []int, hidden, out infer.Activation) []trai
 	return ls
 }
 
+// Check reports whether a describes a network that can be built, as the
+// trainer would build it: positive window, kernel, stride and filter
+// counts, every layer valid. Channels 0 is taken as 1 (the shape does not
+// depend on it).
+func (a ConvArch) Check() error {
+	a.Channels = max(a.Channels, 1)
+	_, err := convLayers(rand.New(rand.NewPCG(0, 0)), &a, infer.ReLU, infer.Linear)
+	return err
+}
+
 // convLayers builds the convolutional autoencoder a describes: a Conv1D
 // per filter count, each halving (by the stride) the time axis, then the
 // mirror image in transposed convolutions back to Window × Channels.

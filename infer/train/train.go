@@ -30,6 +30,13 @@ type ConvArch struct {
 	Kernel, Stride   int
 }
 
+// DefaultKernel and DefaultStride are a convolutional recipe's kernel and
+// stride unless told otherwise (vigil train --kernel, --conv-stride).
+const (
+	DefaultKernel = 7
+	DefaultStride = 2
+)
+
 // VAEArch makes the network a variational autoencoder (as in the seeds:
 // encoder in→Hidden…→latent μ and log σ², decoder mirrored back), trained
 // with the reparameterisation trick on reconstruction loss plus Beta

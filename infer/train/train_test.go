@@ -649,3 +649,21 @@ func TestTrainBatchAllocs(t *testing.T) {
 		}
 	}
 }
+
+func TestConvArchCheck(t *testing.T) {
+	for _, tc := range []struct {
+		arch ConvArch
+		ok   bool
+	}{
+		{ConvArch{Window: 60, Filters: []int{32, 16}, Kernel: DefaultKernel, Stride: DefaultStride}, true},
+		{ConvArch{Window: 2, Channels: 8, Filters: []int{8, 8, 8}, Kernel: DefaultKernel, Stride: DefaultStride}, true},
+		{ConvArch{Window: 0, Filters: []int{8}, Kernel: 7, Stride: 2}, false},
+		{ConvArch{Window: 60, Kernel: 7, Stride: 2}, false},
+		{ConvArch{Window: 60, Filters: []int{8, 0}, Kernel: 7, Stride: 2}, false},
+		{ConvArch{Window: 60, Filters: []int{8}, Kernel: 7, Stride: 0}, false},
+	} {
+		if err := tc.arch.Check(); (err == nil) != tc.ok {
+			t.Errorf("%+v: %v, want ok %v", tc.arch, err, tc.ok)
+		}
+	}
+}

@@ -58,8 +58,8 @@ func addRecipeFlags(fs *flag.FlagSet) func() (*recipe, error) {
 	gap := fs.Float64("gap", defaultGapFactor, "a time step over this many times a file's median step is a gap: windows never span it\n(the model records the step, so the agent and vigil eval restart there too)")
 	features := fs.String("features", featureList(defaults.Features), "what the network sees of a window, comma-separated: raw (the samples themselves)\nand/or statistics per channel: mean, std, min, max, rms, slope")
 	conv := fs.String("conv", "", "a convolutional autoencoder over the raw window instead of dense layers:\nchannels per encoder layer, comma-separated, e.g. 32,16 (needs --window of 2 or more; reads the raw window)")
-	kernel := fs.Int("kernel", 7, "with --conv: kernel size")
-	convStride := fs.Int("conv-stride", 2, "with --conv: stride of each encoder layer")
+	kernel := fs.Int("kernel", train.DefaultKernel, "with --conv: kernel size")
+	convStride := fs.Int("conv-stride", train.DefaultStride, "with --conv: stride of each encoder layer")
 	optimizer := fs.String("optimizer", string(train.Adam), "adam or rmsprop")
 	vae := fs.Int("vae", 0, "train a variational autoencoder with this latent size (encoder --hidden, mirrored decoder)")
 	beta := fs.Float64("beta", 1, "with --vae: weight of the KL term in the loss and the score")
@@ -238,46 +238,11 @@ func (rc *recipe) fit(ctx context.Context, tab *dataset.Table, progress io.Write
 		report, done = epochReporter(progress, rc.Options.Epochs)
 	}
 	defer done()
-	rec := recording(tab, rc.gap)
-	fit, err := rc.Fit(ctx, rec, report)
-	if err != nil {
-		return nil, nil, err
-	}
-	m, err := firmware.FromFit(fit)
-	if err != nil || len(rc.members) == 0 {
-		return m, fit, err
-	}
+	members := make([]train.Recipe, len(rc.members))
 	for i, mr := range rc.members {
-		mr := *mr
-		mr.Options.Seed = rc.Options.Seed // a member follows the model's --seed
-		mfit, err := mr.Fit(ctx, rec, report)
-		if err != nil {
-			return nil, nil, fmt.Errorf("member %d: %w", i, err)
-		}
-		mm, err := firmware.FromFit(mfit)
-		if err != nil {
-			return nil, nil, fmt.Errorf("member %d: %w", i, err)
-		}
-		if err := firmware.AddMember(m, mm); err != nil {
-			return nil, nil, err
-		}
+		members[i] = mr.Recipe
 	}
-	// The debounce was calibrated on the first network's scores; the
-	// gateway decides on the fused score, so calibrate it on that.
-	b, err := firmware.Pack(m)
-	if err != nil {
-		return nil, nil, err
-	}
-	l, err := firmware.Decode(b, firmware.LoadOptions{AllowUnsigned: true})
-	if err != nil {
-		return nil, nil, err
-	}
-	k, n, err := rc.Debounce(l.Autoencoder, rec, float64(m.Threshold.Value))
-	if err != nil {
-		return nil, nil, err
-	}
-	m.Decision.K, m.Decision.N = uint32(k), uint32(n)
-	return m, fit, nil
+	return firmware.FitModel(ctx, &rc.Recipe, members, recording(tab, rc.gap), report)
 }
 
 // recording is tab as train.Recipe learns from it: windows never span
