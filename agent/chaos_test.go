@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -298,9 +300,12 @@ type agentProc struct {
 }
 
 // writeChaosConfig writes an agent configuration for channels a and b
-// read from tty, a 1-of-1 decision and the outbox in dir.
-func writeChaosConfig(t *testing.T, dir, tty string, brokers []string, scoreInterval string) string {
+// read from tty, a 1-of-1 decision and the outbox in dir, with the status
+// server on a free port; it returns the file and the server's /metrics
+// URL.
+func writeChaosConfig(t *testing.T, dir, tty string, brokers []string, scoreInterval string) (string, string) {
 	model := writeModel(t, dir, "a", "b")
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	var bl []string
 	for _, b := range brokers {
 		bl = append(bl, strconv.Quote(b))
@@ -318,12 +323,35 @@ mqtt:
 outbox: {path: %s}
 decision: {k: 1, n: 1}
 log: {level: debug}
-`, model, tty, strings.Join(bl, ", "), scoreInterval, filepath.Join(dir, "outbox.db"))
+http: {listen: %s}
+`, model, tty, strings.Join(bl, ", "), scoreInterval, filepath.Join(dir, "outbox.db"), addr)
 	p := filepath.Join(dir, "agent.yaml")
 	if err := os.WriteFile(p, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return p
+	return p, "http://" + addr + "/metrics"
+}
+
+var samplesTotalRe = regexp.MustCompile(`(?m)^vigil_samples_total (\d+)$`)
+
+// waitScored waits until the running agent has scored n samples, as its
+// /metrics says: on a loaded machine (-race on two cores) it can lag
+// seconds behind its source, and stopping it earlier leaves lines unread.
+func (sc *scene) waitScored(t *testing.T, n int64) {
+	t.Helper()
+	var got int64
+	waitUntil(t, fmt.Sprintf("%d samples scored", n), 60*time.Second, func() bool {
+		resp, err := http.Get(sc.metrics)
+		if err != nil {
+			return false
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if m := samplesTotalRe.FindSubmatch(b); m != nil {
+			got, _ = strconv.ParseInt(string(m[1]), 10, 64)
+		}
+		return got >= n
+	})
 }
 
 func startAgent(t *testing.T, conf string) *agentProc {
@@ -440,17 +468,18 @@ func waitUntil(t *testing.T, what string, d time.Duration, cond func() bool) {
 // lines, the agent reading it (started, and running once newScene
 // returns) and the crew subscribed to its alerts.
 type scene struct {
-	m    *mosquitto
-	dir  string
-	f    *feeder
-	conf string
-	cr   *crew
-	a    *agentProc
+	m       *mosquitto
+	dir     string
+	f       *feeder
+	conf    string
+	metrics string // the agent's /metrics URL
+	cr      *crew
+	a       *agentProc
 }
 
 func newScene(t *testing.T, persistent bool, scoreInterval string) *scene {
 	sc := &scene{m: newMosquitto(t, persistent), dir: t.TempDir(), f: newFeeder(t)}
-	sc.conf = writeChaosConfig(t, sc.dir, sc.f.tty.Name(), []string{sc.m.url()}, scoreInterval)
+	sc.conf, sc.metrics = writeChaosConfig(t, sc.dir, sc.f.tty.Name(), []string{sc.m.url()}, scoreInterval)
 	sc.cr = newCrew(t, sc.m.url(), "vigil/chaos/pump/")
 	sc.a = startAgent(t, sc.conf)
 	// The serial port is open before this line: nothing fed is flushed.
@@ -633,7 +662,7 @@ func TestChaosDiskFull(t *testing.T) {
 	cancel()
 	<-fed
 	written := sc.f.lines.Load()
-	time.Sleep(500 * time.Millisecond)
+	sc.waitScored(t, written)
 	sc.a.stop()
 	alerts, _, pending := raised(t, sc.dir)
 	if pending != 0 {
@@ -662,7 +691,7 @@ func TestChaosStuckSubscriber(t *testing.T) {
 	<-fed
 	cancel()
 	written := sc.f.lines.Load()
-	time.Sleep(500 * time.Millisecond)
+	sc.waitScored(t, written)
 	sc.a.stop()
 	alerts, _, _ := raised(t, sc.dir)
 	waitUntil(t, "every alert at the crew", 30*time.Second, func() bool { return uint64(len(sc.cr.got())) >= alerts })
@@ -710,7 +739,7 @@ func TestStopWithBrokerDown(t *testing.T) {
 	waitUntil(t, "first alert", 20*time.Second, func() bool { return len(sc.cr.got()) > 0 })
 	sc.m.kill()
 	waitUntil(t, "all lines written", 20*time.Second, func() bool { return sc.f.lines.Load() == 300 })
-	time.Sleep(500 * time.Millisecond)
+	sc.waitScored(t, 300)
 	begin := time.Now()
 	sc.a.stop()
 	stopped := time.Since(begin)
@@ -723,12 +752,14 @@ func TestStopWithBrokerDown(t *testing.T) {
 	sc.a = startAgent(t, sc.conf)
 	waitUntil(t, "queued alerts delivered", 30*time.Second, func() bool { return uint64(len(sc.cr.got())) >= alerts })
 	sc.a.stop()
-	// A loaded machine (-race on two cores) may stop the first agent
-	// before it has read every line; the second reads the rest from the
-	// pseudo-terminal and may raise alerts of its own. Count them all.
+	// The second agent raises an alert of its own if it runs long enough
+	// to find the source stale (5 s without a line): count them all.
 	alerts, _, _ = raised(t, sc.dir)
 	waitUntil(t, "every alert at the crew", 30*time.Second, func() bool { return uint64(len(sc.cr.got())) >= alerts })
 	dups, _ := sc.cr.check(t, alerts)
+	if got := samples(t, sc.dir); got != 300 {
+		t.Errorf("the agent scored %d samples, 300 were written", got)
+	}
 	t.Logf("stopped in %v with %d messages pending; %d alerts in all, %d duplicates", stopped.Round(time.Millisecond), pending, alerts, dups)
 }
 
