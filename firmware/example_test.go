@@ -2,11 +2,15 @@ package firmware_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"math"
+	"math/rand/v2"
 
 	"github.com/vigil-edge/vigil/firmware"
 	"github.com/vigil-edge/vigil/infer"
+	"github.com/vigil-edge/vigil/infer/train"
 )
 
 // Pack a one-channel model and load it back, ready to score.
@@ -78,4 +82,34 @@ func ExampleSign() {
 	// compatible: <nil>
 	// true
 	// true true
+}
+
+// Learn a multi-scale model from a recording: the default 5-sample
+// network and a 20-sample one, fused on score over threshold, with the
+// k-of-n debounce calibrated on the fused score; then pack it.
+func ExampleFitModel() {
+	r := rand.New(rand.NewPCG(3, 3))
+	rec := &train.Recording{Channels: []string{"Pressure", "Flow"}}
+	for i := range 600 {
+		p := float32(math.Sin(float64(i)/20)) + 0.05*float32(r.NormFloat64())
+		rec.Rows = append(rec.Rows, []float32{p, 2*p + 0.05*float32(r.NormFloat64())})
+	}
+	short := train.DefaultRecipe()
+	short.Options.Epochs = 5
+	long := short
+	long.Features.Window = 20
+	m, _, err := firmware.FitModel(context.Background(), &short, []train.Recipe{long}, rec, nil)
+	if err != nil {
+		panic(err)
+	}
+	data, err := firmware.Pack(m)
+	if err != nil {
+		panic(err)
+	}
+	l, err := firmware.Decode(data, firmware.LoadOptions{AllowUnsigned: true})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(len(l.Model.Members), l.Model.Threshold.Method, l.Model.Threshold.Value, l.Model.Decision.K >= 1)
+	// Output: 1 fused: mean of score/threshold 1 true
 }
