@@ -43,6 +43,43 @@
 	VFMADD231PS Y11, Y12, Y3 \
 	VFMADD231PS Y11, Y13, Y7
 
+// FINISH4X2 sums the block (REDUCE4X2) and stores it as f(b + s·sum):
+// s and b where given, then max(0, ·) with relu (0 > v ? 0 : v: keeps -0
+// and NaN, as Activation.Apply does); the block's four rows have the same
+// b and s for both vectors. It then moves on to the next block. Each
+// kernel uses it once, so its labels are its own.
+#define FINISH4X2 \
+	REDUCE4X2 \
+	MOVQ s+80(FP), CX \
+	TESTQ CX, CX \
+	JZ   nos \
+	VBROADCASTF128 (CX)(R12*4), Y9 \
+	VMULPS Y9, Y8, Y8 \
+nos: \
+	MOVQ b+72(FP), CX \
+	TESTQ CX, CX \
+	JZ   nob \
+	VBROADCASTF128 (CX)(R12*4), Y9 \
+	VADDPS Y9, Y8, Y8 \
+nob: \
+	CMPB relu+88(FP), $0 \
+	JEQ  store \
+	VXORPS Y9, Y9, Y9 \
+	VMAXPS Y8, Y9, Y8 \
+store: \
+	VMOVUPS X8, (DI)(R12*4) \
+	VEXTRACTF128 $1, Y8, (R14)(R12*4) \
+	LEAQ (AX)(BX*4), AX \
+	ADDQ $4, R12
+
+// NEXTPAIR moves the vectors and results on by one pair.
+#define NEXTPAIR \
+	MOVQ xstride+24(FP), CX \
+	LEAQ (R13)(CX*4), SI \
+	MOVQ dstStride+48(FP), CX \
+	LEAQ (R14)(CX*4), DI \
+	DECQ R11
+
 // func mv4x2F32(w *float32, wstride int, x *float32, xstride int, n int, dst *float32, dstStride int, rows int, pairs int, b *float32, s *float32, relu bool)
 TEXT ·mv4x2F32(SB), NOSPLIT, $0-89
 	MOVQ wstride+8(FP), BX
@@ -104,42 +141,11 @@ f2loop8:
 	FMA4X2
 
 f2done:
-	REDUCE4X2
-	// Epilogue: b + s·sum where given, then max(0, ·) with relu
-	// (0 > v ? 0 : v: keeps -0 and NaN, as Activation.Apply does); the
-	// block's four rows have the same b and s for both vectors.
-	MOVQ s+80(FP), CX
-	TESTQ CX, CX
-	JZ   f2nos
-	VBROADCASTF128 (CX)(R12*4), Y9
-	VMULPS Y9, Y8, Y8
-
-f2nos:
-	MOVQ b+72(FP), CX
-	TESTQ CX, CX
-	JZ   f2nob
-	VBROADCASTF128 (CX)(R12*4), Y9
-	VADDPS Y9, Y8, Y8
-
-f2nob:
-	CMPB relu+88(FP), $0
-	JEQ  f2store
-	VXORPS Y9, Y9, Y9
-	VMAXPS Y8, Y9, Y8
-
-f2store:
-	VMOVUPS X8, (DI)(R12*4)
-	VEXTRACTF128 $1, Y8, (R14)(R12*4)
-	LEAQ (AX)(BX*4), AX
-	ADDQ $4, R12
+	FINISH4X2
 	JMP  f2block
 
 f2next:
-	MOVQ xstride+24(FP), CX
-	LEAQ (R13)(CX*4), SI
-	MOVQ dstStride+48(FP), CX
-	LEAQ (R14)(CX*4), DI
-	DECQ R11
+	NEXTPAIR
 	JMP  f2pair
 
 f2end:
@@ -195,42 +201,11 @@ q2loop8:
 	JMP       q2loop8
 
 q2done:
-	REDUCE4X2
-	// Epilogue: b + s·sum where given, then max(0, ·) with relu
-	// (0 > v ? 0 : v: keeps -0 and NaN, as Activation.Apply does); the
-	// block's four rows have the same b and s for both vectors.
-	MOVQ s+80(FP), CX
-	TESTQ CX, CX
-	JZ   q2nos
-	VBROADCASTF128 (CX)(R12*4), Y9
-	VMULPS Y9, Y8, Y8
-
-q2nos:
-	MOVQ b+72(FP), CX
-	TESTQ CX, CX
-	JZ   q2nob
-	VBROADCASTF128 (CX)(R12*4), Y9
-	VADDPS Y9, Y8, Y8
-
-q2nob:
-	CMPB relu+88(FP), $0
-	JEQ  q2store
-	VXORPS Y9, Y9, Y9
-	VMAXPS Y8, Y9, Y8
-
-q2store:
-	VMOVUPS X8, (DI)(R12*4)
-	VEXTRACTF128 $1, Y8, (R14)(R12*4)
-	LEAQ (AX)(BX*4), AX
-	ADDQ $4, R12
+	FINISH4X2
 	JMP  q2block
 
 q2next:
-	MOVQ xstride+24(FP), CX
-	LEAQ (R13)(CX*4), SI
-	MOVQ dstStride+48(FP), CX
-	LEAQ (R14)(CX*4), DI
-	DECQ R11
+	NEXTPAIR
 	JMP  q2pair
 
 q2end:
