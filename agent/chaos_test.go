@@ -340,8 +340,9 @@ var samplesTotalRe = regexp.MustCompile(`(?m)^vigil_samples_total (\d+)$`)
 func (sc *scene) waitScored(t *testing.T, n int64) {
 	t.Helper()
 	var got int64
+	client := &http.Client{Timeout: 5 * time.Second}
 	waitUntil(t, fmt.Sprintf("%d samples scored", n), 60*time.Second, func() bool {
-		resp, err := http.Get(sc.metrics)
+		resp, err := client.Get(sc.metrics)
 		if err != nil {
 			return false
 		}

@@ -242,9 +242,9 @@ func fitLearnt(ctx context.Context, cfg *config.Config, lo firmware.LoadOptions,
 }
 
 // memberRecipe is the recipe of a member of a learnt multi-scale model:
-// the learn section's recipe r with what mb sets.
+// the learn section's recipe r with what mb sets. (Fit copies the slices
+// it is given.)
 func memberRecipe(r train.Recipe, mb config.LearnMember) train.Recipe {
-	r.Options.Hidden = slices.Clone(r.Options.Hidden)
 	if mb.Window > 0 {
 		r.Features.Window = mb.Window
 	}
@@ -254,7 +254,7 @@ func memberRecipe(r train.Recipe, mb config.LearnMember) train.Recipe {
 		r.Options.Conv = &arch
 	}
 	if len(mb.Hidden) > 0 {
-		r.Options.Hidden = slices.Clone(mb.Hidden)
+		r.Options.Hidden = mb.Hidden
 	}
 	if mb.Epochs > 0 {
 		r.Options.Epochs = mb.Epochs
