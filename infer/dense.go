@@ -1,6 +1,9 @@
 package infer
 
-import "fmt"
+import (
+	"fmt"
+	"unsafe"
+)
 
 // Dense is a fully connected layer: y = f(W·x + b).
 type Dense struct {
@@ -11,6 +14,8 @@ type Dense struct {
 	// B holds Out biases.
 	B   []float32
 	Act Activation
+
+	packed unsafe.Pointer // *colPlan[float32], stored by Prepare; read atomically
 }
 
 // Validate checks the layer's dimensions and activation.
@@ -31,8 +36,34 @@ func (d *Dense) Validate() error {
 // Forward writes f(W·x + b) into dst. len(x) must be d.In and len(dst)
 // d.Out; dst and x must not overlap.
 func (d *Dense) Forward(dst, x []float32) {
-	dst = dst[:d.Out]
-	denseF32(dst, d.W, x[:d.In], d.B, d.Act)
+	dst, x = dst[:d.Out], x[:d.In]
+	r := 0
+	if p := loadCols(&d.packed, d.W, d.In, d.Out); p != nil {
+		r = denseColsF32(dst, p, x, d.B, d.Act)
+	}
+	if r < d.Out {
+		denseF32(dst[r:], d.W[r*d.In:], x, d.B[r:], d.Act)
+	}
+}
+
+// Prepare packs the weights of a layer with at least 64 outputs for the
+// column kernels, where the build has them (amd64 with AVX2 and FMA):
+// on the window shapes Forward then takes about four fifths of the time.
+// The packing takes as much memory as W. Each output is then summed in
+// column order rather than the row kernels' order, so its last bits can
+// differ.
+//
+// NewAutoencoder prepares its layers. A layer used on its own should be
+// prepared once before Forward, and again after W changes in place:
+// until then Forward computes with the old weights. Without a packing,
+// or when W or the shape were replaced since, Forward runs the row
+// kernels: the same results to rounding. A layer that does not validate
+// is left unprepared. Prepare is safe to call while other goroutines
+// call Forward or Prepare on the layer, as ConvTranspose1D.Prepare is.
+func (d *Dense) Prepare() {
+	if d.Validate() == nil {
+		prepareCols(&d.packed, d.W, d.In, d.Out, useCols)
+	}
 }
 
 // Params returns the number of trainable parameters.

@@ -105,13 +105,17 @@ func TestDenseFusedEpilogue(t *testing.T) {
 }
 
 // TestDenseForwardAllocs: the layers' Forward allocates nothing, on a
-// shape with a column tail and a row remainder and on a whole one.
+// shape with a column tail and a row remainder, on a whole one, and
+// prepared for the column kernels with a block remainder.
 func TestDenseForwardAllocs(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	for _, sh := range [][2]int{{13, 7}, {32, 16}} {
+	for _, sh := range [][2]int{{13, 7}, {32, 16}, {130, 100}} {
 		d := randDense(r, sh[0], sh[1], Tanh)
 		x, y := make([]float32, sh[0]), make([]float32, sh[1])
 		for _, l := range []Layer{&d, Quantize(&d), ToHalf(&d)} {
+			if p, ok := l.(interface{ Prepare() }); ok {
+				p.Prepare()
+			}
 			if a := testing.AllocsPerRun(100, func() { l.Forward(y, x) }); a != 0 {
 				t.Errorf("%T %d→%d: %v allocs per Forward, want 0", l, sh[0], sh[1], a)
 			}

@@ -3,6 +3,7 @@ package infer
 import (
 	"fmt"
 	"math"
+	"unsafe"
 )
 
 // DenseF16 is a Dense layer whose weights are stored as IEEE 754 binary16
@@ -19,6 +20,8 @@ type DenseF16 struct {
 	// B holds Out biases.
 	B   []float32
 	Act Activation
+
+	packed unsafe.Pointer // *colPlan[uint16], stored by Prepare; read atomically
 }
 
 // MaxHalf is the largest finite binary16 value.
@@ -82,8 +85,22 @@ func (d *DenseF16) Validate() error {
 // on the fly. len(x) must be d.In and len(dst) d.Out; dst and x must not
 // overlap.
 func (d *DenseF16) Forward(dst, x []float32) {
-	dst = dst[:d.Out]
-	denseF16(dst, d.H, x[:d.In], d.B, d.Act)
+	dst, x = dst[:d.Out], x[:d.In]
+	r := 0
+	if p := loadCols(&d.packed, d.H, d.In, d.Out); p != nil {
+		r = denseColsF16(dst, p, x, d.B, d.Act)
+	}
+	if r < d.Out {
+		denseF16(dst[r:], d.H[r*d.In:], x, d.B[r:], d.Act)
+	}
+}
+
+// Prepare packs the weights for the column kernels as Dense.Prepare
+// does (where the CPU also has F16C).
+func (d *DenseF16) Prepare() {
+	if d.Validate() == nil {
+		prepareCols(&d.packed, d.H, d.In, d.Out, useCols && useAsmF16)
+	}
 }
 
 // HalfToFloat32 returns the value of the binary16 bit pattern h. The

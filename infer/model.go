@@ -87,6 +87,7 @@ type Autoencoder struct {
 	inv    []float32   // 1/Scale per channel
 	scaled []float32   // the current sample, scaled
 	feat   []float32   // the current feature vector
+	errs   []float32   // each channel's error sum, when the caller wants none
 	enc    [][]float32 // enc[i]: output of Layers[i]
 	dec    [][]float32 // dec[i]: output of Decoder[i]
 	fused  *fusion     // the members of a multi-scale model, else nil
@@ -127,7 +128,7 @@ func NewAutoencoder(c Config) (*Autoencoder, error) {
 		return nil, err
 	}
 	a := &Autoencoder{cfg: c, c: channels, f: f, enc: enc, inv: c.Scaler.reciprocals(),
-		scaled: make([]float32, channels), feat: make([]float32, f)}
+		scaled: make([]float32, channels), feat: make([]float32, f), errs: make([]float32, channels)}
 	if len(c.Decoder) == 0 {
 		if out != f {
 			return nil, fmt.Errorf("infer: autoencoder maps %d features to %d outputs, want equal", f, out)
@@ -320,46 +321,64 @@ func (a *Autoencoder) ScoreFeatures(f, perChannel []float32) float32 {
 		}
 	}
 	recon := x[:a.f]
-	var sum float32
 	inv := 1 / float32(a.f)
+	// Each channel's errors are summed in its slot (a scratch one when
+	// perChannel is nil), then the slots: feature i belongs to channel i
+	// mod C, so the vector is walked a sample-sized block at a time. The
+	// slots are independent sums, where one running sum over every
+	// feature would wait on each add in turn.
+	pc := a.errs
 	if perChannel != nil {
-		perChannel = perChannel[:a.c]
-		clear(perChannel)
+		pc = perChannel[:a.c]
 	}
-	// Feature i belongs to channel i mod C: walk the vector a sample-sized
-	// block at a time so each channel's errors land in its slot.
+	clear(pc)
 	abs := a.cfg.Error == AbsoluteError
-	for start := 0; start < a.f; start += a.c {
-		fb, rb := f[start:start+a.c], recon[start:start+a.c]
-		rb = rb[:len(fb)]
-		switch {
-		case perChannel == nil && !abs:
-			for c, v := range fb {
-				d := rb[c] - v
-				sum += d * d
-			}
-		case perChannel != nil && !abs:
-			pc := perChannel[:len(fb)]
-			for c, v := range fb {
-				d := rb[c] - v
-				e := d * d
-				sum += e
-				pc[c] += e
-			}
-		default:
-			for c, v := range fb {
-				e := float32(math.Abs(float64(rb[c] - v)))
-				sum += e
-				if perChannel != nil {
-					perChannel[c] += e
+	if useAsmVec && a.c%8 == 0 {
+		errSlots8(&pc[0], &f[0], &recon[0], a.c, a.f/a.c, abs)
+	} else {
+		for start := 0; start < a.f; start += a.c {
+			fb, rb := f[start:start+a.c], recon[start:start+a.c]
+			rb, pb := rb[:len(fb)], pc[:len(fb)]
+			if abs {
+				for c, v := range fb {
+					pb[c] += float32(math.Abs(float64(rb[c] - v)))
 				}
+				continue
+			}
+			for c, v := range fb {
+				d := rb[c] - v
+				pb[c] += d * d
 			}
 		}
 	}
-	for c := range perChannel {
-		perChannel[c] *= inv
-	}
+	sum := sumSlots(pc, inv)
 	return sum*inv + a.cfg.KLWeight*kl*inv
+}
+
+// sumSlots returns the sum of s and multiplies each slot by inv as it is
+// added: eight lanes at a time where vector_amd64.s serves, else in four
+// running sums.
+func sumSlots(s []float32, inv float32) float32 {
+	var sum float32
+	if useAsmVec && len(s) >= 8 {
+		n8 := len(s) &^ 7
+		sum = sumSlots8(&s[0], n8, inv)
+		s = s[n8:]
+	}
+	var s0, s1, s2, s3 float32
+	for len(s) >= 4 {
+		s0 += s[0]
+		s1 += s[1]
+		s2 += s[2]
+		s3 += s[3]
+		s[0], s[1], s[2], s[3] = s[0]*inv, s[1]*inv, s[2]*inv, s[3]*inv
+		s = s[4:]
+	}
+	for i, v := range s {
+		s0 += v
+		s[i] = v * inv
+	}
+	return sum + ((s0 + s1) + (s2 + s3))
 }
 
 // InvalidChannels appends to dst the indexes of the channels of x that

@@ -3,6 +3,7 @@ package infer
 import (
 	"fmt"
 	"math"
+	"unsafe"
 )
 
 // DenseQ8 is a Dense layer whose weights are stored as int8 with one
@@ -15,6 +16,8 @@ type DenseQ8 struct {
 	Scale   []float32 // Out per-row scales
 	B       []float32 // Out biases
 	Act     Activation
+
+	packed unsafe.Pointer // *colPlan[int8], stored by Prepare; read atomically
 }
 
 // Quantize returns d with its weights quantised to int8, one scale per
@@ -104,6 +107,20 @@ func (d *DenseQ8) Validate() error {
 
 // Forward writes f(Scale·(Q·x) + b) into dst.
 func (d *DenseQ8) Forward(dst, x []float32) {
-	dst = dst[:d.Out]
-	denseQ8(dst, d.Q, x[:d.In], d.B, d.Scale, d.Act)
+	dst, x = dst[:d.Out], x[:d.In]
+	r := 0
+	if p := loadCols(&d.packed, d.Q, d.In, d.Out); p != nil {
+		r = denseColsQ8(dst, p, x, d.B, d.Scale, d.Act)
+	}
+	if r < d.Out {
+		denseQ8(dst[r:], d.Q[r*d.In:], x, d.B[r:], d.Scale[r:], d.Act)
+	}
+}
+
+// Prepare packs the weights for the column kernels as Dense.Prepare
+// does.
+func (d *DenseQ8) Prepare() {
+	if d.Validate() == nil {
+		prepareCols(&d.packed, d.Q, d.In, d.Out, useCols)
+	}
 }
