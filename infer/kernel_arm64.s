@@ -225,11 +225,6 @@ qdone1:
 	FMOVS F0, ret+24(FP)
 	RET
 
-// Half→single widening, also missing from Go's assembler: FCVTL
-// Vd.4S, Vn.4H (elements 0-3) and FCVTL2 Vd.4S, Vn.8H (elements 4-7).
-#define FCVTL4S(n, d) WORD $(0x0E217800 | (n)<<5 | (d))
-#define FCVTL24S(n, d) WORD $(0x4E217800 | (n)<<5 | (d))
-
 // HWIDEN turns 8 binary16 in V(h) into float32 in V(lo) and V(hi).
 #define HWIDEN(h, lo, hi) \
 	FCVTL4S(h, lo) \

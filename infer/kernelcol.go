@@ -6,7 +6,7 @@ import (
 	"unsafe"
 )
 
-// The column kernels (kernelcol_amd64.s) compute a dense layer's rows in
+// The column kernels (kernelcol_amd64.s, kernelcol_arm64.s) compute a dense layer's rows in
 // blocks of colRows, whose sums stay in registers while the kernel walks
 // the block's weights column by column: x[j] broadcast times the
 // column's colRows weights. Each weight and each x[j] is then read once
@@ -17,7 +17,7 @@ import (
 // Prepare makes.
 
 // colRows is the number of rows a column kernel holds: eight vectors of
-// eight float32.
+// eight float32 on amd64, sixteen of four on arm64.
 const colRows = 64
 
 // colPlan holds a dense layer's weights packed for the column kernels:

@@ -1,10 +1,11 @@
-//go:build purego || !amd64
+//go:build purego || !(amd64 || arm64)
 
 package infer
 
 // useCols is false: this build has no column kernels (they exist for
-// amd64 only, and the purego tag leaves every assembly kernel out), so
-// Prepare packs nothing and the dense layers run on the row kernels.
+// amd64 and arm64 only, and the purego tag leaves every assembly kernel
+// out), so Prepare packs nothing and the dense layers run on the row
+// kernels.
 const useCols = false
 
 // denseColsF32 is never reached in this build (nothing is packed); it
