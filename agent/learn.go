@@ -190,15 +190,7 @@ func fitLearnt(ctx context.Context, cfg *config.Config, lo firmware.LoadOptions,
 	lc := cfg.Model.Learn
 	recipe := train.DefaultRecipe()
 	recipe.Tool = "vigil-agent learn"
-	if lc.Window > 0 {
-		recipe.Features.Window = lc.Window
-	}
-	if len(lc.Hidden) > 0 {
-		recipe.Options.Hidden = lc.Hidden
-	}
-	if lc.Epochs > 0 {
-		recipe.Options.Epochs = lc.Epochs
-	}
+	recipe = memberRecipe(recipe, config.LearnMember{Window: lc.Window, Hidden: lc.Hidden, Epochs: lc.Epochs})
 	if lc.Seed > 0 {
 		recipe.Options.Seed = lc.Seed
 	}
@@ -241,9 +233,10 @@ func fitLearnt(ctx context.Context, cfg *config.Config, lo firmware.LoadOptions,
 	return data, m, fit, nil
 }
 
-// memberRecipe is the recipe of a member of a learnt multi-scale model:
-// the learn section's recipe r with what mb sets. (Fit copies the slices
-// it is given.)
+// memberRecipe is r with what mb sets: the recipe of a member of a
+// learnt multi-scale model (r the learn section's recipe), and the learn
+// section's own recipe (r the defaults, mb its window, hidden and
+// epochs). (Fit copies the slices it is given.)
 func memberRecipe(r train.Recipe, mb config.LearnMember) train.Recipe {
 	if mb.Window > 0 {
 		r.Features.Window = mb.Window
