@@ -2,6 +2,8 @@
 
 #include "textflag.h"
 
+#include "avx_amd64.h"
+
 // Horizontal reduction of the four 8-wide accumulators Y0..Y3 (rows 0..3)
 // into X0 = [row0, row1, row2, row3].
 #define REDUCE4 \
@@ -31,14 +33,7 @@ f4block:
 	LEAQ (AX)(BX*1), R8
 	LEAQ (R8)(BX*1), R9
 	LEAQ (R9)(BX*1), R10
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
+	ZERO8
 	MOVQ R11, CX
 	XORQ DX, DX
 
@@ -156,14 +151,7 @@ q4block:
 	LEAQ (AX)(BX*1), R8
 	LEAQ (R8)(BX*1), R9
 	LEAQ (R9)(BX*1), R10
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
+	ZERO8
 	MOVQ R11, CX
 	XORQ DX, DX
 
@@ -299,14 +287,7 @@ h4block:
 	LEAQ (AX)(BX*1), R8
 	LEAQ (R8)(BX*1), R9
 	LEAQ (R9)(BX*1), R10
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
+	ZERO8
 	MOVQ R11, CX
 	XORQ DX, DX
 

@@ -12,17 +12,6 @@
 // columns 0-3 of every eight, V4..V7 over columns 4-7, in the order
 // dot1F32 uses for one row.
 
-// ZERO8 clears the accumulators V0..V7.
-#define ZERO8 \
-	VEOR V0.B16, V0.B16, V0.B16 \
-	VEOR V1.B16, V1.B16, V1.B16 \
-	VEOR V2.B16, V2.B16, V2.B16 \
-	VEOR V3.B16, V3.B16, V3.B16 \
-	VEOR V4.B16, V4.B16, V4.B16 \
-	VEOR V5.B16, V5.B16, V5.B16 \
-	VEOR V6.B16, V6.B16, V6.B16 \
-	VEOR V7.B16, V7.B16, V7.B16
-
 // BLOCK4 starts a block of four rows at R11: the row pointers, x, the
 // column count and the accumulators.
 #define BLOCK4 \
@@ -224,11 +213,6 @@ qdone1:
 	FADDP4S(0, 0, 0)
 	FMOVS F0, ret+24(FP)
 	RET
-
-// HWIDEN turns 8 binary16 in V(h) into float32 in V(lo) and V(hi).
-#define HWIDEN(h, lo, hi) \
-	FCVTL4S(h, lo) \
-	FCVTL24S(h, hi)
 
 // func rows4F16(w *uint16, stride int, x *float32, n int, dst *float32, rows int, b *float32, s *float32, relu bool)
 // is rows4F32 with binary16 weights, widened exactly to float32 eight at

@@ -2,21 +2,12 @@
 
 #include "textflag.h"
 
+#include "avx_amd64.h"
+
 // The column kernels hold 64 rows' sums in Y0..Y7 and walk the packed
 // weights (kernelcol.go) one column at a time: each column's 64 weights
 // times x[j] broadcast. Every row is one running sum in column order, and
 // each weight and x[j] is read once per block of 64 rows.
-
-// ZERO8 clears the eight accumulators.
-#define ZERO8 \
-	VXORPS Y0, Y0, Y0 \
-	VXORPS Y1, Y1, Y1 \
-	VXORPS Y2, Y2, Y2 \
-	VXORPS Y3, Y3, Y3 \
-	VXORPS Y4, Y4, Y4 \
-	VXORPS Y5, Y5, Y5 \
-	VXORPS Y6, Y6, Y6 \
-	VXORPS Y7, Y7, Y7
 
 // SCALE8 multiplies the sums by the 64 scales at R10 (int8 weights) and
 // moves R10 to the next block.

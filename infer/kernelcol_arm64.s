@@ -17,25 +17,6 @@
 // results, R4 the blocks left, R5 b and R6 s (advanced a block at a
 // time), R7 relu.
 
-// ZERO16 clears the accumulators V0..V15.
-#define ZERO16 \
-	VEOR V0.B16, V0.B16, V0.B16 \
-	VEOR V1.B16, V1.B16, V1.B16 \
-	VEOR V2.B16, V2.B16, V2.B16 \
-	VEOR V3.B16, V3.B16, V3.B16 \
-	VEOR V4.B16, V4.B16, V4.B16 \
-	VEOR V5.B16, V5.B16, V5.B16 \
-	VEOR V6.B16, V6.B16, V6.B16 \
-	VEOR V7.B16, V7.B16, V7.B16 \
-	VEOR V8.B16, V8.B16, V8.B16 \
-	VEOR V9.B16, V9.B16, V9.B16 \
-	VEOR V10.B16, V10.B16, V10.B16 \
-	VEOR V11.B16, V11.B16, V11.B16 \
-	VEOR V12.B16, V12.B16, V12.B16 \
-	VEOR V13.B16, V13.B16, V13.B16 \
-	VEOR V14.B16, V14.B16, V14.B16 \
-	VEOR V15.B16, V15.B16, V15.B16
-
 // BLOCK16 starts a block: x, the column count and the accumulators.
 #define BLOCK16 \
 	MOVD R8, R1 \
@@ -171,12 +152,6 @@ cfdone:
 cfend:
 	RET
 
-// HCVT8(h, d0) widens the 8 binary16 in V(h) exactly to float32 in
-// V(d0) (elements 0-3) and V(d0+1) (4-7).
-#define HCVT8(h, d0) \
-	FCVTL4S(h, d0) \
-	FCVTL24S(h, (d0)+1)
-
 // func colsF16(w *uint16, x *float32, n int, dst *float32, blocks int, b *float32, relu bool)
 // is colsF32 with binary16 weights, widened exactly by FCVTL and FCVTL2:
 // each half of the column's 64 weights is loaded into V20..V23 and
@@ -193,17 +168,17 @@ chblock:
 chcol:
 	VLD1R.P 4(R1), [V16.S4]
 	VLD1.P  64(R0), [V20.H8, V21.H8, V22.H8, V23.H8]
-	HCVT8(20, 24)
-	HCVT8(21, 26)
-	HCVT8(22, 28)
-	HCVT8(23, 30)
+	HWIDEN(20, 24, 25)
+	HWIDEN(21, 26, 27)
+	HWIDEN(22, 28, 29)
+	HWIDEN(23, 30, 31)
 	VLD1.P  64(R0), [V20.H8, V21.H8, V22.H8, V23.H8]
 	FMA4(V24, V25, V26, V27, V0, V1, V2, V3)
 	FMA4(V28, V29, V30, V31, V4, V5, V6, V7)
-	HCVT8(20, 24)
-	HCVT8(21, 26)
-	HCVT8(22, 28)
-	HCVT8(23, 30)
+	HWIDEN(20, 24, 25)
+	HWIDEN(21, 26, 27)
+	HWIDEN(22, 28, 29)
+	HWIDEN(23, 30, 31)
 	FMA4(V24, V25, V26, V27, V8, V9, V10, V11)
 	FMA4(V28, V29, V30, V31, V12, V13, V14, V15)
 	SUBS    $1, R2, R2
@@ -221,16 +196,8 @@ chend:
 // 0-3 into V(b), 4-7 into V(u), 8-11 into V(t) and 12-15 into V(v).
 #define QCVT16(b, t, u, v) \
 	SXTL28H(b, t) \
-	SXTL8H(b, b) \
-	SXTL24S(b, u) \
-	SXTL4S(b, b) \
-	SXTL24S(t, v) \
-	SXTL4S(t, t) \
-	SCVTF4S(b, b) \
-	SCVTF4S(u, u) \
-	SCVTF4S(t, t) \
-	SCVTF4S(v, v)
-
+	WIDEN(b, b, u) \
+	WIDENH(t, t, v)
 
 // func colsQ8(w *int8, x *float32, n int, dst *float32, blocks int, b *float32, s *float32, relu bool)
 // is colsF32 with int8 weights, sign-extended and converted to float32

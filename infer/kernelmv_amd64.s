@@ -2,6 +2,8 @@
 
 #include "textflag.h"
 
+#include "avx_amd64.h"
+
 // Register use in both kernels: AX, R8, R9, R10 the four rows of the
 // current block, BX the row stride in bytes, SI and R13 the pair's two
 // vectors, DI and R14 their results, R12 the row, R11 the pairs left,
@@ -20,16 +22,6 @@
 	VPERM2F128 $0x20, Y4, Y0, Y8 \
 	VPERM2F128 $0x31, Y4, Y0, Y9 \
 	VADDPS Y9, Y8, Y8
-
-#define ZERO8 \
-	VXORPS Y0, Y0, Y0 \
-	VXORPS Y1, Y1, Y1 \
-	VXORPS Y2, Y2, Y2 \
-	VXORPS Y3, Y3, Y3 \
-	VXORPS Y4, Y4, Y4 \
-	VXORPS Y5, Y5, Y5 \
-	VXORPS Y6, Y6, Y6 \
-	VXORPS Y7, Y7, Y7
 
 // FMA4X2 adds the products of the rows in Y8..Y11 with the vectors in
 // Y12 and Y13.

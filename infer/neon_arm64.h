@@ -21,11 +21,14 @@
 #define SCVTF4S(n, d) WORD $(0x4E21D800 | (n)<<5 | (d))
 
 // WIDEN turns 8 int8 in V(b) into float32 in V(lo) (elements 0-3) and
-// V(hi) (elements 4-7); lo may be b.
+// V(hi) (elements 4-7); lo may be b. WIDENH does the same from 8 int16
+// in V(h).
 #define WIDEN(b, lo, hi) \
 	SXTL8H(b, b) \
-	SXTL24S(b, hi) \
-	SXTL4S(b, lo) \
+	WIDENH(b, lo, hi)
+#define WIDENH(h, lo, hi) \
+	SXTL24S(h, hi) \
+	SXTL4S(h, lo) \
 	SCVTF4S(lo, lo) \
 	SCVTF4S(hi, hi)
 
@@ -33,3 +36,29 @@
 // Vd.4S, Vn.8H (elements 4-7).
 #define FCVTL4S(n, d) WORD $(0x0E217800 | (n)<<5 | (d))
 #define FCVTL24S(n, d) WORD $(0x4E217800 | (n)<<5 | (d))
+
+// HWIDEN turns 8 binary16 in V(h) into float32 in V(lo) and V(hi).
+#define HWIDEN(h, lo, hi) \
+	FCVTL4S(h, lo) \
+	FCVTL24S(h, hi)
+
+// ZERO8 and ZERO16 clear the accumulators V0..V7 and V0..V15.
+#define ZERO8 \
+	VEOR V0.B16, V0.B16, V0.B16 \
+	VEOR V1.B16, V1.B16, V1.B16 \
+	VEOR V2.B16, V2.B16, V2.B16 \
+	VEOR V3.B16, V3.B16, V3.B16 \
+	VEOR V4.B16, V4.B16, V4.B16 \
+	VEOR V5.B16, V5.B16, V5.B16 \
+	VEOR V6.B16, V6.B16, V6.B16 \
+	VEOR V7.B16, V7.B16, V7.B16
+#define ZERO16 \
+	ZERO8 \
+	VEOR V8.B16, V8.B16, V8.B16 \
+	VEOR V9.B16, V9.B16, V9.B16 \
+	VEOR V10.B16, V10.B16, V10.B16 \
+	VEOR V11.B16, V11.B16, V11.B16 \
+	VEOR V12.B16, V12.B16, V12.B16 \
+	VEOR V13.B16, V13.B16, V13.B16 \
+	VEOR V14.B16, V14.B16, V14.B16 \
+	VEOR V15.B16, V15.B16, V15.B16
