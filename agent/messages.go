@@ -22,6 +22,12 @@ type StateMessage struct {
 	// overflowed score reads as the largest float32 (about 3.4e38).
 	Score     *float64 `json:"score"`
 	Threshold float64  `json:"threshold"`
+	// AlarmAbove and NormalAt are the score levels of the decision's
+	// hysteresis: k of n scores above AlarmAbove start an anomaly, k at
+	// or below NormalAt end it. Both are absent when they are the
+	// threshold itself (no hysteresis).
+	AlarmAbove float64 `json:"alarm_above,omitempty"`
+	NormalAt   float64 `json:"normal_at,omitempty"`
 	// Top lists the channels contributing most to Score, largest first;
 	// empty when there is no score.
 	Top []Contribution `json:"top"`

@@ -467,6 +467,9 @@ func (p *Pipeline) changedFor(prev decide.State, sampleTime time.Time, values []
 		SampleTime: sampleTime,
 		Time:       now,
 	}
+	if d := p.dec.Params(); d.Enter != 1 || d.Exit != 1 {
+		msg.AlarmAbove, msg.NormalAt = msg.Threshold*d.Enter, msg.Threshold*d.Exit
+	}
 	switch st {
 	case decide.SensorFault:
 		switch {

@@ -221,8 +221,8 @@ func TestPipelinePublishesStateChanges(t *testing.T) {
 			t.Fatalf("state payload %s: %v", s, err)
 		}
 		got = append(got, m.State)
-		if m.Model != "m1" || m.Threshold != 4 || m.Site != "test" || m.Device != "pump" {
-			t.Errorf("state %s: model %q threshold %v site %q device %q", s, m.Model, m.Threshold, m.Site, m.Device)
+		if m.Model != "m1" || m.Threshold != 4 || m.Site != "test" || m.Device != "pump" || m.AlarmAbove != 0 || m.NormalAt != 0 || strings.Contains(s, "alarm_above") {
+			t.Errorf("state %s: model %q threshold %v (levels %v, %v: none without hysteresis) site %q device %q", s, m.Model, m.Threshold, m.AlarmAbove, m.NormalAt, m.Site, m.Device)
 		}
 		switch m.State {
 		case "anomaly":
@@ -556,4 +556,45 @@ func (c *collector) all(topic string) []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]string(nil), c.msgs[topic]...)
+}
+
+// With hysteresis, a score between the threshold and the entry level
+// starts nothing, one between the exit level and the threshold ends
+// nothing, and every state message names both levels.
+func TestPipelineHysteresis(t *testing.T) {
+	r := startRig(t, "vigil/test/pump/", "")
+	col := collect(t, r.url, "vigil/test/pump/#")
+	col.wait(t, "status", 1)
+	// Scores (the mean of the squared values): 0 for rows 0–4, then 4.5
+	// (over the threshold 4, under the entry level 6) for rows 5–9, 40.5
+	// for rows 10–12, 3.125 (under the threshold, over the exit level 2)
+	// for rows 13–17, and 0 from row 18.
+	rows := append(repeat("0;0", 5), repeat("0;3", 5)...)
+	rows = append(rows, repeat("0;9", 3)...)
+	rows = append(rows, repeat("0;2.5", 5)...)
+	rows = append(rows, repeat("0;0", 3)...)
+	o := r.options(t, replaySource(t, rows...), "a", "b")
+	o.Decision = decide.Params{K: 1, N: 1, Enter: 1.5, Exit: 0.5}
+	p, err := NewPipeline(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r.close()
+	var got []string
+	for _, s := range col.wait(t, "state", 3) {
+		var m StateMessage
+		if err := json.Unmarshal([]byte(s), &m); err != nil {
+			t.Fatalf("state payload %s: %v", s, err)
+		}
+		got = append(got, fmt.Sprintf("%s@%d", m.State, m.SampleTime.Second()))
+		if m.Threshold != 4 || m.AlarmAbove != 6 || m.NormalAt != 2 {
+			t.Errorf("state %s: threshold %v, alarm above %v, normal at %v; want 4, 6, 2", s, m.Threshold, m.AlarmAbove, m.NormalAt)
+		}
+	}
+	if want := "normal@0 anomaly@10 normal@18"; strings.Join(got, " ") != want {
+		t.Errorf("states at rows %q, want %q (without hysteresis: anomaly@5, normal@13)", got, want)
+	}
 }
