@@ -27,9 +27,9 @@ func FromFit(f *train.Fitted) (*Model, error) {
 	}
 	best := res.History[res.BestEpoch-1]
 	m := &Model{
-		// The gateway's decision: the calibrated k of n, and the gap rule
-		// training windows were cut by.
-		Decision: Decision{K: uint32(f.K), N: uint32(f.N), Gap: int64(f.Gap)},
+		// The gateway's decision: the calibrated k of n, the recipe's
+		// hysteresis, and the gap rule training windows were cut by.
+		Decision: Decision{K: uint32(f.K), N: uint32(f.N), Enter: f.Enter, Exit: f.Exit, Gap: int64(f.Gap)},
 		Kind:     kind, Decoder: decoder, KLWeight: res.KLWeight,
 		Scaler:   Scaler{Kind: f.ScalerKind, Center: f.Scaler.Center, Scale: f.Scaler.Scale},
 		Features: FeaturesOf(f.Features),

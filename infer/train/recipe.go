@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -98,14 +99,24 @@ type Recipe struct {
 	// CalibrateAll calibrates on every training window's score, not only
 	// the validation windows'.
 	CalibrateAll bool
+	// Enter and Exit are the alarm hysteresis the model suggests to the
+	// gateway (decide.Params): a score counts toward an alarm above
+	// Enter × threshold and toward ending one at or below Exit ×
+	// threshold, so a fault whose score dips under the threshold for a
+	// moment stays one alarm. 0 means 1 (no hysteresis); Exit ≤ Enter.
+	// The k of n is calibrated at the threshold itself, below the entry
+	// level, so it still never alarms on the validation rows.
+	Enter, Exit float64
 	// Tool names what trained the model, in its provenance.
 	Tool string
 }
 
 // Recipe defaults: a 5-sample window seen raw and as each channel's
 // mean and spread, a 64-16-64 network, a robust scaler, slow channels
-// widened ×50, and a threshold 20 % over mean + 3σ of the validation
-// scores. The README's "Detection on SKAB" says how they were chosen.
+// widened ×50, a threshold 20 % over mean + 3σ of the validation
+// scores, and an alarm that starts above 1.2 × the threshold and ends
+// at or below 0.7 × it. The README's "Detection on SKAB" says how they
+// were chosen.
 func DefaultRecipe() Recipe {
 	o := DefaultOptions
 	o.Hidden = []int{64, 16, 64}
@@ -115,7 +126,8 @@ func DefaultRecipe() Recipe {
 		Scaler:    ScalerRobust,
 		SlowShare: 0.3, SlowWiden: 50,
 		Threshold: Threshold{Method: "mean+ksigma", Sigma: 3, Percentile: 99.5, Risk: 1e-3, Factor: 1.2},
-		Tool:      "vigil train",
+		Enter:     1.2, Exit: 0.7,
+		Tool: "vigil train",
 	}
 }
 
@@ -145,9 +157,11 @@ type Fitted struct {
 	Features   infer.FeatureSpec
 	Error      infer.ErrorKind
 	VAE        bool
-	// K and N are the calibrated debounce; Gap the recording's gap rule.
-	K, N int
-	Gap  time.Duration
+	// K and N are the calibrated debounce, Enter and Exit the recipe's
+	// hysteresis; Gap the recording's gap rule.
+	K, N        int
+	Enter, Exit float64
+	Gap         time.Duration
 	// Widened names the channels whose scale was widened for drifting
 	// in training, by WidenFactor (0: by how far they drifted).
 	Widened     []string
@@ -172,6 +186,9 @@ func (r *Recipe) Fit(ctx context.Context, rec *Recording, progress func(Epoch)) 
 	}
 	if rec.Normal != nil && len(rec.Normal) != len(rec.Rows) {
 		return nil, fmt.Errorf("train: %d rows but %d normal marks", len(rec.Rows), len(rec.Normal))
+	}
+	if err := r.CheckHysteresis(); err != nil {
+		return nil, err
 	}
 	o := r.Options // a copy: Fit may run many times
 	o.Hidden = slices.Clone(o.Hidden)
@@ -257,7 +274,7 @@ func (r *Recipe) Fit(ctx context.Context, rec *Recording, progress func(Epoch)) 
 	}
 	k, n := KofN(res.ValScores, cal.Threshold, maxDebounce)
 	f := &Fitted{Result: res, Calibration: cal, Scaled: scaled, Scaler: scaler, ScalerKind: r.Scaler, Features: r.Features,
-		Error: r.Error, K: k, N: n, Gap: rec.Gap, Rows: len(rows), Seed: o.Seed, Tool: r.Tool, VAE: o.VAE != nil,
+		Error: r.Error, K: k, N: n, Enter: r.Enter, Exit: r.Exit, Gap: rec.Gap, Rows: len(rows), Seed: o.Seed, Tool: r.Tool, VAE: o.VAE != nil,
 		Channels: slices.Clone(rec.Channels), Units: slices.Clone(rec.Units), Sources: slices.Clone(rec.Sources), Digest: rec.Digest}
 	for _, c := range widened {
 		f.Widened = append(f.Widened, rec.Channels[c])
@@ -271,6 +288,24 @@ func (r *Recipe) Fit(ctx context.Context, rec *Recording, progress func(Epoch)) 
 		}
 	}
 	return f, nil
+}
+
+// CheckHysteresis checks Enter and Exit: finite, not negative, and the
+// exit level (0 means 1) not above the entry level.
+func (r *Recipe) CheckHysteresis() error {
+	one := func(f float64) float64 {
+		if f == 0 {
+			return 1
+		}
+		return f
+	}
+	if !(r.Enter >= 0) || !(r.Exit >= 0) || math.IsInf(r.Enter, 0) || math.IsInf(r.Exit, 0) {
+		return fmt.Errorf("train: hysteresis enter %v exit %v: want finite factors ≥ 0 (0 means 1)", r.Enter, r.Exit)
+	}
+	if one(r.Exit) > one(r.Enter) {
+		return fmt.Errorf("train: hysteresis exit %v above enter %v: the alarm would end above the level that starts it", one(r.Exit), one(r.Enter))
+	}
+	return nil
 }
 
 // FeatureRows scales every row of rec and builds the network's training

@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"math"
 	"slices"
 	"testing"
 
@@ -40,8 +41,8 @@ func TestRecipeFit(t *testing.T) {
 	// 400 rows make 396 windows of 5; the scaler and threshold are sane.
 	// (firmware's TestFromFit packs and loads the model.)
 	if len(fit.Scaled) != 396 || fit.Calibration.Threshold <= 0 || fit.K == 0 || fit.Rows != 400 || fit.Tool != "vigil train" ||
-		len(fit.Scaler.Scale) != 8 || fit.ScalerKind != ScalerRobust {
-		t.Errorf("windows %d, threshold %v, k %d, rows %d, tool %q", len(fit.Scaled), fit.Calibration.Threshold, fit.K, fit.Rows, fit.Tool)
+		len(fit.Scaler.Scale) != 8 || fit.ScalerKind != ScalerRobust || fit.Enter != r.Enter || fit.Exit != r.Exit {
+		t.Errorf("windows %d, threshold %v, k %d, rows %d, tool %q, hysteresis %v/%v", len(fit.Scaled), fit.Calibration.Threshold, fit.K, fit.Rows, fit.Tool, fit.Enter, fit.Exit)
 	}
 	// Rows marked abnormal and gaps cut windows out.
 	rec.Normal = make([]bool, len(rec.Rows))
@@ -69,6 +70,7 @@ func TestRecipeFit(t *testing.T) {
 		{"threshold", func(r *Recipe, _ *Recording) { r.Threshold.Method = "guess" }},
 		{"segment", func(_ *Recipe, rec *Recording) { rec.Segments = []Segment{{0, 500}} }},
 		{"too few", func(_ *Recipe, rec *Recording) { rec.Rows, rec.Normal, rec.Segments = rec.Rows[:1], nil, nil }},
+		{"exit above enter", func(r *Recipe, _ *Recording) { r.Enter, r.Exit = 1.2, 1.3 }},
 	}
 	for _, tc := range bad {
 		r, rec := DefaultRecipe(), pumpRecording(t, 400)
@@ -76,6 +78,25 @@ func TestRecipeFit(t *testing.T) {
 		tc.edit(&r, rec)
 		if _, err := r.Fit(context.Background(), rec, nil); err == nil {
 			t.Errorf("%s: no error", tc.name)
+		}
+	}
+}
+
+func TestCheckHysteresis(t *testing.T) {
+	tests := []struct {
+		enter, exit float64
+		ok          bool
+	}{
+		{0, 0, true}, {1.2, 0.7, true}, {1, 1, true}, {2, 0, true}, {0, 0.5, true},
+		{0, 1.5, false}, // exit above the unset entry level, which is 1
+		{0.8, 0, false}, // the unset exit (1) is above the entry
+		{1.2, 1.3, false}, {-1, 0, false}, {1, -0.5, false},
+		{math.Inf(1), 1, false}, {math.NaN(), 0.5, false}, {1, math.NaN(), false},
+	}
+	for _, tc := range tests {
+		r := Recipe{Enter: tc.enter, Exit: tc.exit}
+		if err := r.CheckHysteresis(); (err == nil) != tc.ok {
+			t.Errorf("enter %v exit %v: error %v, want ok %v", tc.enter, tc.exit, err, tc.ok)
 		}
 	}
 }

@@ -26,9 +26,13 @@ type benchJSON struct {
 	// the totals leave them out.
 	Failed []benchFailure `json:"failed,omitempty"`
 	Total  struct {
-		F1          float64 `json:"f1"`
-		FAR         float64 `json:"far"`
-		MAR         float64 `json:"mar"`
+		F1  float64 `json:"f1"`
+		FAR float64 `json:"far"`
+		MAR float64 `json:"mar"`
+		// Alarms counts the alarms raised in the test parts, FalseAlarms
+		// those wholly in normal rows (eval.Episodes).
+		Alarms      int     `json:"alarms"`
+		FalseAlarms int     `json:"false_alarms"`
 		NABStandard float64 `json:"nab_standard"`
 		NABLowFP    float64 `json:"nab_low_fp"`
 		NABLowFN    float64 `json:"nab_low_fn"`
@@ -53,6 +57,9 @@ type benchFile struct {
 	FP   int    `json:"fp"`
 	FN   int    `json:"fn"`
 	TN   int    `json:"tn"`
+	// Alarms and FalseAlarms as in the total.
+	Alarms      int `json:"alarms"`
+	FalseAlarms int `json:"false_alarms"`
 }
 
 type benchFailure struct {
@@ -72,6 +79,8 @@ type benchOpts struct {
 	cv        string
 	seeds     string
 	tries     listFlag
+	maxFAR    float64
+	maxMAR    float64
 	strict    *bool
 }
 
@@ -85,10 +94,12 @@ func benchFlags(env Env) (*flag.FlagSet, *benchOpts, func() (*recipe, error)) {
 	fs.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file")
 	fs.StringVar(&o.plotDir, "plots", "", "write figures (PNG) to this directory: pooled score histogram and curves\n(scores over each file's threshold), a timeline per file")
 	fs.IntVar(&o.trainRows, "train-rows", 400, "rows at the start of each file to fit its scaler and model on (the leaderboard's 400)")
-	o.decision = addDecisionFlags(fs, false) // --gap is the recipe's, and goes into each model
+	o.decision = addDecisionFlags(fs, false) // --gap, --enter and --exit are the recipe's, and go into each model
 	o.weights = addWeightsFlags(fs, "score with")
 	fs.StringVar(&o.cv, "cv", "", "fault-type: cross-validate by fault type: every file under other/ is a fold, every other\ndirectory (valve1, valve2) one; figures per fold, their mean and the worst, over --seeds")
 	fs.StringVar(&o.seeds, "seeds", "", "with --cv: the seeds every figure is averaged over, as a list or range (default 1-5)")
+	fs.Float64Var(&o.maxFAR, "max-far", 0, "with --cv and --try: choose only among candidates whose pooled FAR (percent) on the folds\nit is chosen on is at most this, when any is (0: no limit)")
+	fs.Float64Var(&o.maxMAR, "max-mar", 0, "with --cv and --try: likewise for the pooled MAR (percent)")
 	o.strict = addStrictFlag(fs)
 	fs.Var(&o.tries, "try", "with --cv: a candidate recipe, as model flags added to the command line's\n(e.g. --try '--slow-share 0'); repeat it to compare candidates: each fold is then also\nscored with the candidate that did best on the other folds (nested leave-one-out)")
 	return fs, o, addRecipeFlags(fs)
@@ -116,8 +127,11 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	if _, err := o.decision.rule(&firmware.Model{}); err != nil {
 		return err // a bad flag, before any model is fitted
 	}
-	if o.cv == "" && (o.seeds != "" || len(o.tries) > 0) {
-		return usagef("--seeds and --try go with --cv fault-type")
+	if o.cv == "" && (o.seeds != "" || len(o.tries) > 0 || o.maxFAR != 0 || o.maxMAR != 0) {
+		return usagef("--seeds, --try, --max-far and --max-mar go with --cv fault-type")
+	}
+	if !(o.maxFAR >= 0 && o.maxFAR <= 100) || !(o.maxMAR >= 0 && o.maxMAR <= 100) {
+		return usagef("--max-far %v --max-mar %v: want percentages from 0 to 100", o.maxFAR, o.maxMAR)
 	}
 	if o.cv != "" && o.cv != "fault-type" {
 		return usagef("--cv %q: the only cross-validation is fault-type", o.cv)
@@ -171,6 +185,7 @@ type benchResult struct {
 	rep    report
 	v      verdicts
 	thr    float64
+	rule   rule // how the file's alarms were decided
 	params int
 	bytes  int
 	err    error
@@ -240,7 +255,7 @@ func fitFile(ctx context.Context, rc *recipe, tab *dataset.Table, o *benchOpts) 
 	if err != nil {
 		return benchResult{err: err}
 	}
-	return benchResult{rep: per[0], v: v, thr: float64(m.Threshold.Value), params: l.Autoencoder.Params(), bytes: len(b)}
+	return benchResult{rep: per[0], v: v, thr: float64(m.Threshold.Value), rule: r, params: l.Autoencoder.Params(), bytes: len(b)}
 }
 
 // benchReport prints (and writes as JSON, and plots) one recipe's
@@ -261,9 +276,9 @@ func benchReport(env Env, o *benchOpts, tabs []*dataset.Table, results []benchRe
 		ok = append(ok, i)
 		names = append(names, name)
 		perFile = append(perFile, r.rep)
-		total.conf = total.conf.Add(r.rep.conf)
+		total.add(r.rep)
 		c := r.rep.conf
-		out.Files = append(out.Files, benchFile{File: name, TP: c.TP, FP: c.FP, FN: c.FN, TN: c.TN})
+		out.Files = append(out.Files, benchFile{File: name, TP: c.TP, FP: c.FP, FN: c.FN, TN: c.TN, Alarms: r.rep.alarms, FalseAlarms: r.rep.falseAlarms})
 	}
 	if len(ok) == 0 {
 		return fmt.Errorf("every file failed; the first: %s", out.Failed[0].Error)
@@ -295,10 +310,14 @@ func benchReport(env Env, o *benchOpts, tabs []*dataset.Table, results []benchRe
 	nab := nabTotals(perFile)
 	c := total.conf
 	out.Total.F1, out.Total.FAR, out.Total.MAR = c.F1(), c.FAR(), c.MAR()
+	out.Total.Alarms, out.Total.FalseAlarms = total.alarms, total.falseAlarms
 	out.Total.NABStandard, out.Total.NABLowFP, out.Total.NABLowFN = nab[0], nab[1], nab[2]
 	out.Total.ROCAUC, out.Total.PRAUC = total.rocAUC, total.prAUC
 	first := results[ok[0]]
 	out.Model.Params, out.Model.PackedBytes, out.Model.Weights = first.params, first.bytes, o.kind
+	p := first.rule.p
+	fmt.Fprintf(env.Stdout, "decision: each file's own calibrated k of n (the first's: %d of %d), alarm above %g× and normal at or below %g× its threshold\n",
+		p.K, p.N, p.Enter, p.Exit)
 	fmt.Fprintf(env.Stdout, "model: %d parameters, %d bytes packed (%s weights); %d files in %v\n",
 		out.Model.Params, out.Model.PackedBytes, out.Model.Weights, len(ok), time.Since(start).Round(time.Millisecond))
 	printFailures(env.Stdout, out.Failed)

@@ -63,6 +63,9 @@ type cvCandidate struct {
 	Worst     jsonFloat      `json:"worst_fold_f1"`
 	WorstFold string         `json:"worst_fold"`
 	Failed    []benchFailure `json:"failed,omitempty"`
+	// conf[f][s] is fold f's confusion with seed s, for the pooled
+	// figures of any set of folds.
+	conf [][]eval.Confusion
 }
 
 // cvTotals are one seed's pooled figures; NaN (null in JSON) if every
@@ -71,6 +74,10 @@ type cvTotals struct {
 	F1  jsonFloat `json:"f1"`
 	FAR jsonFloat `json:"far"`
 	MAR jsonFloat `json:"mar"`
+	// Alarms and FalseAlarms are the alarms raised over the files and
+	// those wholly in normal rows (eval.Episodes).
+	Alarms      int `json:"alarms"`
+	FalseAlarms int `json:"false_alarms"`
 }
 
 // cvJSON is the --json output of vigil bench skab --cv.
@@ -84,6 +91,10 @@ type cvJSON struct {
 	// Chosen is the candidate with the best mean fold F1 over all folds
 	// (index into Candidates; -1 if every candidate had a failure).
 	Chosen int `json:"chosen"`
+	// MaxFAR and MaxMAR (percent, 0: none) are the limits a candidate's
+	// pooled FAR and MAR must keep to be chosen, when any candidate does.
+	MaxFAR float64 `json:"max_far,omitempty"`
+	MaxMAR float64 `json:"max_mar,omitempty"`
 }
 
 type cvHeldOut struct {
@@ -165,14 +176,15 @@ func runCV(ctx context.Context, env Env, args []string, o *benchOpts, base *reci
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	out := cvJSON{Folds: folds, Seeds: seeds}
+	out := cvJSON{Folds: folds, Seeds: seeds, MaxFAR: o.maxFAR, MaxMAR: o.maxMAR}
 	for ci := range cands {
-		c := cvCandidate{Args: names[ci], FoldF1: make([][]jsonFloat, len(folds))}
+		c := cvCandidate{Args: names[ci], FoldF1: make([][]jsonFloat, len(folds)), conf: make([][]eval.Confusion, len(folds))}
 		for si := range seeds {
 			res := results[ci*len(seeds)+si]
 			byFold := make([]eval.Confusion, len(folds))
 			scored := make([]bool, len(folds))
 			var all eval.Confusion
+			alarms, falseAlarms := 0, 0
 			for fi, r := range res {
 				if r.err != nil {
 					c.Failed = append(c.Failed, benchFailure{File: tabs[fi].Files[0].Path, Error: fmt.Sprintf("%v (seed %d)", r.err, seeds[si])})
@@ -181,18 +193,20 @@ func runCV(ctx context.Context, env Env, args []string, o *benchOpts, base *reci
 				byFold[foldOf[fi]] = byFold[foldOf[fi]].Add(r.rep.conf)
 				scored[foldOf[fi]] = true
 				all = all.Add(r.rep.conf)
+				alarms, falseAlarms = alarms+r.rep.alarms, falseAlarms+r.rep.falseAlarms
 			}
 			for f := range folds {
+				c.conf[f] = append(c.conf[f], byFold[f])
 				f1 := math.NaN()
 				if scored[f] {
 					f1 = byFold[f].F1()
 				}
 				c.FoldF1[f] = append(c.FoldF1[f], jsonFloat(f1))
 			}
-			pooled := cvTotals{F1: jsonFloat(all.F1()), FAR: jsonFloat(all.FAR()), MAR: jsonFloat(all.MAR())}
+			pooled := cvTotals{F1: jsonFloat(all.F1()), FAR: jsonFloat(all.FAR()), MAR: jsonFloat(all.MAR()), Alarms: alarms, FalseAlarms: falseAlarms}
 			if !slices.Contains(scored, true) {
 				nan := jsonFloat(math.NaN())
-				pooled = cvTotals{nan, nan, nan}
+				pooled = cvTotals{F1: nan, FAR: nan, MAR: nan}
 			}
 			c.Pooled = append(c.Pooled, pooled)
 		}
@@ -200,10 +214,10 @@ func runCV(ctx context.Context, env Env, args []string, o *benchOpts, base *reci
 		c.MeanFold, c.Worst, c.WorstFold = jsonFloat(avg), jsonFloat(worst), worstFold
 		out.Candidates = append(out.Candidates, c)
 	}
-	out.Chosen = choose(out.Candidates, -1)
+	out.Chosen = out.choose(-1)
 	if len(cands) > 1 {
 		for f := range folds {
-			k := choose(out.Candidates, f)
+			k := out.choose(f)
 			h := cvHeldOut{Fold: folds[f], Chosen: k, F1: jsonFloat(math.NaN())}
 			if k >= 0 {
 				h.F1 = jsonFloat(mean(out.Candidates[k].FoldF1[f]))
@@ -249,20 +263,43 @@ func foldSummary(foldF1 [][]jsonFloat, folds []string, skip int) (avg, worst flo
 }
 
 // choose is the candidate with the best mean fold F1 over every fold
-// but skip (-1: none), the first on a tie; a candidate with a failed
-// file is never chosen. It returns -1 if none can be.
-func choose(cands []cvCandidate, skip int) int {
-	best, k := math.Inf(-1), -1
-	for i, c := range cands {
+// but skip (-1: none), the first on a tie, among those whose pooled FAR
+// and MAR over those folds (the mean over seeds) keep to the limits; if
+// none does, among all. A candidate with a failed file is never chosen.
+// It returns -1 if none can be.
+func (out *cvJSON) choose(skip int) int {
+	best, k, within := math.Inf(-1), -1, false
+	for i, c := range out.Candidates {
 		if len(c.Failed) > 0 {
 			continue
 		}
-		folds := make([]string, len(c.FoldF1))
-		if m, _, _ := foldSummary(c.FoldF1, folds, skip); m > best {
-			best, k = m, i
+		m, _, _ := foldSummary(c.FoldF1, out.Folds, skip)
+		far, mar := c.pooledRates(skip)
+		ok := (out.MaxFAR <= 0 || far <= out.MaxFAR) && (out.MaxMAR <= 0 || mar <= out.MaxMAR)
+		if (ok && !within) || (ok == within && m > best) {
+			best, k, within = m, i, ok
 		}
 	}
 	return k
+}
+
+// pooledRates are c's FAR and MAR (percent) over every fold but skip,
+// each the mean over seeds.
+func (c *cvCandidate) pooledRates(skip int) (far, mar float64) {
+	if len(c.conf) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	fars, mars := make([]float64, len(c.conf[0])), make([]float64, len(c.conf[0]))
+	for s := range fars {
+		var all eval.Confusion
+		for f := range c.conf {
+			if f != skip {
+				all = all.Add(c.conf[f][s])
+			}
+		}
+		fars[s], mars[s] = all.FAR(), all.MAR()
+	}
+	return mean(fars), mean(mars)
 }
 
 // mean is the mean of the values of v that are numbers; NaN if none.
@@ -302,14 +339,14 @@ func printCV(w io.Writer, out *cvJSON, tabs []*dataset.Table, foldOf []int) {
 	for i, s := range out.Seeds {
 		seeds[i] = strconv.FormatUint(s, 10)
 	}
-	fmt.Fprintf(w, "leave-one-fault-type-out: %d folds, seeds %s; F1 is the mean over seeds ± half their range\n", len(out.Folds), strings.Join(seeds, ","))
+	fmt.Fprintf(w, "leave-one-fault-type-out: %d folds, seeds %s; F1 is the mean over seeds ± half their range;\nalarms (false): alarms raised over every file, and those wholly in normal rows, the mean over seeds\n", len(out.Folds), strings.Join(seeds, ","))
 	for i, c := range out.Candidates {
-		fmt.Fprintf(w, "candidate %c: %s\n", 'A'+rune(i%26), candidateName(c.Args))
+		fmt.Fprintf(w, "candidate %s: %s\n", candidateLabel(i), candidateName(c.Args))
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprint(tw, "fold\tfiles\t")
 	for i := range out.Candidates {
-		fmt.Fprintf(tw, "%c F1\t", 'A'+rune(i%26))
+		fmt.Fprintf(tw, "%s F1\t", candidateLabel(i))
 	}
 	fmt.Fprintln(tw)
 	for f, name := range out.Folds {
@@ -357,14 +394,27 @@ func printCV(w io.Writer, out *cvJSON, tabs []*dataset.Table, foldOf []int) {
 	row("pooled F1", pooled(func(t cvTotals) jsonFloat { return t.F1 }, "%.3f%s"))
 	row("pooled FAR %", pooled(func(t cvTotals) jsonFloat { return t.FAR }, "%.2f%s"))
 	row("pooled MAR %", pooled(func(t cvTotals) jsonFloat { return t.MAR }, "%.2f%s"))
+	row("alarms (false)", func(c cvCandidate) string {
+		var a, f []float64
+		for _, p := range c.Pooled {
+			if !math.IsNaN(float64(p.F1)) {
+				a, f = append(a, float64(p.Alarms)), append(f, float64(p.FalseAlarms))
+			}
+		}
+		return orFailed(jsonFloat(mean(a)), fmt.Sprintf("%.0f (%.0f)", mean(a), mean(f)))
+	})
 	tw.Flush()
 	for i, c := range out.Candidates {
 		for _, f := range c.Failed {
-			fmt.Fprintf(w, "FAILED (candidate %c) %s\n", 'A'+rune(i%26), f.Error)
+			fmt.Fprintf(w, "FAILED (candidate %s) %s\n", candidateLabel(i), f.Error)
 		}
 	}
 	if len(out.Nested) > 0 {
-		fmt.Fprintln(w, "\nnested: each fold scored by the candidate with the best mean fold F1 on the others")
+		fmt.Fprint(w, "\nnested: each fold scored by the candidate with the best mean fold F1 on the others")
+		if out.MaxFAR > 0 || out.MaxMAR > 0 {
+			fmt.Fprintf(w, ",\namong those whose pooled %s on the others keep to it (if any does)", out.limits())
+		}
+		fmt.Fprintln(w)
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "held-out fold\tchosen\tF1\t")
 		var f1s []float64
@@ -375,7 +425,7 @@ func printCV(w io.Writer, out *cvJSON, tabs []*dataset.Table, foldOf []int) {
 				continue
 			}
 			f1 := float64(h.F1)
-			fmt.Fprintf(tw, "%s\t%c\t%.3f\t\n", h.Fold, 'A'+rune(h.Chosen%26), f1)
+			fmt.Fprintf(tw, "%s\t%s\t%.3f\t\n", h.Fold, candidateLabel(h.Chosen), f1)
 			f1s = append(f1s, f1)
 			if f1 < worst {
 				worst, worstFold = f1, h.Fold
@@ -387,8 +437,30 @@ func printCV(w io.Writer, out *cvJSON, tabs []*dataset.Table, foldOf []int) {
 		}
 	}
 	if out.Chosen >= 0 {
-		fmt.Fprintf(w, "chosen on every fold: candidate %c (%s), mean of folds %.3f\n", 'A'+rune(out.Chosen%26), candidateName(out.Candidates[out.Chosen].Args), out.Candidates[out.Chosen].MeanFold)
+		fmt.Fprintf(w, "chosen on every fold: candidate %s (%s), mean of folds %.3f\n", candidateLabel(out.Chosen), candidateName(out.Candidates[out.Chosen].Args), out.Candidates[out.Chosen].MeanFold)
 	}
+}
+
+// limits describes MaxFAR and MaxMAR.
+func (out *cvJSON) limits() string {
+	var l []string
+	if out.MaxFAR > 0 {
+		l = append(l, fmt.Sprintf("FAR ≤ %g %%", out.MaxFAR))
+	}
+	if out.MaxMAR > 0 {
+		l = append(l, fmt.Sprintf("MAR ≤ %g %%", out.MaxMAR))
+	}
+	return strings.Join(l, " and ")
+}
+
+// candidateLabel names candidate i as a spreadsheet names its columns:
+// A to Z, then AA, AB and on, so every candidate has its own.
+func candidateLabel(i int) string {
+	label := ""
+	for i++; i > 0; i = (i - 1) / 26 {
+		label = string(rune('A'+(i-1)%26)) + label
+	}
+	return label
 }
 
 func candidateName(args string) string {

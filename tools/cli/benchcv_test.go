@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vigil-edge/vigil/tools/eval"
 )
 
 func TestParseSeeds(t *testing.T) {
@@ -47,6 +49,14 @@ func TestFaultType(t *testing.T) {
 	}
 }
 
+func TestCandidateLabel(t *testing.T) {
+	for i, want := range map[int]string{0: "A", 25: "Z", 26: "AA", 27: "AB", 51: "AZ", 52: "BA", 701: "ZZ", 702: "AAA"} {
+		if got := candidateLabel(i); got != want {
+			t.Errorf("candidateLabel(%d) = %q, want %q", i, got, want)
+		}
+	}
+}
+
 func TestChooseCandidate(t *testing.T) {
 	// A is better on fold 0, B on folds 1 and 2; C failed a file.
 	cands := []cvCandidate{
@@ -54,19 +64,51 @@ func TestChooseCandidate(t *testing.T) {
 		{FoldF1: [][]jsonFloat{{0.6, 0.6}, {0.7, 0.7}, {0.75, 0.75}}},
 		{FoldF1: [][]jsonFloat{{1, 1}, {1, 1}, {1, 1}}, Failed: []benchFailure{{File: "x"}}},
 	}
-	if k := choose(cands, -1); k != 1 {
+	out := &cvJSON{Folds: []string{"a", "b", "c"}, Candidates: cands}
+	if k := out.choose(-1); k != 1 {
 		t.Errorf("on every fold: chose %d, want 1 (B: mean 0.683 against A's 0.667)", k)
 	}
 	// Without fold 1, A's mean (0.75) beats B's (0.675).
-	if k := choose(cands, 1); k != 0 {
+	if k := out.choose(1); k != 0 {
 		t.Errorf("without fold 1: chose %d, want 0", k)
 	}
-	if k := choose(cands[2:], -1); k != -1 {
+	if k := (&cvJSON{Folds: out.Folds, Candidates: cands[2:]}).choose(-1); k != -1 {
 		t.Errorf("only a failed candidate: chose %d, want -1", k)
 	}
 	avg, worst, fold := foldSummary(cands[0].FoldF1, []string{"a", "b", "c"}, -1)
 	if d := avg - 2.0/3; d > 1e-12 || d < -1e-12 || worst != 0.5 || fold != "b" {
 		t.Errorf("foldSummary = %v, %v, %q; want 0.667, 0.5, b", avg, worst, fold)
+	}
+}
+
+// TestChooseWithinLimits: with --max-far/--max-mar, the best mean fold
+// F1 among the candidates whose pooled rates on the folds it is chosen
+// on keep to the limits; the best of all when none does.
+func TestChooseWithinLimits(t *testing.T) {
+	c := func(tp, fp, fn, tn int) eval.Confusion { return eval.Confusion{TP: tp, FP: fp, FN: fn, TN: tn} }
+	f1 := [][]jsonFloat{{0.8}, {0.8}, {0.8}}
+	// A: the better F1, but FAR 20 % on every fold. B: FAR 5 % on folds
+	// 0 and 1, 50 % on fold 2; MAR 10 % everywhere.
+	a := cvCandidate{FoldF1: [][]jsonFloat{{0.9}, {0.9}, {0.9}},
+		conf: [][]eval.Confusion{{c(90, 20, 10, 80)}, {c(90, 20, 10, 80)}, {c(90, 20, 10, 80)}}}
+	b := cvCandidate{FoldF1: f1,
+		conf: [][]eval.Confusion{{c(90, 5, 10, 95)}, {c(90, 5, 10, 95)}, {c(90, 50, 10, 50)}}}
+	tests := []struct {
+		maxFAR, maxMAR float64
+		skip, want     int
+	}{
+		{0, 0, -1, 0},   // no limits: the best F1
+		{8, 0, -1, 0},   // B's FAR over all folds is 20 %, as A's: neither keeps to it, so the best F1
+		{8, 0, 2, 1},    // without fold 2, B's FAR is 5 %
+		{8, 5, 2, 0},    // MAR 10 % breaks the second limit for both
+		{25, 20, -1, 0}, // both keep to it: the best F1
+	}
+	for _, tc := range tests {
+		out := &cvJSON{Folds: []string{"a", "b", "c"}, Candidates: []cvCandidate{a, b}, MaxFAR: tc.maxFAR, MaxMAR: tc.maxMAR}
+		if k := out.choose(tc.skip); k != tc.want {
+			far, mar := b.pooledRates(tc.skip)
+			t.Errorf("limits FAR %v MAR %v without fold %d: chose %d, want %d (B's FAR %.1f MAR %.1f)", tc.maxFAR, tc.maxMAR, tc.skip, k, tc.want, far, mar)
+		}
 	}
 }
 
@@ -83,7 +125,7 @@ func TestBenchCV(t *testing.T) {
 
 	js := filepath.Join(dir, "cv.json")
 	args := []string{"bench", "skab", "--data", skab, "--cv", "fault-type", "--seeds", "1-2", "--epochs", "5",
-		"--try", "--slow-share 0 --scale-floor 0.1", "--json", js}
+		"--try", "--slow-share 0 --scale-floor 0.1", "--try", "--enter 1 --exit 1", "--json", js}
 	code, out, stderr := run(args...)
 	if code != 0 {
 		t.Fatalf("bench --cv: exit %d: %s\n%s", code, stderr, out)
@@ -96,7 +138,7 @@ func TestBenchCV(t *testing.T) {
 	if !slices.Equal(cv.Folds, []string{"other/3.csv", "other/4.csv", "valve1"}) || !slices.Equal(cv.Seeds, []uint64{1, 2}) {
 		t.Errorf("folds %v seeds %v; want other/3.csv other/4.csv valve1, 1 2", cv.Folds, cv.Seeds)
 	}
-	if len(cv.Candidates) != 2 || cv.Candidates[1].Args != "--slow-share 0 --scale-floor 0.1" || len(cv.Nested) != 3 || cv.Chosen < 0 {
+	if len(cv.Candidates) != 3 || cv.Candidates[1].Args != "--slow-share 0 --scale-floor 0.1" || len(cv.Nested) != 3 || cv.Chosen < 0 {
 		t.Fatalf("cv JSON: %d candidates, nested %v, chosen %d", len(cv.Candidates), cv.Nested, cv.Chosen)
 	}
 	for _, c := range cv.Candidates {
@@ -104,11 +146,16 @@ func TestBenchCV(t *testing.T) {
 			t.Errorf("candidate %q: %+v", c.Args, c)
 		}
 	}
+	// A candidate's decision flags reach its replay: without the default
+	// hysteresis, the same networks raise other alarms.
+	if a, c := cv.Candidates[0].Pooled, cv.Candidates[2].Pooled; slices.Equal(a, c) {
+		t.Errorf("--try '--enter 1 --exit 1' gave the figures of the default hysteresis: %+v", a)
+	}
 	// The two seeds train different networks.
 	if a := cv.Candidates[0].Pooled; a[0] == a[1] {
 		t.Logf("seeds 1 and 2 gave the same pooled figures %+v (possible, but unusual)", a[0])
 	}
-	for _, want := range []string{"leave-one-fault-type-out: 3 folds, seeds 1,2", "candidate B: with --slow-share 0", "worst fold", "pooled MAR %", "held-out F1: mean", "chosen on every fold"} {
+	for _, want := range []string{"leave-one-fault-type-out: 3 folds, seeds 1,2", "candidate B: with --slow-share 0", "worst fold", "pooled MAR %", "alarms (false)", "held-out F1: mean", "chosen on every fold"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

@@ -34,6 +34,10 @@ func TestUsage(t *testing.T) {
 		{[]string{"train", "--data", "x.csv"}, 2, "--out is required"},
 		{[]string{"train", "--hidden", "4,-1", "--data", "x.csv", "--out", "m"}, 2, "--hidden"},
 		{[]string{"train", "--bogus"}, 2, "flag provided but not defined"},
+		{[]string{"train", "--enter", "0.6", "--data", "x.csv", "--out", "m"}, 2, "--enter 0.6 --exit 0.7"},
+		{[]string{"bench", "skab", "--data", "x", "--exit", "1.5"}, 2, "exit ≤ enter"},
+		{[]string{"bench", "skab", "--data", "x", "--max-far", "8"}, 2, "go with --cv fault-type"},
+		{[]string{"bench", "skab", "--data", "x", "--cv", "fault-type", "--max-mar", "101"}, 2, "--max-mar 101"},
 		{[]string{"train", "-h"}, 0, "usage: vigil train"},
 		{[]string{"sim", "--fast"}, 2, "--fast needs --for"},
 		{[]string{"sim", "--fault", "valve-open@1s"}, 2, "valve-open"},
@@ -94,8 +98,9 @@ func TestSimTrainInspect(t *testing.T) {
 		t.Errorf("model %+v", m)
 	}
 	if m.Threshold.Method != "mean+ksigma×1.2" || m.Threshold.K != 3 || m.Training.Rows != 2280 || m.Training.DatasetDigest != tab.Digest ||
-		m.Decision.K < 1 || m.Decision.K > m.Decision.N || m.Decision.Gap != int64(5*time.Second) {
-		t.Errorf("threshold %+v training %+v", m.Threshold, m.Training)
+		m.Decision.K < 1 || m.Decision.K > m.Decision.N || m.Decision.Gap != int64(5*time.Second) ||
+		m.Decision.Enter != defaults.Enter || m.Decision.Exit != defaults.Exit || defaults.Enter <= 1 || defaults.Exit >= 1 {
+		t.Errorf("threshold %+v training %+v decision %+v", m.Threshold, m.Training, m.Decision)
 	}
 	// The threshold is 1.2 × (mean + 3σ) of the calibration scores it records.
 	if got, want := float64(m.Threshold.Value), 1.2*(m.Threshold.Mean+3*m.Threshold.Std); got-want > 1e-5 || want-got > 1e-5 {
@@ -114,7 +119,7 @@ func TestSimTrainInspect(t *testing.T) {
 		t.Fatalf("inspect: exit %d: %s", code, stderr)
 	}
 	for _, want := range []string{"pump-a (id " + l.ID + ", version 4)", "Volume Flow RateRMS", "L/min", "relu", "mean + 3σ of the validation scores, ×1.2", "(drifted in training: scale ×50)",
-		fmt.Sprintf("k of n %d of %d, enter 1× and exit 1× the threshold, min duration 0s, cooldown 0s, gap 5s", m.Decision.K, m.Decision.N)} {
+		fmt.Sprintf("k of n %d of %d, enter %g× and exit %g× the threshold, min duration 0s, cooldown 0s, gap 5s", m.Decision.K, m.Decision.N, defaults.Enter, defaults.Exit)} {
 		if !strings.Contains(out, want) {
 			t.Errorf("inspect output lacks %q:\n%s", want, out)
 		}
@@ -319,6 +324,8 @@ func TestPrintMessage(t *testing.T) {
 			[]string{"SENSOR-FAULT", "missing/invalid: Pressure"}},
 		{`{"id":"a-1","from":"normal","state":"anomaly","score":1,"threshold":0.5,"time":"2024-05-01T12:00:00Z"}`,
 			[]string{"normal → ANOMALY", "[a-1]"}},
+		{`{"state":"anomaly","score":0.45,"threshold":0.5,"alarm_above":0.6,"normal_at":0.35,"time":"2024-05-01T12:00:00Z"}`,
+			[]string{"score 0.45 (threshold 0.5, alarm above 0.6, normal at or below 0.35)"}},
 	}
 	for _, tc := range tests {
 		var out, errb bytes.Buffer

@@ -77,22 +77,24 @@ func gapAfter(tab *dataset.Table, factor float64, fis ...int) time.Duration {
 type decisionFlags struct {
 	fs                    *flag.FlagSet
 	k, n                  *int
-	enter, exit           *float64
+	enter, exit           *float64 // nil when the command's recipe owns them
 	minDuration, cooldown *time.Duration
 	gap                   *float64 // nil when the command's recipe owns --gap
 }
 
-// addDecisionFlags registers the decision flags on fs; with gap, --gap
-// too (vigil bench's recipe has its own, which goes into each model).
-func addDecisionFlags(fs *flag.FlagSet, gap bool) *decisionFlags {
+// addDecisionFlags registers the decision flags on fs. With overrides,
+// --gap, --enter and --exit override the model's too (vigil eval and
+// pack); without, they are the recipe's, which puts them into each model
+// it fits (vigil bench), so a --try candidate can change them.
+func addDecisionFlags(fs *flag.FlagSet, overrides bool) *decisionFlags {
 	f := &decisionFlags{fs: fs}
 	f.k = fs.Int("k", 0, "alarm once k of the last n scores are above the threshold (the agent's decision;\ndefault: the model's calibrated k of n, else 1 of 1)")
 	f.n = fs.Int("n", 0, "see -k")
-	f.enter = fs.Float64("enter", 0, "hysteresis: a score counts toward an alarm when above enter × threshold\n(default: the model's, else 1)")
-	f.exit = fs.Float64("exit", 0, "hysteresis: a score counts toward ending an alarm when at or below exit × threshold;\nexit ≤ enter, scores between count toward neither (default: the model's, else 1)")
 	f.minDuration = fs.Duration("min-duration", 0, "on-delay: alarm only once k of n have been above for this long in sample time, e.g. 5s\n(default: the model's, else at once)")
 	f.cooldown = fs.Duration("cooldown", 0, "off-delay: end an alarm only once k of n have been at or below for this long in\nsample time; a new entry in between continues it (default: the model's, else at once)")
-	if gap {
+	if overrides {
+		f.enter = fs.Float64("enter", 0, "hysteresis: a score counts toward an alarm when above enter × threshold\n(default: the model's, else 1)")
+		f.exit = fs.Float64("exit", 0, "hysteresis: a score counts toward ending an alarm when at or below exit × threshold;\nexit ≤ enter, scores between count toward neither (default: the model's, else 1)")
 		f.gap = fs.Float64("gap", 0, fmt.Sprintf("a time step over this many times a file's median step is a gap: the window and the\nverdicts restart (default: the model's gap, else %d)", defaultGapFactor))
 	}
 	return f
@@ -121,10 +123,10 @@ func (f *decisionFlags) rule(m *firmware.Model) (rule, error) {
 	if *f.k > 0 || *f.n > 0 {
 		r.p.K, r.p.N = *f.k, *f.n
 	}
-	if set["enter"] {
+	if f.enter != nil && set["enter"] {
 		r.p.Enter = *f.enter
 	}
-	if set["exit"] {
+	if f.exit != nil && set["exit"] {
 		r.p.Exit = *f.exit
 	}
 	if set["min-duration"] {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -55,7 +56,8 @@ func TestEvalAndBench(t *testing.T) {
 	if b.Total.F1 < 0.6 || b.Total.ROCAUC < 0.8 || b.Total.PooledROCAUC < 0.6 || b.Total.MAR > 50 {
 		t.Errorf("bench totals %+v: want F1 ≥ 0.6, ROC-AUC ≥ 0.8 (pooled ≥ 0.6), MAR ≤ 50 %%", b.Total)
 	}
-	for _, want := range []string{"valve/0.csv", "total: F1", "NAB standard", "model: "} {
+	for _, want := range []string{"valve/0.csv", "total: F1", "NAB standard", "model: ", "alarms raised",
+		fmt.Sprintf("alarm above %g× and normal at or below %g× its threshold", defaults.Enter, defaults.Exit)} {
 		if !strings.Contains(out, want) {
 			t.Errorf("bench output lacks %q:\n%s", want, out)
 		}
@@ -109,7 +111,7 @@ func TestEvalAndBench(t *testing.T) {
 			t.Errorf("eval output lacks %q:\n%s", want, out)
 		}
 	}
-	if code, _, stderr = run("eval", "--model", model, "--data", filepath.Join(dir, "skab"), "--exit", "1.5"); code != 2 || !strings.Contains(stderr, "exit 1.5 > enter 1") {
+	if code, _, stderr = run("eval", "--model", model, "--data", filepath.Join(dir, "skab"), "--exit", "1.5"); code != 2 || !strings.Contains(stderr, fmt.Sprintf("exit 1.5 > enter %g", defaults.Enter)) {
 		t.Errorf("eval --exit 1.5: exit %d, %s; want 2 and the reason", code, stderr)
 	}
 	// pack --int8: smaller, and the figures side by side.

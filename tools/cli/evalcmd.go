@@ -102,10 +102,10 @@ func runEval(ctx context.Context, env Env, args []string) error {
 // printReport writes the per-file table and the totals.
 func printReport(w io.Writer, names []string, perFile []report, total report, nab bool) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "file\tTP\tFP\tFN\tTN\tF1\tFAR %\tMAR %\tNAB S\t")
+	fmt.Fprintln(tw, "file\tTP\tFP\tFN\tTN\tF1\tFAR %\tMAR %\talarms\tfalse\tNAB S\t")
 	for i, r := range perFile {
 		c := r.conf
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%.3f\t%.2f\t%.2f\t%s\t\n", names[i], c.TP, c.FP, c.FN, c.TN, c.F1(), c.FAR(), c.MAR(), nabCell(r, nab))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%.3f\t%.2f\t%.2f\t%d\t%d\t%s\t\n", names[i], c.TP, c.FP, c.FN, c.TN, c.F1(), c.FAR(), c.MAR(), r.alarms, r.falseAlarms, nabCell(r, nab))
 	}
 	tw.Flush()
 	c := total.conf
@@ -113,6 +113,7 @@ func printReport(w io.Writer, names []string, perFile []report, total report, na
 		c.F1(), c.FAR(), c.MAR(), c.Precision(), c.Recall(), c.TP, c.FP, c.FN, c.TN)
 	fmt.Fprintf(w, "       ROC-AUC %.3f  PR-AUC %.3f  detection delay %.1f samples (%d of %d anomalies detected)\n",
 		total.rocAUC, total.prAUC, total.delay, total.detected, total.events)
+	fmt.Fprintf(w, "       alarms raised %d, %d of them wholly in normal rows\n", total.alarms, total.falseAlarms)
 	if nab {
 		t := nabTotals(perFile)
 		fmt.Fprintf(w, "       NAB standard %.2f  low FP %.2f  low FN %.2f\n", t[0], t[1], t[2])

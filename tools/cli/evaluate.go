@@ -73,7 +73,10 @@ type report struct {
 	rocAUC, prAUC    float64 // NaN if not computable (one class only)
 	delay            float64 // mean samples from a labelled anomaly's start to the alarm
 	detected, events int
-	nab              [3]eval.NABScore // Standard, LowFP, LowFN; zero without changepoints
+	// alarms counts the alarms raised (runs of alarmed rows); false
+	// those held wholly in normal rows (eval.Episodes).
+	alarms, falseAlarms int
+	nab                 [3]eval.NABScore // Standard, LowFP, LowFN; zero without changepoints
 }
 
 var nabProfiles = [3]eval.Profile{eval.Standard, eval.LowFP, eval.LowFN}
@@ -99,6 +102,9 @@ func evaluate(tab *dataset.Table, v verdicts, threshold float64, from int) (repo
 			return total, nil, err
 		}
 		r.delay = d
+		if r.alarms, r.falseAlarms, err = eval.Episodes(tab.Labels[lo:hi], v.alarm[lo:hi]); err != nil {
+			return total, nil, err
+		}
 		if tab.Changepoints != nil {
 			for p, prof := range nabProfiles {
 				if r.nab[p], err = eval.NAB(tab.Times[lo:hi], tab.Changepoints[lo:hi], v.alarm[lo:hi], eval.SKABWindow, prof); err != nil {
@@ -116,12 +122,19 @@ func evaluate(tab *dataset.Table, v verdicts, threshold float64, from int) (repo
 		r.rocAUC, r.prAUC = aucs(s, l)
 		allScores, allLabels = append(allScores, s...), append(allLabels, l...)
 		perFile = append(perFile, r)
-		total.conf = total.conf.Add(r.conf)
+		total.add(r)
 	}
 	// Curves over the pooled scores; delays over all detected anomalies.
 	total.rocAUC, total.prAUC = aucs(allScores, allLabels)
 	_, _, total.delay, total.detected, total.events = pooled(perFile)
 	return total, perFile, nil
+}
+
+// add sums o's counts into r: the confusion and the alarms.
+func (r *report) add(o report) {
+	r.conf = r.conf.Add(o.conf)
+	r.alarms += o.alarms
+	r.falseAlarms += o.falseAlarms
 }
 
 func aucs(s []float64, l []uint8) (float64, float64) {

@@ -125,18 +125,12 @@ func decisionSummary(d firmware.Decision) string {
 		def := decide.DefaultParams()
 		kn = fmt.Sprintf("none (the agent's default: %d of %d)", def.K, def.N)
 	}
-	factor := func(f float64) float64 {
-		if f == 0 {
-			return 1
-		}
-		return f
-	}
 	gap := "none"
 	if p.Gap > 0 {
 		gap = p.Gap.String()
 	}
 	return fmt.Sprintf("k of n %s, enter %g× and exit %g× the threshold, min duration %v, cooldown %v, gap %s",
-		kn, factor(p.Enter), factor(p.Exit), p.MinDuration, p.Cooldown, gap)
+		kn, or1(p.Enter), or1(p.Exit), p.MinDuration, p.Cooldown, gap)
 }
 
 func orDefault(s, def string) string {

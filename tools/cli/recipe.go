@@ -70,6 +70,8 @@ func addRecipeFlags(fs *flag.FlagSet) func() (*recipe, error) {
 	dropout := fs.Float64("dropout", 0, "dropout probability on hidden activations while training")
 	noise := fs.Float64("noise", 0, "standard deviation of Gaussian noise on the (scaled) inputs while training (denoising)")
 	errKind := fs.String("error", "squared", "how a feature's reconstruction error counts in the score: squared or absolute")
+	enter := fs.Float64("enter", defaults.Enter, "alarm hysteresis the model suggests: a score counts toward an alarm when above enter × threshold\n(0 or 1: at the threshold)")
+	exit := fs.Float64("exit", defaults.Exit, "alarm hysteresis the model suggests: a score counts toward ending an alarm when at or below\nexit × threshold, so a fault whose score dips for a moment stays one alarm (0 or 1: at the threshold; exit ≤ enter)")
 	calibrateOn := fs.String("calibrate-on", "validation", "the scores the threshold and k-of-n are calibrated on:\nvalidation (held-out rows) or all (training rows too)")
 	var members listFlag
 	fs.Var(&members, "member", "a multi-scale model: train a further network with these model flags added to the command line's\n(e.g. --member '--window 60 --conv 32,16') on the same rows, and fuse the scores: the model scores\nthe mean of each network's score over its own threshold, and alarms at 1; repeat for up to 3")
@@ -111,6 +113,10 @@ func addRecipeFlags(fs *flag.FlagSet) func() (*recipe, error) {
 		}
 		if rc.SlowInflate, rc.ScaleFloor = *slowGamma, *scaleFloor; !(rc.SlowInflate >= 0) || math.IsInf(rc.SlowInflate, 0) || !(rc.ScaleFloor >= 0) || math.IsInf(rc.ScaleFloor, 0) {
 			return nil, usagef("--slow-inflate %v --scale-floor %v: want finite numbers ≥ 0", *slowGamma, *scaleFloor)
+		}
+		rc.Enter, rc.Exit = *enter, *exit
+		if err := rc.CheckHysteresis(); err != nil {
+			return nil, usagef("--enter %v --exit %v: want finite factors ≥ 0 (0 means 1), exit ≤ enter", *enter, *exit)
 		}
 		if *gap <= 1 {
 			return nil, usagef("--gap %v: want a factor above 1", *gap)

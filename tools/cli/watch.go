@@ -19,7 +19,10 @@ type stateMsg struct {
 	State     string   `json:"state"`
 	Score     *float64 `json:"score"`
 	Threshold float64  `json:"threshold"`
-	Top       []struct {
+	// The hysteresis' levels, when there is one.
+	AlarmAbove float64 `json:"alarm_above"`
+	NormalAt   float64 `json:"normal_at"`
+	Top        []struct {
 		Channel string  `json:"channel"`
 		Share   float64 `json:"share"`
 	} `json:"top"`
@@ -87,7 +90,11 @@ func printMessage(out, errw io.Writer, topic string, payload []byte, raw bool) {
 	}
 	fmt.Fprintf(&b, "%-12s", strings.ToUpper(m.State))
 	if m.Score != nil {
-		fmt.Fprintf(&b, "  score %.3g (threshold %.3g)", *m.Score, m.Threshold)
+		fmt.Fprintf(&b, "  score %.3g (threshold %.3g", *m.Score, m.Threshold)
+		if m.AlarmAbove > 0 {
+			fmt.Fprintf(&b, ", alarm above %.3g, normal at or below %.3g", m.AlarmAbove, m.NormalAt)
+		}
+		b.WriteString(")")
 	}
 	if m.State == "anomaly" && len(m.Top) > 0 {
 		b.WriteString("  ")
