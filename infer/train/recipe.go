@@ -3,11 +3,11 @@ package train
 import (
 	"context"
 	"fmt"
-	"math"
 	"slices"
 	"time"
 
 	"github.com/vigil-edge/vigil/infer"
+	"github.com/vigil-edge/vigil/infer/decide"
 )
 
 // Recording is what a Recipe learns from: rows of channel values in time
@@ -290,20 +290,12 @@ func (r *Recipe) Fit(ctx context.Context, rec *Recording, progress func(Epoch)) 
 	return f, nil
 }
 
-// CheckHysteresis checks Enter and Exit: finite, not negative, and the
-// exit level (0 means 1) not above the entry level.
+// CheckHysteresis checks Enter and Exit as the gateway's decision will
+// (decide.Params.Validate): finite factors ≥ 0, 0 meaning 1, and the
+// exit level not above the entry level.
 func (r *Recipe) CheckHysteresis() error {
-	one := func(f float64) float64 {
-		if f == 0 {
-			return 1
-		}
-		return f
-	}
-	if !(r.Enter >= 0) || !(r.Exit >= 0) || math.IsInf(r.Enter, 0) || math.IsInf(r.Exit, 0) {
-		return fmt.Errorf("train: hysteresis enter %v exit %v: want finite factors ≥ 0 (0 means 1)", r.Enter, r.Exit)
-	}
-	if one(r.Exit) > one(r.Enter) {
-		return fmt.Errorf("train: hysteresis exit %v above enter %v: the alarm would end above the level that starts it", one(r.Exit), one(r.Enter))
+	if err := (decide.Params{K: 1, N: 1, Enter: r.Enter, Exit: r.Exit}).Validate(); err != nil {
+		return fmt.Errorf("train: hysteresis: %w", err)
 	}
 	return nil
 }
