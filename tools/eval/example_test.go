@@ -77,3 +77,18 @@ func ExampleScoreNumenta() {
 	// S 0.858 (null -1, perfect 1): 92.9
 	// windows 1 detected 1; rows TP 3 FP 1 FN 17 TN 64
 }
+
+// Count the alarms a crew would have seen: a fault from sample 4 to 9
+// whose alarm chatters (it clears at sample 7 and comes back), and one
+// alarm in normal operation at sample 12.
+func ExampleEpisodes() {
+	labels := []uint8{0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0}
+	predictions := []bool{false, false, false, false, false, true, true, false, true, true, false, false, true, false}
+	raised, falseAlarms, err := eval.Episodes(labels, predictions)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%d alarms, %d of them false\n", raised, falseAlarms)
+	// Output: 3 alarms, 1 of them false
+}
