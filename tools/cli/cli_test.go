@@ -325,7 +325,11 @@ func TestPrintMessage(t *testing.T) {
 		{`{"id":"a-1","from":"normal","state":"anomaly","score":1,"threshold":0.5,"time":"2024-05-01T12:00:00Z"}`,
 			[]string{"normal → ANOMALY", "[a-1]"}},
 		{`{"state":"anomaly","score":0.45,"threshold":0.5,"alarm_above":0.6,"normal_at":0.35,"time":"2024-05-01T12:00:00Z"}`,
-			[]string{"score 0.45 (threshold 0.5, alarm above 0.6, normal at or below 0.35)"}},
+			[]string{"score 0.45 (threshold 0.5; it ends at or below 0.35)"}},
+		{`{"state":"normal","score":0.55,"threshold":0.5,"alarm_above":0.6,"normal_at":0.35,"time":"2024-05-01T12:00:00Z"}`,
+			[]string{"score 0.55 (threshold 0.5; an alarm starts above 0.6)"}},
+		{`{"state":"anomaly","score":0.9,"threshold":0.5,"alarm_above":0.6,"normal_at":0.35,"time":"2024-05-01T12:00:00Z"}`,
+			[]string{"score 0.9 (threshold 0.5)\n"}}, // the levels add nothing here
 	}
 	for _, tc := range tests {
 		var out, errb bytes.Buffer

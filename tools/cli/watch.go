@@ -91,8 +91,13 @@ func printMessage(out, errw io.Writer, topic string, payload []byte, raw bool) {
 	fmt.Fprintf(&b, "%-12s", strings.ToUpper(m.State))
 	if m.Score != nil {
 		fmt.Fprintf(&b, "  score %.3g (threshold %.3g", *m.Score, m.Threshold)
-		if m.AlarmAbove > 0 {
-			fmt.Fprintf(&b, ", alarm above %.3g, normal at or below %.3g", m.AlarmAbove, m.NormalAt)
+		// The hysteresis' levels, where the state and the threshold alone
+		// would seem to disagree.
+		switch {
+		case m.AlarmAbove > 0 && m.State == "normal" && *m.Score > m.Threshold:
+			fmt.Fprintf(&b, "; an alarm starts above %.3g", m.AlarmAbove)
+		case m.NormalAt > 0 && m.State == "anomaly" && *m.Score <= m.Threshold:
+			fmt.Fprintf(&b, "; it ends at or below %.3g", m.NormalAt)
 		}
 		b.WriteString(")")
 	}
