@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vigil-edge/vigil/infer/decide"
 	"github.com/vigil-edge/vigil/sensors"
 )
 
@@ -18,6 +19,8 @@ type live struct {
 	per       []float32 // per-channel error (the shares' numerators)
 	score     float32
 	threshold float32
+	// enter and exit are the decision's hysteresis factors (0 means 1).
+	enter, exit float64
 }
 
 // liveEvery is how often live copies a sample at most.
@@ -25,7 +28,7 @@ const liveEvery = 100 * time.Millisecond
 
 // record copies a scored sample, unless one was copied less than
 // liveEvery ago.
-func (l *live) record(s *sensors.Sample, per []float32, score, threshold float32) {
+func (l *live) record(s *sensors.Sample, per []float32, score, threshold float32, d *decide.Params) {
 	now := time.Now()
 	if now.Before(l.next) {
 		return
@@ -36,6 +39,7 @@ func (l *live) record(s *sensors.Sample, per []float32, score, threshold float32
 	copy(l.values, s.Values)
 	copy(l.per, per)
 	l.score, l.threshold = score, threshold
+	l.enter, l.exit = d.Enter, d.Exit
 	l.mu.Unlock()
 }
 
@@ -46,6 +50,10 @@ type Live struct {
 	Shares    []float32 // each channel's share of the error, summing to 1
 	Score     float32   // NaN before the first score
 	Threshold float32
+	// AlarmAbove and NormalAt are the score levels that start and end an
+	// anomaly: the threshold times the decision's enter and exit factors,
+	// the threshold itself without hysteresis.
+	AlarmAbove, NormalAt float32
 	// LastArrival is when the last sample arrived, on the agent's clock
 	// (zero before the first).
 	LastArrival time.Time
@@ -56,7 +64,8 @@ func (p *Pipeline) Live() Live {
 	l := &p.live
 	l.mu.Lock()
 	out := Live{Time: l.at, Values: append([]float32(nil), l.values...), Shares: append([]float32(nil), l.per...),
-		Score: l.score, Threshold: l.threshold}
+		Score: l.score, Threshold: l.threshold,
+		AlarmAbove: l.threshold * factor(l.enter), NormalAt: l.threshold * factor(l.exit)}
 	l.mu.Unlock()
 	var sum float32
 	for _, v := range out.Shares {
@@ -71,6 +80,14 @@ func (p *Pipeline) Live() Live {
 		out.LastArrival = time.Unix(0, ns)
 	}
 	return out
+}
+
+// factor is a hysteresis factor, 0 read as 1.
+func factor(f float64) float32 {
+	if f == 0 {
+		return 1
+	}
+	return float32(f)
 }
 
 // staleTimeout is the stale timeout in force; safe from any goroutine.

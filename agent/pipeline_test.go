@@ -583,6 +583,10 @@ func TestPipelineHysteresis(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.close()
+	// The status page's copy has the levels too.
+	if l := p.Live(); l.Threshold != 4 || l.AlarmAbove != 6 || l.NormalAt != 2 {
+		t.Errorf("live threshold %v, alarm above %v, normal at %v; want 4, 6, 2", l.Threshold, l.AlarmAbove, l.NormalAt)
+	}
 	var got []string
 	for _, s := range col.wait(t, "state", 3) {
 		var m StateMessage

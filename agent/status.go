@@ -52,7 +52,7 @@ func (s *snapshotter) snapshot() health.Snapshot {
 	ps := s.p.Stats()
 	snap := health.Snapshot{
 		Time: now, Name: s.cfg.Site + "/" + s.cfg.Device, State: s.p.State(),
-		Score: float64(l.Score), Threshold: float64(l.Threshold),
+		Score: float64(l.Score), Threshold: float64(l.Threshold), AlarmAbove: float64(l.AlarmAbove), NormalAt: float64(l.NormalAt),
 		Model:   health.ModelInfo{Loaded: true, ID: s.p.ModelID(), Version: s.version, Signer: s.signer, K: s.k, N: s.n},
 		Samples: ps.Samples, Faults: ps.Faults, Stales: ps.Stales, LastSample: l.LastArrival,
 		StaleAfter: s.p.staleTimeout(),

@@ -44,7 +44,7 @@ func risingSnapshot() func() Snapshot {
 			st = decide.Anomaly
 		}
 		return Snapshot{
-			Time: now, Name: "plant-3/pump-7", State: st, Score: score, Threshold: 0.5,
+			Time: now, Name: "plant-3/pump-7", State: st, Score: score, Threshold: 0.5, AlarmAbove: 0.6, NormalAt: 0.35,
 			Channels: []Channel{
 				{Name: injected, Value: 1.2 + 0.3*el, Share: share},
 				{Name: "Volume Flow RateRMS", Value: 32 - el, Share: (1 - share) * 0.7},
@@ -175,7 +175,7 @@ func TestStatusPageBrowser(t *testing.T) {
 	if after.Injected || !strings.Contains(after.Channels, injected) {
 		t.Errorf("a channel name's markup became HTML (element made: %v) or vanished: %q", after.Injected, after.Channels)
 	}
-	if after.Model != "anomaly after 3 of the last 5 scores" {
+	if after.Model != "anomaly after 3 of the last 5 scores above 0.6, normal again once 3 are at or below 0.35" {
 		t.Errorf("decision shown as %q", after.Model)
 	}
 

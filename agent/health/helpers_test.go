@@ -21,11 +21,13 @@ var t0 = time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)
 // slaves.
 func fixedSnapshot() Snapshot {
 	return Snapshot{
-		Time:      t0,
-		Name:      "plant-3/pump-7",
-		State:     decide.Anomaly,
-		Score:     0.8125,
-		Threshold: 0.5,
+		Time:       t0,
+		Name:       "plant-3/pump-7",
+		State:      decide.Anomaly,
+		Score:      0.8125,
+		Threshold:  0.5,
+		AlarmAbove: 0.6,
+		NormalAt:   0.375,
 		Channels: []Channel{
 			{Name: "Pressure", Value: 1.25, Share: 0.625},
 			{Name: "Volume Flow RateRMS", Value: 32.5, Share: 0.25},

@@ -66,6 +66,11 @@ func (s *Server) writeMetrics(b *bytes.Buffer, snap Snapshot) {
 	p.sample("vigil_score", snap.Score)
 	p.family("vigil_threshold", "gauge", "The model's score threshold; NaN if none.")
 	p.sample("vigil_threshold", snap.Threshold)
+	above, below := snap.levels()
+	p.family("vigil_alarm_above", "gauge", "The score level above which scores count toward an anomaly: the threshold, times the decision's enter factor when it has hysteresis; NaN if none.")
+	p.sample("vigil_alarm_above", above)
+	p.family("vigil_normal_at", "gauge", "The score level at or below which scores count toward normal again: the threshold, times the decision's exit factor when it has hysteresis; NaN if none.")
+	p.sample("vigil_normal_at", below)
 	if len(snap.Channels) > 0 {
 		p.family("vigil_channel_value", "gauge", "Each model channel's last value, in its unit.")
 		for _, c := range snap.Channels {

@@ -22,6 +22,9 @@ type Snapshot struct {
 	// Score is the last sample's score and Threshold the model's
 	// threshold; NaN when there is none.
 	Score, Threshold float64
+	// AlarmAbove and NormalAt are the score levels that start and end an
+	// anomaly (the decision's hysteresis); 0 means the threshold itself.
+	AlarmAbove, NormalAt float64
 	// Channels are the model's channels in input order, with their last
 	// values and shares of the last score.
 	Channels []Channel
@@ -100,4 +103,16 @@ type SlaveInfo struct {
 	Timeouts   uint64 // no complete response in time
 	CRCErrors  uint64 // RTU frames with a bad CRC
 	Exceptions uint64 // exception responses
+}
+
+// levels returns AlarmAbove and NormalAt, each the threshold when unset.
+func (s *Snapshot) levels() (above, below float64) {
+	above, below = s.AlarmAbove, s.NormalAt
+	if above == 0 {
+		above = s.Threshold
+	}
+	if below == 0 {
+		below = s.Threshold
+	}
+	return above, below
 }

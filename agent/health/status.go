@@ -29,6 +29,8 @@ type status struct {
 	State       string       `json:"state"`
 	Score       number       `json:"score"`
 	Threshold   number       `json:"threshold"`
+	AlarmAbove  number       `json:"alarm_above"` // the levels of the decision's hysteresis:
+	NormalAt    number       `json:"normal_at"`   // the threshold itself without one
 	Channels    []channel    `json:"channels"`
 	Model       modelStatus  `json:"model"`
 	Samples     uint64       `json:"samples"`
@@ -96,9 +98,10 @@ func (s *Server) statusOf(snap Snapshot) status {
 	if stale <= 0 {
 		stale = DefaultStaleAfter
 	}
+	above, below := snap.levels()
 	st := status{
 		Name: snap.Name, Version: s.o.Version, State: snap.State.String(),
-		Score: number(snap.Score), Threshold: number(snap.Threshold),
+		Score: number(snap.Score), Threshold: number(snap.Threshold), AlarmAbove: number(above), NormalAt: number(below),
 		Channels: make([]channel, len(snap.Channels)),
 		Model: modelStatus{Loaded: snap.Model.Loaded, ID: snap.Model.ID, Version: snap.Model.Version,
 			Signer: snap.Model.Signer, K: snap.Model.K, N: snap.Model.N},

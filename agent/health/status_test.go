@@ -40,6 +40,8 @@ func TestStatusJSON(t *testing.T) {
 		State     string   `json:"state"`
 		Score     *float64 `json:"score"`
 		Threshold *float64 `json:"threshold"`
+		Above     *float64 `json:"alarm_above"`
+		NormalAt  *float64 `json:"normal_at"`
 		Channels  []struct {
 			Name  string   `json:"name"`
 			Value *float64 `json:"value"`
@@ -79,6 +81,8 @@ func TestStatusJSON(t *testing.T) {
 	switch {
 	case got.State != "anomaly" || got.Score != nil || got.Threshold == nil || *got.Threshold != 0.5:
 		t.Errorf("state %q score %v threshold %v; want anomaly, null (+Inf), 0.5", got.State, got.Score, got.Threshold)
+	case got.Above == nil || *got.Above != 0.6 || got.NormalAt == nil || *got.NormalAt != 0.375:
+		t.Errorf("alarm above %v, normal at %v; want 0.6 and 0.375", got.Above, got.NormalAt)
 	case len(got.Channels) != 3 || got.Channels[1].Name != snap.Channels[1].Name || got.Channels[2].Value != nil || *got.Channels[0].Share != 0.625:
 		t.Errorf("channels %+v", got.Channels)
 	case got.Model.ID != "pump-ae-2025-03" || got.Model.Version != 7 || got.Model.Signer != "a1b2c3d4" || got.Model.K != 3 || got.Model.N != 5:
@@ -102,10 +106,30 @@ func TestStatusJSON(t *testing.T) {
 func TestStatusEmpty(t *testing.T) {
 	s := testServer(t, func() Snapshot { return Snapshot{Score: math.NaN(), Threshold: math.NaN()} })
 	body := serve(s, "GET", "/status.json").Body.String()
-	for _, want := range []string{`"channels":[]`, `"sources":[]`, `"score":null`, `"last_sample_age_s":null`, `"healthy":false`,
+	for _, want := range []string{`"channels":[]`, `"sources":[]`, `"score":null`, `"alarm_above":null`, `"normal_at":null`, `"last_sample_age_s":null`, `"healthy":false`,
 		`"state":"unknown"`, `"problems":["model: no model loaded",`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/status.json lacks %s: %s", want, body)
 		}
+	}
+}
+
+// Without hysteresis the levels are the threshold itself.
+func TestSnapshotLevels(t *testing.T) {
+	tests := []struct {
+		snap         Snapshot
+		above, below float64
+	}{
+		{Snapshot{Threshold: 0.5}, 0.5, 0.5},
+		{Snapshot{Threshold: 0.5, AlarmAbove: 0.6, NormalAt: 0.35}, 0.6, 0.35},
+		{Snapshot{Threshold: 0.5, NormalAt: 0.35}, 0.5, 0.35},
+	}
+	for _, tc := range tests {
+		if a, b := tc.snap.levels(); a != tc.above || b != tc.below {
+			t.Errorf("levels of %+v = %v, %v; want %v, %v", tc.snap, a, b, tc.above, tc.below)
+		}
+	}
+	if a, b := (&Snapshot{Threshold: math.NaN()}).levels(); !math.IsNaN(a) || !math.IsNaN(b) {
+		t.Errorf("levels without a threshold = %v, %v; want NaN", a, b)
 	}
 }

@@ -34,7 +34,7 @@
     latest = st;
     lastUpdate = Date.now();
     var t = Date.parse(st.time);
-    history.push({ t: t, score: st.score, threshold: st.threshold });
+    history.push({ t: t, score: st.score, threshold: st.threshold, above: st.alarm_above, below: st.normal_at });
     while (history.length && history[0].t < t - WINDOW_MS) history.shift();
 
     text("name", st.name || "");
@@ -72,7 +72,13 @@
     text("model-version", m.loaded ? String(m.version) : "–");
     text("model-signer", m.loaded ? (m.signer || "unsigned") : "–");
     text("model-threshold", num(st.threshold));
-    text("model-kn", m.n ? "anomaly after " + m.k + " of the last " + m.n + " scores" : "–");
+    var kn = m.n ? "anomaly after " + m.k + " of the last " + m.n + " scores" : "–";
+    // With hysteresis the decision has its own levels: say them.
+    if (m.n && st.alarm_above !== null && st.normal_at !== null &&
+        (st.alarm_above !== st.threshold || st.normal_at !== st.threshold)) {
+      kn += " above " + num(st.alarm_above) + ", normal again once " + m.k + " are at or below " + num(st.normal_at);
+    }
+    text("model-kn", kn);
 
     var o = st.outbox;
     text("outbox-pending", count(o.pending));
@@ -164,6 +170,7 @@
     history.forEach(function (p) {
       if (p.score !== null) ymax = Math.max(ymax, p.score);
       if (p.threshold !== null) ymax = Math.max(ymax, p.threshold * 1.5);
+      if (p.above !== null && p.above !== undefined) ymax = Math.max(ymax, p.above * 1.1);
     });
     if (!(ymax > 0)) ymax = 1;
     var step = niceStep(ymax / 4);
@@ -196,6 +203,15 @@
       g.strokeStyle = colThr;
       g.lineWidth = 1.5;
       g.beginPath(); g.moveTo(left, Y(thr)); g.lineTo(left + pw, Y(thr)); g.stroke();
+      // The hysteresis' levels, where they differ from it, dotted.
+      var last = history[history.length - 1];
+      g.setLineDash([2, 3]);
+      g.lineWidth = 1;
+      [last.above, last.below].forEach(function (v) {
+        if (v !== null && v !== undefined && v !== thr) {
+          g.beginPath(); g.moveTo(left, Y(v)); g.lineTo(left + pw, Y(v)); g.stroke();
+        }
+      });
       g.setLineDash([]);
     }
     g.strokeStyle = colScore;
