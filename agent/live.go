@@ -19,7 +19,7 @@ type live struct {
 	per       []float32 // per-channel error (the shares' numerators)
 	score     float32
 	threshold float32
-	// enter and exit are the decision's hysteresis factors (0 means 1).
+	// enter and exit are the decision's hysteresis factors.
 	enter, exit float64
 }
 
@@ -28,7 +28,7 @@ const liveEvery = 100 * time.Millisecond
 
 // record copies a scored sample, unless one was copied less than
 // liveEvery ago.
-func (l *live) record(s *sensors.Sample, per []float32, score, threshold float32, d *decide.Params) {
+func (l *live) record(s *sensors.Sample, per []float32, score, threshold float32, d decide.Params) {
 	now := time.Now()
 	if now.Before(l.next) {
 		return
@@ -65,7 +65,7 @@ func (p *Pipeline) Live() Live {
 	l.mu.Lock()
 	out := Live{Time: l.at, Values: append([]float32(nil), l.values...), Shares: append([]float32(nil), l.per...),
 		Score: l.score, Threshold: l.threshold,
-		AlarmAbove: l.threshold * factor(l.enter), NormalAt: l.threshold * factor(l.exit)}
+		AlarmAbove: float32(float64(l.threshold) * l.enter), NormalAt: float32(float64(l.threshold) * l.exit)}
 	l.mu.Unlock()
 	var sum float32
 	for _, v := range out.Shares {
@@ -80,14 +80,6 @@ func (p *Pipeline) Live() Live {
 		out.LastArrival = time.Unix(0, ns)
 	}
 	return out
-}
-
-// factor is a hysteresis factor, 0 read as 1.
-func factor(f float64) float32 {
-	if f == 0 {
-		return 1
-	}
-	return float32(f)
 }
 
 // staleTimeout is the stale timeout in force; safe from any goroutine.

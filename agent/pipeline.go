@@ -156,7 +156,7 @@ func NewPipeline(o PipelineOptions) (*Pipeline, error) {
 		p.bufs[i].Values = make([]float32, c)
 	}
 	p.live = live{values: make([]float32, c), per: make([]float32, c), score: float32(math.NaN()), threshold: o.Threshold,
-		enter: o.Decision.Enter, exit: o.Decision.Exit}
+		enter: p.dec.Params().Enter, exit: p.dec.Params().Exit}
 	p.alertSeq = o.Outbox.LastAlertSeq()
 	if b := o.Outbox.LastState(); b != nil {
 		if st, since, err := lastState(b); err != nil {
@@ -381,7 +381,7 @@ func (p *Pipeline) Step(s *sensors.Sample) {
 	}
 	st, changed := p.dec.Observe(s.Time, score)
 	p.observed(score, nil, changed && st == decide.Anomaly)
-	p.live.record(s, p.per, score, p.o.Threshold, &p.o.Decision)
+	p.live.record(s, p.per, score, p.o.Threshold, p.dec.Params())
 	if changed {
 		p.changed(prev, s.Time, s.Values, float64(score))
 	}
