@@ -114,7 +114,7 @@ func (p Params) Validate() error {
 			return fmt.Errorf("decide: %s %v, want a positive finite factor of the threshold (0 means 1)", f.name, f.v)
 		}
 	}
-	if q := p.normalized(); q.Exit > q.Enter {
+	if q := p.Normalized(); q.Exit > q.Enter {
 		return fmt.Errorf("decide: exit %v > enter %v, want 0 < exit <= enter (0 means 1)", q.Exit, q.Enter)
 	}
 	for _, f := range []struct {
@@ -128,8 +128,9 @@ func (p Params) Validate() error {
 	return nil
 }
 
-// normalized replaces zero factors by 1.
-func (p Params) normalized() Params {
+// Normalized returns p with zero Enter and Exit factors replaced by 1,
+// the values they stand for.
+func (p Params) Normalized() Params {
 	if p.Enter == 0 {
 		p.Enter = 1
 	}

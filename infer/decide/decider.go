@@ -60,7 +60,7 @@ func New(threshold float32, p Params) (*Decider, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	p = p.normalized()
+	p = p.Normalized()
 	return &Decider{
 		p: p, threshold: threshold,
 		enter: p.Enter * float64(threshold), exit: p.Exit * float64(threshold),

@@ -144,11 +144,6 @@ func (f *decisionFlags) rule(m *firmware.Model) (rule, error) {
 	if err := r.p.Validate(); err != nil {
 		return r, usagef("decision (--k, --n, --enter, --exit, --min-duration, --cooldown, or the model's): %v", err)
 	}
-	if r.p.Enter == 0 {
-		r.p.Enter = 1
-	}
-	if r.p.Exit == 0 {
-		r.p.Exit = 1
-	}
+	r.p = r.p.Normalized()
 	return r, nil
 }

@@ -119,7 +119,7 @@ func runInspect(ctx context.Context, env Env, args []string) error {
 // decisionSummary tells what a model suggests for the agent's decision;
 // zero fields show what they mean.
 func decisionSummary(d firmware.Decision) string {
-	p := d.Params()
+	p := d.Params().Normalized()
 	kn := fmt.Sprintf("%d of %d", p.K, p.N)
 	if p.K == 0 {
 		def := decide.DefaultParams()
@@ -130,7 +130,7 @@ func decisionSummary(d firmware.Decision) string {
 		gap = p.Gap.String()
 	}
 	return fmt.Sprintf("k of n %s, enter %g× and exit %g× the threshold, min duration %v, cooldown %v, gap %s",
-		kn, or1(p.Enter), or1(p.Exit), p.MinDuration, p.Cooldown, gap)
+		kn, p.Enter, p.Exit, p.MinDuration, p.Cooldown, gap)
 }
 
 func orDefault(s, def string) string {

@@ -23,14 +23,6 @@ var units = map[string]string{
 	"Temperature": "°C", "Thermocouple": "°C", "Voltage": "V", "Volume Flow RateRMS": "L/min",
 }
 
-// or1 is f, or 1 for 0 (a factor left unset).
-func or1(f float64) float64 {
-	if f == 0 {
-		return 1
-	}
-	return f
-}
-
 func runTrain(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "train", "--data FILE.csv|DIR [--data ...] --out MODEL.vgm")
 	var data listFlag
@@ -125,10 +117,10 @@ func runTrain(ctx context.Context, env Env, args []string) error {
 	if len(m.Members) > 0 {
 		fmt.Fprintf(env.Stdout, "multi-scale: the model scores the mean of its %d networks' scores over their own thresholds; threshold 1\n", 1+len(m.Members))
 	}
-	d := m.Decision.Params()
-	if d.Enter > 0 && d.Enter != 1 || d.Exit > 0 && d.Exit != 1 {
+	d := m.Decision.Params().Normalized()
+	if d.Enter != 1 || d.Exit != 1 {
 		fmt.Fprintf(env.Stdout, "decision: anomaly once %d of the last %d scores are above %g × it, normal again once %d are at or below %g × it (never on the validation rows)",
-			d.K, d.N, or1(d.Enter), d.K, or1(d.Exit))
+			d.K, d.N, d.Enter, d.K, d.Exit)
 	} else {
 		fmt.Fprintf(env.Stdout, "decision: anomaly once %d of the last %d scores are above it (no alarm on the validation rows)", d.K, d.N)
 	}
